@@ -1,0 +1,10 @@
+#include "leadrouter/core/clock.h"
+
+namespace leadrouter::core {
+
+const Clock& SystemClock::Get() {
+  static const SystemClock* const instance = new SystemClock();
+  return *instance;
+}
+
+}  // namespace leadrouter::core

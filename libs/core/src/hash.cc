@@ -1,0 +1,24 @@
+#include "leadrouter/core/hash.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+namespace leadrouter::core {
+
+std::string Sha256Hex(std::string_view data, size_t hex_digits) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(static_cast<size_t>(len) * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  out.resize(std::min(hex_digits, out.size()));
+  return out;
+}
+
+}  // namespace leadrouter::core
