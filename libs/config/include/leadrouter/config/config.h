@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace leadrouter::config {
+
+struct TopicsConfig {
+  std::string inbound = "leads.inbound";
+  std::string assignments = "leads.assignments";
+  std::string deadletter = "leads.deadletter";
+};
+
+struct KafkaConfig {
+  std::string bootstrap_servers;  // required
+  std::string group_id = "leadrouter";
+  TopicsConfig topics;
+  int batch_max_messages = 500;
+  std::chrono::milliseconds batch_max_wait{50};
+  // Events larger than this are dead-lettered without being decoded.
+  int64_t max_event_bytes = 1 << 20;
+  // Passed to librdkafka as-is (SASL/SSL, session.timeout.ms, ...), applied last.
+  std::map<std::string, std::string> consumer_properties;
+  std::map<std::string, std::string> producer_properties;
+  std::chrono::milliseconds produce_timeout{30000};
+};
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;
+  std::string tenant = "default";
+  std::chrono::milliseconds timeout{2000};
+  // How long a processed event id stays remembered (redeliveries inside it are harmless).
+  std::chrono::seconds idempotency_ttl{std::chrono::hours(24 * 30)};
+};
+
+struct GrpcConfig {
+  std::string listen = "127.0.0.1:50051";
+  // Assignments buffered per StreamAssignments subscriber before it is cut off as too slow.
+  int subscriber_queue_limit = 10000;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";
+};
+
+struct RepConfig {
+  std::string id;
+  std::string name;
+};
+
+// The whole daemon configuration, validated. A value type: copy freely.
+struct Config {
+  // Content hash of the source text ("sha256:" + 12 hex digits), stamped on every assignment.
+  std::string version;
+  KafkaConfig kafka;
+  RedisConfig redis;
+  GrpcConfig grpc;
+  MetricsConfig metrics;
+  std::string pool = "default";  // the skeleton routes every lead through this one pool
+  std::vector<RepConfig> reps;
+};
+
+// Parses and validates YAML text. Errors are InvalidArgument with the path of the offending
+// field, e.g. "reps[2].id: duplicate rep id \"rep-ada\"". Unknown fields are errors too, so a
+// typo never silently falls back to a default.
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text);
+
+// Reads and parses a file; NotFound / InvalidArgument name the file.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace leadrouter::config
