@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include "leadrouter/lead/rejection.h"
+#include "leadrouter/v1/lead.pb.h"
+
+namespace leadrouter::lead {
+
+// Encodings accepted on the inbound topic, chosen by the message's `content-type` header:
+//   application/json (optionally with parameters)       → protobuf JSON mapping of LeadEvent
+//   application/x-protobuf, application/protobuf,
+//   application/vnd.google.protobuf                      → binary LeadEvent
+// Without the header the payload is sniffed: JSON if its first non-blank byte is '{', else binary.
+// Unknown JSON fields are ignored, as binary protobuf ignores unknown fields, so producers can
+// add fields before leadrouter knows them; a misspelled enum value is still an error.
+using DecodeResult = std::variant<v1::LeadEvent, Rejection>;
+
+// Decodes one payload. Pure and thread-safe. Never throws; never crashes on hostile input.
+DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string_view> content_type,
+                             size_t max_bytes);
+
+}  // namespace leadrouter::lead

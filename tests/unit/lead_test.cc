@@ -1,0 +1,223 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "leadrouter/lead/decode.h"
+#include "leadrouter/lead/validate.h"
+
+namespace leadrouter::lead {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+
+constexpr size_t kLimit = 1 << 20;
+// 2026-11-22T12:00:00Z
+const core::TimePoint kNow = core::TimePoint(seconds(1795348800));
+
+constexpr char kValidJson[] = R"({
+  "event_id": "evt-1", "occurred_at": "2026-11-22T11:59:00Z",
+  "source_system": "hubspot", "source_kind": "LEAD_SOURCE_KIND_INBOUND_MARKETING",
+  "campaign": "q4-webinar",
+  "person": {"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example.com",
+             "phone": "+1 (415) 555-0100"},
+  "company": {"name": "Navy Labs", "website": "https://navy.example.com", "employee_count": 1200,
+              "annual_revenue_usd": 50000000, "country": "US", "region": "VA"},
+  "psychographics": {"buying_priority": "BUYING_PRIORITY_VALUE", "intent_score": 87},
+  "attributes": {"product": "router"}
+})";
+
+v1::LeadEvent DecodeOk(std::string_view payload, std::optional<std::string_view> type) {
+  DecodeResult r = DecodeLeadEvent(payload, type, kLimit);
+  if (auto* rej = std::get_if<Rejection>(&r)) {
+    ADD_FAILURE() << "rejected: " << rej->detail;
+    return {};
+  }
+  return std::get<v1::LeadEvent>(r);
+}
+
+Rejection DecodeRejected(std::string_view payload, std::optional<std::string_view> type,
+                         size_t limit = kLimit) {
+  DecodeResult r = DecodeLeadEvent(payload, type, limit);
+  if (auto* rej = std::get_if<Rejection>(&r)) return *rej;
+  ADD_FAILURE() << "decoded but expected a rejection";
+  return {RejectReason::kUndecodable, ""};
+}
+
+TEST(DecodeTest, JsonMappingWithHeader) {
+  const v1::LeadEvent e = DecodeOk(kValidJson, "application/json; charset=utf-8");
+  EXPECT_EQ(e.event_id(), "evt-1");
+  EXPECT_EQ(e.source_kind(), v1::LEAD_SOURCE_KIND_INBOUND_MARKETING);
+  EXPECT_EQ(e.company().employee_count(), 1200);
+  EXPECT_EQ(e.psychographics().buying_priority(), v1::BUYING_PRIORITY_VALUE);
+  EXPECT_EQ(e.attributes().at("product"), "router");
+  EXPECT_EQ(e.occurred_at().seconds(), 1795348740);
+}
+
+TEST(DecodeTest, BinaryProtobufWithHeaderAndBySniffing) {
+  const v1::LeadEvent original = DecodeOk(kValidJson, std::nullopt);
+  const std::string bytes = original.SerializeAsString();
+  const v1::LeadEvent with_header = DecodeOk(bytes, "application/x-protobuf");
+  const v1::LeadEvent sniffed = DecodeOk(bytes, std::nullopt);
+  EXPECT_EQ(with_header.SerializeAsString(), bytes);
+  EXPECT_EQ(sniffed.SerializeAsString(), bytes);
+}
+
+TEST(DecodeTest, UnknownJsonFieldsAreIgnoredForForwardCompatibility) {
+  const v1::LeadEvent e =
+      DecodeOk(R"({"event_id":"e","future_field":{"x":1}})", "application/json");
+  EXPECT_EQ(e.event_id(), "e");
+}
+
+TEST(DecodeTest, RejectsWhatCannotBeDecoded) {
+  EXPECT_EQ(DecodeRejected("{not json", "application/json").reason, RejectReason::kUndecodable);
+  EXPECT_EQ(DecodeRejected("", std::nullopt).reason, RejectReason::kUndecodable);
+  EXPECT_EQ(DecodeRejected(R"({"source_kind":"NO_SUCH_KIND"})", "application/json").reason,
+            RejectReason::kUndecodable);
+  EXPECT_EQ(DecodeRejected(R"({"company":{"employee_count":"many"}})", "application/json").reason,
+            RejectReason::kUndecodable);
+  // Field 1 (event_id) as a length-delimited string holding invalid UTF-8.
+  const std::string bad_utf8 = std::string("\x0a\x02\xff\xfe", 4);
+  EXPECT_EQ(DecodeRejected(bad_utf8, "application/x-protobuf").reason, RejectReason::kUndecodable);
+  // A truncated varint.
+  EXPECT_EQ(DecodeRejected(std::string("\x20\xff", 2), "application/x-protobuf").reason,
+            RejectReason::kUndecodable);
+}
+
+TEST(DecodeTest, RejectsUnsupportedContentTypeAndOversizedEvents) {
+  const Rejection type = DecodeRejected(kValidJson, "text/csv");
+  EXPECT_EQ(type.reason, RejectReason::kUnsupportedContentType);
+  EXPECT_NE(type.detail.find("text/csv"), std::string::npos);
+  const Rejection big = DecodeRejected(kValidJson, "application/json", 100);
+  EXPECT_EQ(big.reason, RejectReason::kTooLarge);
+  EXPECT_NE(big.detail.find("100"), std::string::npos);
+}
+
+TEST(DecodeTest, HostileBytesNeverCrash) {
+  std::string noise;
+  uint32_t x = 12345;
+  for (int round = 0; round < 2000; ++round) {
+    noise.clear();
+    const int len = static_cast<int>(x % 64);
+    for (int i = 0; i < len; ++i) {
+      x = x * 1664525u + 1013904223u;
+      noise.push_back(static_cast<char>(x >> 24));
+    }
+    (void)DecodeLeadEvent(noise, std::nullopt, kLimit);
+    (void)DecodeLeadEvent(noise, "application/json", kLimit);
+  }
+  SUCCEED();
+}
+
+class ValidateTest : public ::testing::Test {
+ protected:
+  v1::LeadEvent Valid() { return DecodeOk(kValidJson, "application/json"); }
+
+  // The rejection's reason and detail, or a failure when the event passed.
+  Rejection Rejected(const v1::LeadEvent& e) {
+    auto r = ValidateLeadEvent(e, kNow);
+    if (!r) {
+      ADD_FAILURE() << "validated but expected a rejection";
+      return {RejectReason::kInvalidField, ""};
+    }
+    return *r;
+  }
+};
+
+TEST_F(ValidateTest, AcceptsACompleteLead) {
+  EXPECT_FALSE(ValidateLeadEvent(Valid(), kNow));
+}
+
+TEST_F(ValidateTest, AcceptsPhoneOnlyOrEmailOnly) {
+  v1::LeadEvent phone_only = Valid();
+  phone_only.mutable_person()->clear_email();
+  EXPECT_FALSE(ValidateLeadEvent(phone_only, kNow));
+  v1::LeadEvent email_only = Valid();
+  email_only.mutable_person()->clear_phone();
+  EXPECT_FALSE(ValidateLeadEvent(email_only, kNow));
+}
+
+TEST_F(ValidateTest, RequiredFieldsAreNamed) {
+  v1::LeadEvent e = Valid();
+  e.clear_event_id();
+  Rejection r = Rejected(e);
+  EXPECT_EQ(r.reason, RejectReason::kMissingField);
+  EXPECT_NE(r.detail.find("event_id"), std::string::npos);
+
+  e = Valid();
+  e.clear_occurred_at();
+  EXPECT_NE(Rejected(e).detail.find("occurred_at"), std::string::npos);
+
+  e = Valid();
+  e.clear_source_kind();
+  EXPECT_NE(Rejected(e).detail.find("source_kind"), std::string::npos);
+
+  e = Valid();
+  e.mutable_person()->clear_email();
+  e.mutable_person()->clear_phone();
+  r = Rejected(e);
+  EXPECT_EQ(r.reason, RejectReason::kMissingField);
+  EXPECT_NE(r.detail.find("person.email or person.phone"), std::string::npos);
+}
+
+TEST_F(ValidateTest, OutOfRangeValuesAreInvalid) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::LeadEvent&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"event id with space", [](auto& e) { e.set_event_id("evt 1"); }, "event_id"},
+      {"event id too long", [](auto& e) { e.set_event_id(std::string(129, 'a')); }, "event_id"},
+      {"ancient", [](auto& e) { e.mutable_occurred_at()->set_seconds(100); }, "occurred_at"},
+      {"future", [](auto& e) { e.mutable_occurred_at()->set_seconds(1795348800 + 25 * 3600); },
+       "occurred_at"},
+      {"bad email", [](auto& e) { e.mutable_person()->set_email("grace@"); }, "person.email"},
+      {"two ats", [](auto& e) { e.mutable_person()->set_email("a@b@c.com"); }, "person.email"},
+      {"email with space", [](auto& e) { e.mutable_person()->set_email("a b@c.com"); },
+       "person.email"},
+      {"letters phone", [](auto& e) { e.mutable_person()->set_phone("call me"); }, "person.phone"},
+      {"short phone", [](auto& e) { e.mutable_person()->set_phone("12345"); }, "person.phone"},
+      {"negative employees", [](auto& e) { e.mutable_company()->set_employee_count(-1); },
+       "company.employee_count"},
+      {"negative revenue", [](auto& e) { e.mutable_company()->set_annual_revenue_usd(-5); },
+       "company.annual_revenue_usd"},
+      {"intent over 100", [](auto& e) { e.mutable_psychographics()->set_intent_score(101); },
+       "psychographics.intent_score"},
+      {"unknown enum from binary",
+       [](auto& e) {
+         e.mutable_psychographics()->set_buying_priority(static_cast<v1::BuyingPriority>(9));
+       },
+       "psychographics.buying_priority"},
+      {"huge attribute",
+       [](auto& e) { (*e.mutable_attributes())["notes"] = std::string(2000, 'x'); },
+       "attributes.notes"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::LeadEvent e = Valid();
+    c.mutate(e);
+    const Rejection r = Rejected(e);
+    EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+    EXPECT_EQ(r.detail.rfind(c.field, 0), 0u) << r.detail;
+  }
+}
+
+TEST_F(ValidateTest, ClockSkewAllowanceIsTwentyFourHours) {
+  v1::LeadEvent e = Valid();
+  e.mutable_occurred_at()->set_seconds(1795348800 + 23 * 3600);
+  EXPECT_FALSE(ValidateLeadEvent(e, kNow));
+  EXPECT_TRUE(ValidateLeadEvent(e, kNow - hours(2)));
+}
+
+TEST(RejectReasonTest, NamesAreStableLabels) {
+  EXPECT_EQ(RejectReasonName(RejectReason::kTooLarge), "too_large");
+  EXPECT_EQ(RejectReasonName(RejectReason::kUnsupportedContentType), "unsupported_content_type");
+  EXPECT_EQ(RejectReasonName(RejectReason::kUndecodable), "undecodable");
+  EXPECT_EQ(RejectReasonName(RejectReason::kMissingField), "missing_field");
+  EXPECT_EQ(RejectReasonName(RejectReason::kInvalidField), "invalid_field");
+}
+
+}  // namespace
+}  // namespace leadrouter::lead
