@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace leadrouter::store {
+
+// The Redis key names of one tenant. Every key carries the hash tag "{<tenant>}" so all keys of a
+// tenant live in one Redis Cluster slot and multi-key scripts stay valid; tenants spread across
+// shards. Because Redis hashes the first "{...}" only, pool names and event ids may contain any
+// bytes. Immutable; thread-safe.
+class KeySchema {
+ public:
+  // `tenant` should satisfy ValidateTenant(); otherwise the hash tag would be wrong.
+  explicit KeySchema(std::string tenant);
+
+  // InvalidArgument when the tenant is empty or contains '{' or '}'.
+  static absl::Status ValidateTenant(std::string_view tenant);
+
+  const std::string& tenant() const { return tenant_; }
+  // "lr:{<tenant>}:rr:<pool>": the pool's rotation cursor (an integer; absent means 0).
+  std::string RotationCursor(std::string_view pool) const;
+  // "lr:{<tenant>}:event:<event_id>": the stored outcome of one input event.
+  std::string EventRecord(std::string_view event_id) const;
+
+ private:
+  std::string tenant_;
+  std::string prefix_;  // "lr:{<tenant>}:"
+};
+
+}  // namespace leadrouter::store

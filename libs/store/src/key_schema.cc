@@ -1,0 +1,33 @@
+#include "leadrouter/store/key_schema.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace leadrouter::store {
+
+KeySchema::KeySchema(std::string tenant)
+    : tenant_(std::move(tenant)), prefix_(absl::StrCat("lr:{", tenant_, "}:")) {}
+
+absl::Status KeySchema::ValidateTenant(std::string_view tenant) {
+  if (tenant.empty()) return absl::InvalidArgumentError("tenant must not be empty");
+  if (tenant.find_first_of("{}") != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tenant '", std::string(tenant), "' must not contain '{' or '}' (it is the hash tag)"));
+  }
+  return absl::OkStatus();
+}
+
+std::string KeySchema::RotationCursor(std::string_view pool) const {
+  std::string key = prefix_;
+  key.append("rr:").append(pool);
+  return key;
+}
+
+std::string KeySchema::EventRecord(std::string_view event_id) const {
+  std::string key = prefix_;
+  key.append("event:").append(event_id);
+  return key;
+}
+
+}  // namespace leadrouter::store
