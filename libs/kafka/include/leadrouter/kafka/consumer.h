@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "leadrouter/kafka/message.h"
+
+namespace leadrouter::kafka {
+
+struct ConsumerOptions {
+  std::string bootstrap_servers{};
+  std::string group_id{};
+  std::vector<std::string> topics{};
+  // Any librdkafka property, applied last so it can override the defaults below
+  // (SASL/SSL settings, session.timeout.ms, partition.assignment.strategy, ...).
+  std::map<std::string, std::string> extra{};
+};
+
+// A member of a Kafka consumer group with manual, commit-after-process offsets.
+//
+// Contract: at-least-once. Nothing is committed unless Commit() is called, so records that were
+// polled but not committed are delivered again to whichever member owns the partition next.
+// Defaults: enable.auto.commit=false, enable.auto.offset.store=false,
+// auto.offset.reset=earliest, enable.partition.eof=false; the rebalance callback assigns and
+// revokes partitions (eager or cooperative, whichever protocol the assignor uses) and logs them.
+//
+// Thread-safety: thread-compatible. One thread at a time may call its methods.
+class Consumer {
+ public:
+  // Builds the consumer and subscribes to `options.topics`. A property librdkafka rejects yields
+  // InvalidArgument naming the property.
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(const ConsumerOptions& options);
+
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  ~Consumer();
+
+  // Returns up to `max_messages` records, returning as soon as that many have arrived or
+  // `max_wait` has passed since the call (possibly with none). It never blocks past `max_wait`;
+  // records already buffered locally are still taken without blocking. Built from single
+  // rd_kafka_consumer_poll() calls, because librdkafka 2.0.2's batch API can lose records across
+  // rebalances. Transient errors are logged and skipped; only a fatal consumer error (or use after
+  // Close) returns a non-OK status.
+  absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
+                                                         std::chrono::milliseconds max_wait);
+
+  // Synchronously commits, for each (topic, partition) present in `processed`, the highest offset
+  // seen plus one (Kafka's "next record to read"). An empty list is a no-op. May fail, for example
+  // when a rebalance revoked the partition meanwhile; some partitions may then have been committed
+  // and others not, and the caller must treat the uncommitted records as "will be redelivered".
+  absl::Status Commit(const std::vector<ConsumedMessage>& processed);
+
+  // Leaves the group so its partitions are reassigned at once. Idempotent; the destructor calls it.
+  void Close();
+
+ private:
+  struct Impl;
+  explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace leadrouter::kafka

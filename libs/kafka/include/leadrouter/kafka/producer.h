@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "leadrouter/kafka/message.h"
+
+namespace leadrouter::kafka {
+
+struct ProducerOptions {
+  std::string bootstrap_servers{};
+  // Any librdkafka property, applied last (SASL/SSL, linger.ms, compression.type, ...).
+  std::map<std::string, std::string> extra{};
+};
+
+// An idempotent producer (enable.idempotence=true, acks=all) with a batch-and-wait API, so a
+// caller can commit its input offsets only after its outputs are durable.
+//
+// Thread-safety: thread-safe. Concurrent ProduceAndWait calls are serialized internally (each
+// waits for the previous one to finish).
+class Producer {
+ public:
+  // A property librdkafka rejects yields InvalidArgument naming the property.
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const ProducerOptions& options);
+
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  // Flushes outstanding messages for up to 5 s, then drops what is left.
+  ~Producer();
+
+  // Enqueues every message (when the local queue is full it serves delivery reports and retries
+  // until the deadline), then waits until each one has a delivery report.
+  // OK only if all were acknowledged by the broker before `timeout`. Otherwise the error names the
+  // first failure (topic and librdkafka's error string), or says how many were unacknowledged
+  // (DeadlineExceeded). Messages may have been delivered even on error: at-least-once, the caller
+  // retries the whole batch.
+  absl::Status ProduceAndWait(const std::vector<OutgoingMessage>& messages,
+                              std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  explicit Producer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace leadrouter::kafka

@@ -1,0 +1,169 @@
+#include "leadrouter/kafka/producer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rdkafka_util.h"
+
+namespace leadrouter::kafka {
+namespace {
+
+using internal::HeadersHandle;
+using internal::KafkaHandle;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kMaxPollSlice{100};
+constexpr int kDestructorFlushMs = 5000;
+
+int MillisUntil(Clock::time_point deadline, std::chrono::milliseconds cap) {
+  const auto remaining =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return static_cast<int>(std::clamp(remaining, std::chrono::milliseconds(0), cap).count());
+}
+
+// Delivery reports carry the batch number as their opaque. A report from an earlier batch that
+// gave up at its deadline is then recognised and ignored instead of being counted for this one.
+void* BatchTag(uint64_t batch) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(batch));
+}
+
+}  // namespace
+
+struct Producer::Impl {
+  KafkaHandle handle;
+  std::mutex mutex;  // serializes ProduceAndWait; delivery reports run inside it (see OnDelivery)
+
+  // The batch in flight; touched only by the thread holding `mutex`.
+  uint64_t batch = 0;
+  size_t acknowledged = 0;
+  size_t reported = 0;
+  std::optional<absl::Status> first_failure;
+
+  // Runs inside rd_kafka_poll()/rd_kafka_flush(), which only ProduceAndWait (holding `mutex`) and
+  // the destructor call, so no extra locking is needed.
+  static void OnDelivery(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (message->_private != BatchTag(self->batch)) return;  // a stale batch's report
+    ++self->reported;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++self->acknowledged;
+    } else if (!self->first_failure.has_value()) {
+      self->first_failure = absl::UnavailableError(
+          absl::StrCat("kafka delivery to ", rd_kafka_topic_name(message->rkt), ": ",
+                       rd_kafka_err2str(message->err)));
+    }
+  }
+
+  static void OnError(rd_kafka_t* handle, int err, const char* reason, void* /*opaque*/) {
+    spdlog::warn("kafka producer {}: {} ({})", rd_kafka_name(handle), reason,
+                 rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+  }
+
+  // Enqueues one message, serving delivery reports while the local queue is full.
+  absl::Status Enqueue(const OutgoingMessage& message, Clock::time_point deadline) {
+    rd_kafka_t* rk = handle.get();
+    while (true) {
+      // producev takes the headers only on success, so they are rebuilt for each attempt.
+      HeadersHandle headers(rd_kafka_headers_new(message.headers.size()));
+      for (const Header& header : message.headers) {
+        rd_kafka_header_add(headers.get(), header.name.data(),
+                            static_cast<ssize_t>(header.name.size()), header.value.data(),
+                            static_cast<ssize_t>(header.value.size()));
+      }
+      const rd_kafka_resp_err_t err = rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(message.topic.c_str()),
+          RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(message.value.data()), message.value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
+          RD_KAFKA_V_OPAQUE(BatchTag(batch)), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        headers.release();  // now owned by the queued message
+        return absl::OkStatus();
+      }
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        return absl::UnavailableError(
+            absl::StrCat("kafka produce to ", message.topic, ": ", rd_kafka_err2str(err)));
+      }
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("kafka produce to ", message.topic, ": local queue full until deadline"));
+      }
+      rd_kafka_poll(rk, MillisUntil(deadline, kMaxPollSlice));
+    }
+  }
+
+  absl::Status ProduceAndWait(const std::vector<OutgoingMessage>& messages,
+                              std::chrono::milliseconds timeout) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const Clock::time_point deadline = Clock::now() + timeout;
+    rd_kafka_t* rk = handle.get();
+    ++batch;
+    acknowledged = 0;
+    reported = 0;
+    first_failure.reset();
+
+    for (const OutgoingMessage& message : messages) {
+      if (absl::Status status = Enqueue(message, deadline); !status.ok()) return status;
+    }
+    while (reported < messages.size()) {
+      if (absl::Status fatal = internal::FatalErrorStatus(rk); !fatal.ok()) return fatal;
+      const int wait_ms = MillisUntil(deadline, kMaxPollSlice);
+      if (wait_ms == 0 && Clock::now() >= deadline) break;
+      rd_kafka_poll(rk, wait_ms);
+    }
+    if (first_failure.has_value()) return *first_failure;
+    if (acknowledged < messages.size()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("kafka produce: ", messages.size() - acknowledged, " of ", messages.size(),
+                       " messages unacknowledged after ", timeout.count(), " ms"));
+    }
+    return absl::OkStatus();
+  }
+
+  ~Impl() {
+    if (handle == nullptr) return;
+    const rd_kafka_resp_err_t err = rd_kafka_flush(handle.get(), kDestructorFlushMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("kafka producer {}: {} messages still undelivered at shutdown",
+                   rd_kafka_name(handle.get()), rd_kafka_outq_len(handle.get()));
+    }
+  }
+};
+
+Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Producer::~Producer() = default;
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  internal::ConfHandle conf = internal::NewConf();
+  const std::map<std::string, std::string> defaults = {
+      {"bootstrap.servers", options.bootstrap_servers},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+  };
+  if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
+  if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
+  rd_kafka_conf_set_opaque(conf.get(), impl.get());
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
+  rd_kafka_conf_set_error_cb(conf.get(), &Impl::OnError);
+
+  absl::StatusOr<KafkaHandle> handle = internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf));
+  if (!handle.ok()) return handle.status();
+  impl->handle = *std::move(handle);
+  return std::unique_ptr<Producer>(new Producer(std::move(impl)));
+}
+
+absl::Status Producer::ProduceAndWait(const std::vector<OutgoingMessage>& messages,
+                                      std::chrono::milliseconds timeout) {
+  return impl_->ProduceAndWait(messages, timeout);
+}
+
+}  // namespace leadrouter::kafka

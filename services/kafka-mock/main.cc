@@ -1,0 +1,97 @@
+// leadrouter-kafka-mock: librdkafka's embedded Kafka as a standalone process, for the demo and the
+// end-to-end tests. Prints one line "bootstrap=<host:port,...>" on stdout once the topics exist,
+// then serves until SIGTERM or SIGINT. Logs go to stderr so stdout stays machine-readable.
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "leadrouter/kafka/mock_cluster.h"
+
+namespace {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 0;
+};
+
+// "NAME:PARTITIONS" -> TopicSpec; false if malformed.
+bool ParseTopicSpec(const std::string& text, TopicSpec& spec) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  spec.name = text.substr(0, colon);
+  return absl::SimpleAtoi(text.substr(colon + 1), &spec.partitions) && spec.partitions >= 1;
+}
+
+int Run(int broker_count, const std::vector<std::string>& topic_args) {
+  std::vector<TopicSpec> topics;
+  for (const std::string& arg : topic_args) {
+    TopicSpec spec;
+    if (!ParseTopicSpec(arg, spec)) {
+      spdlog::error("--topic '{}': expected NAME:PARTITIONS with PARTITIONS >= 1", arg);
+      return 2;
+    }
+    topics.push_back(std::move(spec));
+  }
+
+  // Block the stop signals before librdkafka starts its threads (they inherit the mask), so the
+  // signals are taken only by sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
+    spdlog::error("cannot block SIGTERM/SIGINT");
+    return 1;
+  }
+
+  auto cluster = leadrouter::kafka::MockCluster::Create(broker_count);
+  if (!cluster.ok()) {
+    spdlog::error("cannot start the mock cluster: {}", cluster.status().ToString());
+    return 1;
+  }
+  for (const TopicSpec& topic : topics) {
+    if (absl::Status status = (*cluster)->CreateTopic(topic.name, topic.partitions); !status.ok()) {
+      spdlog::error("{}", status.ToString());
+      return 1;
+    }
+    spdlog::info("topic {} with {} partition(s)", topic.name, topic.partitions);
+  }
+
+  std::printf("bootstrap=%s\n", (*cluster)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  if (sigwait(&stop_signals, &received) != 0) {
+    spdlog::error("sigwait failed");
+    return 1;
+  }
+  spdlog::info("signal {}: shutting down", received);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("kafka-mock"));
+
+  CLI::App app{"Embedded Kafka (librdkafka mock cluster) for demos and tests"};
+  int broker_count = 1;
+  std::vector<std::string> topic_args = {"leads.inbound:4", "leads.assignments:4",
+                                         "leads.nurture:4", "leads.deadletter:4"};
+  app.add_option("--brokers", broker_count, "Number of brokers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--topic", topic_args, "Topic to create as NAME:PARTITIONS (repeatable)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  return Run(broker_count, topic_args);
+}
