@@ -1,0 +1,83 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace leadrouter::metrics {
+
+// Outcome of one consumed event. Every consumed event ends in exactly one.
+enum class Outcome { kAssigned, kReplayed, kDeadLettered };
+
+// The metric families leadrouter exports, registered once; the hot path increments cached
+// references, never looks families up by name. Label values are bounded (enum names, config
+// values): never a lead id, event id or email. Thread-safe.
+class PipelineMetrics {
+ public:
+  PipelineMetrics();
+  ~PipelineMetrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void EventsConsumed(double n);
+  // source_kind is a LeadSourceKind enum name, e.g. "LEAD_SOURCE_KIND_PARTNER".
+  void LeadAssigned(std::string_view source_kind);
+  void EventReplayed();
+  // reason is a RejectReason name, e.g. "missing_field".
+  void EventDeadLettered(std::string_view reason);
+  // Seconds from the first poll of the batch holding the event until its offset was committed.
+  void ObserveProcessing(double seconds);
+  // Seconds from the lead's occurred_at until its assignment was published (speed-to-lead).
+  void ObserveLeadToAssignment(double seconds);
+  // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume".
+  void BatchFailed(std::string_view stage);
+  void SetStreamSubscribers(double n);
+  void SetConfigInfo(const std::string& version);
+
+  // Reads back a counter value: for tests and the conservation check.
+  double Consumed() const;
+  double OutcomeTotal(Outcome outcome) const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter* consumed_;
+  std::array<prometheus::Counter*, 3> outcomes_;  // indexed by Outcome
+  prometheus::Family<prometheus::Counter>* assigned_by_source_;
+  prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
+  prometheus::Family<prometheus::Counter>* batch_failures_;
+  prometheus::Family<prometheus::Gauge>* config_info_;
+  prometheus::Histogram* processing_;
+  prometheus::Histogram* lead_to_assignment_;
+  prometheus::Gauge* subscribers_;
+};
+
+// Serves a registry on http://<listen>/metrics. Thread-safe.
+class MetricsServer {
+ public:
+  // listen is host:port; port 0 picks a free port. FailedPrecondition when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
+      const std::string& listen, std::shared_ptr<prometheus::Registry> registry);
+  ~MetricsServer();
+  int port() const { return port_; }
+
+ private:
+  MetricsServer() = default;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace leadrouter::metrics

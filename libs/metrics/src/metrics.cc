@@ -1,0 +1,145 @@
+#include "leadrouter/metrics/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace leadrouter::metrics {
+namespace {
+
+// Speed-to-lead matters from milliseconds (the pipeline) to hours (an outage), so the buckets
+// span both.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+      1,     2.5,    5,     10,   30,    60,   300, 900,  3600};
+  return *buckets;
+}
+
+size_t Index(Outcome o) {
+  return static_cast<size_t>(o);
+}
+
+}  // namespace
+
+PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  consumed_ = &prometheus::BuildCounter()
+                   .Name("leadrouter_events_consumed_total")
+                   .Help("Events read from the inbound topic.")
+                   .Register(*registry_)
+                   .Add({});
+  auto& outcomes = prometheus::BuildCounter()
+                       .Name("leadrouter_events_outcome_total")
+                       .Help(
+                           "Consumed events by final outcome; once drained, the sum equals "
+                           "leadrouter_events_consumed_total.")
+                       .Register(*registry_);
+  outcomes_[Index(Outcome::kAssigned)] = &outcomes.Add({{"outcome", "assigned"}});
+  outcomes_[Index(Outcome::kReplayed)] = &outcomes.Add({{"outcome", "replayed"}});
+  outcomes_[Index(Outcome::kDeadLettered)] = &outcomes.Add({{"outcome", "dead_letter"}});
+  assigned_by_source_ = &prometheus::BuildCounter()
+                             .Name("leadrouter_leads_assigned_total")
+                             .Help("New assignments of leads to reps, by lead source kind.")
+                             .Register(*registry_);
+  deadletter_by_reason_ = &prometheus::BuildCounter()
+                               .Name("leadrouter_events_deadlettered_total")
+                               .Help("Events sent to the dead-letter topic, by reason.")
+                               .Register(*registry_);
+  batch_failures_ = &prometheus::BuildCounter()
+                         .Name("leadrouter_batch_failures_total")
+                         .Help("Batches that failed at a stage and were retried, by stage.")
+                         .Register(*registry_);
+  config_info_ = &prometheus::BuildGauge()
+                      .Name("leadrouter_config_info")
+                      .Help("Always 1; the version label is the live config's content hash.")
+                      .Register(*registry_);
+  processing_ = &prometheus::BuildHistogram()
+                     .Name("leadrouter_event_processing_seconds")
+                     .Help("Time from polling an event to committing its offset.")
+                     .Register(*registry_)
+                     .Add({}, LatencyBuckets());
+  lead_to_assignment_ =
+      &prometheus::BuildHistogram()
+           .Name("leadrouter_lead_to_assignment_seconds")
+           .Help(
+               "Speed to lead: time from the lead's occurred_at to its assignment being published.")
+           .Register(*registry_)
+           .Add({}, LatencyBuckets());
+  subscribers_ = &prometheus::BuildGauge()
+                      .Name("leadrouter_stream_subscribers")
+                      .Help("Open StreamAssignments gRPC streams.")
+                      .Register(*registry_)
+                      .Add({});
+}
+
+PipelineMetrics::~PipelineMetrics() = default;
+
+void PipelineMetrics::EventsConsumed(double n) {
+  consumed_->Increment(n);
+}
+
+void PipelineMetrics::LeadAssigned(std::string_view source_kind) {
+  outcomes_[Index(Outcome::kAssigned)]->Increment();
+  assigned_by_source_->Add({{"source_kind", std::string(source_kind)}}).Increment();
+}
+
+void PipelineMetrics::EventReplayed() {
+  outcomes_[Index(Outcome::kReplayed)]->Increment();
+}
+
+void PipelineMetrics::EventDeadLettered(std::string_view reason) {
+  outcomes_[Index(Outcome::kDeadLettered)]->Increment();
+  deadletter_by_reason_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void PipelineMetrics::ObserveProcessing(double seconds) {
+  processing_->Observe(seconds);
+}
+
+void PipelineMetrics::ObserveLeadToAssignment(double seconds) {
+  lead_to_assignment_->Observe(seconds);
+}
+
+void PipelineMetrics::BatchFailed(std::string_view stage) {
+  batch_failures_->Add({{"stage", std::string(stage)}}).Increment();
+}
+
+void PipelineMetrics::SetStreamSubscribers(double n) {
+  subscribers_->Set(n);
+}
+
+void PipelineMetrics::SetConfigInfo(const std::string& version) {
+  config_info_->Add({{"version", version}}).Set(1);
+}
+
+double PipelineMetrics::Consumed() const {
+  return consumed_->Value();
+}
+
+double PipelineMetrics::OutcomeTotal(Outcome outcome) const {
+  return outcomes_[Index(outcome)]->Value();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& listen, std::shared_ptr<prometheus::Registry> registry) {
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  try {
+    server->exposer_ = std::make_unique<prometheus::Exposer>(listen, /*num_threads=*/1);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("metrics: cannot listen on ", listen, ": ", e.what()));
+  }
+  server->exposer_->RegisterCollectable(registry);
+  const auto ports = server->exposer_->GetListeningPorts();
+  server->port_ = ports.empty() ? 0 : ports.front();
+  return server;
+}
+
+MetricsServer::~MetricsServer() = default;
+
+}  // namespace leadrouter::metrics
