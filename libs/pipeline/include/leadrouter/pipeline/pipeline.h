@@ -1,0 +1,65 @@
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "leadrouter/api/assignment_hub.h"
+#include "leadrouter/config/config.h"
+#include "leadrouter/core/clock.h"
+#include "leadrouter/kafka/consumer.h"
+#include "leadrouter/kafka/producer.h"
+#include "leadrouter/metrics/metrics.h"
+#include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/store/assignment_store.h"
+
+namespace leadrouter::pipeline {
+
+// Dead-letter headers: what went wrong and where the event came from. The value and key of a
+// dead letter are the original bytes, so a fixed event can be re-published as it was.
+inline constexpr char kHeaderErrorCode[] = "x-leadrouter-error-code";
+inline constexpr char kHeaderError[] = "x-leadrouter-error";
+inline constexpr char kHeaderSourceTopic[] = "x-leadrouter-source-topic";
+inline constexpr char kHeaderSourcePartition[] = "x-leadrouter-source-partition";
+inline constexpr char kHeaderSourceOffset[] = "x-leadrouter-source-offset";
+// On leads.assignments: "true" when the message re-publishes a stored assignment.
+inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
+
+// The consume → decode → validate → assign → publish → commit loop.
+//
+// Guarantees: every consumed event ends as an assignment (new or replayed) or a dead letter;
+// a batch's offsets are committed only after its Redis writes are done and its Kafka outputs
+// are acknowledged (acks=all), and only then are assignments pushed to stream subscribers.
+// A failure before the commit retries the same batch with capped backoff; a crash re-consumes
+// it, and event-id idempotency makes the replay harmless.
+// Thread-compatible: Run() on one thread; the dependencies must outlive the pipeline.
+class Pipeline {
+ public:
+  Pipeline(const config::Config& config, kafka::Consumer& consumer, kafka::Producer& producer,
+           store::AssignmentStore& store, api::AssignmentHub& hub,
+           metrics::PipelineMetrics& metrics, const core::Clock& clock);
+
+  // Processes one polled batch to completion (or returns the first error, having committed
+  // nothing). Safe to call again with the same batch after an error.
+  absl::Status ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch);
+
+  // Polls and processes until `stop` is set; a batch in progress when it is set is abandoned
+  // uncommitted if it cannot finish. Returns non-OK only on a fatal consumer error.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+ private:
+  const config::Config& config_;
+  kafka::Consumer& consumer_;
+  kafka::Producer& producer_;
+  api::AssignmentHub& hub_;
+  metrics::PipelineMetrics& metrics_;
+  const core::Clock& clock_;
+  Assigner assigner_;
+  // Event ids this process assigned in an earlier, failed attempt of the current batch, so a
+  // retry that finds them stored still counts them as new assignments, not replays.
+  std::unordered_set<std::string> assigned_in_failed_attempt_;
+};
+
+}  // namespace leadrouter::pipeline

@@ -1,0 +1,321 @@
+// End to end: the real binaries as processes (leadrouter-kafka-mock, redis-server, leadrouter),
+// leads published with librdkafka, assignments received over gRPC.
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "leadrouter/kafka/consumer.h"
+#include "leadrouter/kafka/producer.h"
+#include "leadrouter/testing/http_get.h"
+#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/subprocess.h"
+#include "leadrouter/v1/router_service.grpc.pb.h"
+
+namespace leadrouter {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Subprocess;
+
+const std::vector<std::string> kReps = {"rep-ada", "rep-grace", "rep-linus"};
+
+// The value after `key=` up to the next space in `line`.
+std::string Field(const std::string& line, const std::string& key) {
+  const auto start = line.find(key + "=");
+  if (start == std::string::npos) return "";
+  const auto value = start + key.size() + 1;
+  const auto end = line.find(' ', value);
+  return line.substr(value, end == std::string::npos ? std::string::npos : end - value);
+}
+
+std::string LeadJson(const std::string& event_id, const std::string& email) {
+  return absl::StrCat(
+      R"({"event_id":")", event_id, R"(","occurred_at":"2026-11-22T09:00:00Z",)",
+      R"("source_system":"webform","source_kind":"LEAD_SOURCE_KIND_INBOUND_MARKETING",)",
+      R"("campaign":"e2e","person":{"first_name":"Test","email":")", email,
+      R"("},"company":{"name":"Example Co","employee_count":250,"country":"US"}})");
+}
+
+// The exit code of a process expected to exit by itself within `timeout` (SIGTERM after that).
+absl::StatusOr<int> ExitCode(Subprocess& process, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (process.Running() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  return process.Terminate(5s);
+}
+
+// Collects every AssignmentEvent from one StreamAssignments call on a background thread.
+class StreamCollector {
+ public:
+  explicit StreamCollector(const std::string& target)
+      : stub_(v1::RouterService::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {
+    thread_ = std::thread([this] {
+      v1::StreamAssignmentsRequest request;
+      auto reader = stub_->StreamAssignments(&context_, request);
+      v1::AssignmentEvent event;
+      while (reader->Read(&event)) {
+        std::lock_guard lock(mu_);
+        events_.push_back(event);
+        changed_.notify_all();
+      }
+      std::lock_guard lock(mu_);
+      final_status_ = reader->Finish();
+      finished_ = true;
+      changed_.notify_all();
+    });
+  }
+  ~StreamCollector() {
+    context_.TryCancel();
+    thread_.join();
+  }
+
+  // Waits until at least n events arrived; returns them all.
+  std::vector<v1::AssignmentEvent> WaitFor(size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, timeout, [&] { return events_.size() >= n || finished_; });
+    return events_;
+  }
+  std::vector<v1::AssignmentEvent> events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  std::unique_ptr<v1::RouterService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<v1::AssignmentEvent> events_;
+  grpc::Status final_status_;
+  bool finished_ = false;
+};
+
+class RoutingEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = std::move(*redis);
+
+    auto kafka = Subprocess::Start({KAFKA_MOCK_BIN});
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    kafka_ = std::move(*kafka);
+    auto line = kafka_->WaitForLine("bootstrap=", 30s);
+    ASSERT_TRUE(line.ok()) << line.status();
+    bootstrap_ = Field(*line, "bootstrap");
+
+    config_path_ = ::testing::TempDir() + "/e2e-" + std::to_string(::getpid()) + ".yaml";
+    std::ofstream(config_path_) << absl::StrCat(
+        "kafka:\n  bootstrap_servers: ", bootstrap_,
+        "\n  group_id: e2e\n  batch_max_wait_ms: 20\n"
+        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
+        "redis: {host: 127.0.0.1, port: ",
+        redis_->port(),
+        "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\"}\n"
+        "reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n");
+    StartLeadrouter();
+
+    auto producer = kafka::Producer::Create({bootstrap_, {}});
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+
+  void StartLeadrouter() {
+    auto router = Subprocess::Start({LEADROUTER_BIN, "--config", config_path_});
+    ASSERT_TRUE(router.ok()) << router.status();
+    router_ = std::move(*router);
+    auto ready = router_->WaitForLine("leadrouter ready", 30s);
+    ASSERT_TRUE(ready.ok()) << ready.status();
+    grpc_target_ = Field(*ready, "grpc");
+    const std::string metrics_url = Field(*ready, "metrics");  // http://127.0.0.1:PORT/metrics
+    const auto port_start = metrics_url.rfind(':') + 1;
+    metrics_port_ =
+        std::stoi(metrics_url.substr(port_start, metrics_url.find('/', port_start) - port_start));
+  }
+
+  void TearDown() override {
+    if (HasFailure() && router_) std::cerr << "--- leadrouter output ---\n" << router_->Output();
+  }
+
+  void Publish(const std::string& value, std::vector<kafka::Header> headers = {}) {
+    ASSERT_TRUE(
+        producer_->ProduceAndWait({{"leads.inbound", "", value, std::move(headers)}}, 10s).ok());
+  }
+
+  double Metric(const std::string& series) {
+    auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
+    if (!body.ok()) return -1;
+    auto value = testing::PrometheusSample(*body, series);
+    return value.ok() ? *value : -1;
+  }
+
+  // Waits until a metric reaches at least `want`.
+  bool WaitForMetric(const std::string& series, double want, std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      if (Metric(series) >= want) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<Subprocess> kafka_;
+  std::unique_ptr<Subprocess> router_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::string bootstrap_;
+  std::string config_path_;
+  std::string grpc_target_;
+  int metrics_port_ = 0;
+};
+
+TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmless) {
+  StreamCollector stream(grpc_target_);
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+
+  // Six valid leads: JSON with and without content-type, and one binary protobuf.
+  for (int i = 1; i <= 5; ++i) {
+    Publish(LeadJson(absl::StrCat("evt-", i), absl::StrCat("person", i, "@example.com")),
+            i % 2 ? std::vector<kafka::Header>{{"content-type", "application/json"}}
+                  : std::vector<kafka::Header>{});
+  }
+  v1::LeadEvent binary;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(LeadJson("evt-6", "six@example.com"), &binary)
+          .ok());
+  Publish(binary.SerializeAsString(), {{"content-type", "application/x-protobuf"}});
+  // Two that must be dead-lettered, not lost and not routed.
+  Publish(
+      R"({"event_id":"evt-no-contact","occurred_at":"2026-11-22T09:00:00Z","source_kind":"LEAD_SOURCE_KIND_EVENT"})",
+      {{"content-type", "application/json"}});
+  Publish("\x01\x02 definitely not a lead", {{"content-type", "application/json"}});
+
+  auto events = stream.WaitFor(6, 60s);
+  ASSERT_EQ(events.size(), 6u) << "assignments received over gRPC";
+  std::map<std::string, v1::AssignmentEvent> by_event;
+  std::map<std::string, int> per_rep;
+  for (const auto& e : events) {
+    EXPECT_TRUE(by_event.emplace(e.event_id(), e).second)
+        << "second assignment for " << e.event_id();
+    EXPECT_EQ(e.status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+    EXPECT_FALSE(e.lead_id().empty());
+    EXPECT_EQ(e.lead().event_id(), e.event_id());
+    EXPECT_EQ(e.config_version().rfind("sha256:", 0), 0u);
+    ++per_rep[e.rep_id()];
+  }
+  for (const auto& rep : kReps) EXPECT_EQ(per_rep[rep], 2) << rep << " got an unfair share";
+
+  // The same event id again (a redelivery, or a producer retry): no second assignment.
+  Publish(LeadJson("evt-3", "person3@example.com"), {{"content-type", "application/json"}});
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_outcome_total{outcome=\"replayed\"}", 1, 30s));
+  // A new lead afterwards takes the next rotation slot: the replay did not consume one.
+  Publish(LeadJson("evt-7", "seven@example.com"), {{"content-type", "application/json"}});
+  events = stream.WaitFor(8, 30s);
+  ASSERT_EQ(events.size(), 8u);
+  std::set<std::string> assignment_ids_for_evt3;
+  for (const auto& e : events) {
+    if (e.event_id() == "evt-3") assignment_ids_for_evt3.insert(e.assignment_id());
+  }
+  EXPECT_EQ(assignment_ids_for_evt3.size(), 1u) << "the replay re-published the same assignment";
+  const auto& evt7 = std::find_if(events.begin(), events.end(),
+                                  [](const auto& e) { return e.event_id() == "evt-7"; });
+  ASSERT_NE(evt7, events.end());
+  EXPECT_EQ(evt7->rep_id(), kReps[6 % kReps.size()]);
+  EXPECT_NE(evt7->reason().find("slot 6"), std::string::npos) << evt7->reason();
+
+  // Conservation: every consumed event has exactly one outcome.
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_consumed_total", 10, 10s));
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"assigned\"}"), 7);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"replayed\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"dead_letter\"}"), 2);
+  EXPECT_EQ(Metric("leadrouter_events_deadlettered_total{reason=\"missing_field\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_events_deadlettered_total{reason=\"undecodable\"}"), 1);
+
+  // The dead letters are on their topic with the reason and the original bytes.
+  auto consumer = kafka::Consumer::Create(
+      {bootstrap_, "e2e-dlq-reader", {"leads.deadletter"}, {{"session.timeout.ms", "6000"}}});
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  std::vector<kafka::ConsumedMessage> dead;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (dead.size() < 2 && std::chrono::steady_clock::now() < until) {
+    auto batch = (*consumer)->PollBatch(10, 500ms);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    dead.insert(dead.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(dead.size(), 2u);
+  std::set<std::string> codes;
+  for (const auto& m : dead) {
+    codes.insert(m.HeaderValue("x-leadrouter-error-code").value_or("?"));
+    EXPECT_TRUE(m.HeaderValue("x-leadrouter-error").has_value());
+    EXPECT_EQ(m.HeaderValue("x-leadrouter-source-topic").value_or(""), "leads.inbound");
+    EXPECT_TRUE(m.HeaderValue("x-leadrouter-source-offset").has_value());
+    if (m.HeaderValue("x-leadrouter-error-code") == "missing_field") {
+      EXPECT_NE(m.value.find("evt-no-contact"), std::string::npos) << "original bytes kept";
+      EXPECT_NE(m.HeaderValue("x-leadrouter-error")->find("person.email or person.phone"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(codes, (std::set<std::string>{"missing_field", "undecodable"}));
+
+  // Graceful shutdown: SIGTERM → exit 0.
+  auto code = router_->Terminate(15s);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(RoutingEndToEnd, RestartAfterCommitDoesNotReassign) {
+  for (int i = 1; i <= 3; ++i) Publish(LeadJson(absl::StrCat("r-", i), "r@example.com"));
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_outcome_total{outcome=\"assigned\"}", 3, 60s));
+  auto code = router_->Terminate(15s);
+  ASSERT_TRUE(code.ok());
+  ASSERT_EQ(*code, 0);
+
+  // The same events published again and the daemon restarted: it resumes after its committed
+  // offsets, and the re-published ids are answered from Redis.
+  for (int i = 1; i <= 3; ++i) Publish(LeadJson(absl::StrCat("r-", i), "r@example.com"));
+  StartLeadrouter();
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_consumed_total", 3, 60s));
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"replayed\"}"), 3);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"assigned\"}"), 0);
+}
+
+TEST_F(RoutingEndToEnd, LeadctlPrintsAssignments) {
+  auto leadctl = Subprocess::Start(
+      {LEADCTL_BIN, "--server", grpc_target_, "subscribe", "--count", "1", "--timeout", "60"});
+  ASSERT_TRUE(leadctl.ok()) << leadctl.status();
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+  Publish(LeadJson("ctl-1", "ctl@example.com"));
+  auto line = (*leadctl)->WaitForLine("rep-ada", 60s);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_NE(line->find("Example Co"), std::string::npos) << *line;
+  auto code = ExitCode(**leadctl, 20s);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+}
+
+TEST(LeadrouterBinary, RefusesABadConfigNamingTheField) {
+  const std::string path = ::testing::TempDir() + "/bad-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << "kafka: {bootstrap_servers: 127.0.0.1:1}\nreps: [{id: a}, {id: a}]\n";
+  auto router = Subprocess::Start({LEADROUTER_BIN, "--config", path});
+  ASSERT_TRUE(router.ok());
+  auto line = (*router)->WaitForLine("reps[1].id: duplicate rep id", 10s);
+  EXPECT_TRUE(line.ok()) << line.status();
+  auto code = ExitCode(**router, 20s);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 2);
+}
+
+}  // namespace
+}  // namespace leadrouter
