@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds leadrouter. Usage: scripts/build.sh [dev|release] [cmake --build args...]
+#   dev      Debug + AddressSanitizer/UndefinedBehaviorSanitizer (what the tests run)
+#   release  optimized (the demo, benchmarks, deployment)
+# Installs missing Debian packages first; configures once, then builds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset="${1:-dev}"
+shift || true
+case "$preset" in
+  dev|release) ;;
+  *) echo "usage: scripts/build.sh [dev|release] [build args...]" >&2; exit 2 ;;
+esac
+
+scripts/bootstrap.sh
+if [ ! -f "build/$preset/CMakeCache.txt" ]; then
+  cmake --preset "$preset" >/dev/null
+fi
+cmake --build "build/$preset" -j"$(nproc)" "$@"

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The walking demo: embedded Kafka + a local redis-server + leadrouter, sample leads published,
+# assignments printed as they stream in over gRPC, dead letters and metrics shown.
+# Usage: scripts/demo.sh [--keep-running]
+#   --keep-running  leave everything up after the tour (Ctrl-C stops it) to explore /metrics,
+#                   publish more leads with kcat, or subscribe with leadctl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+keep_running=0
+[ "${1:-}" = "--keep-running" ] && keep_running=1
+
+scripts/build.sh release --target leadrouter leadctl leadrouter-kafka-mock >/dev/null
+bin="$root/build/release/services"
+
+work="$(mktemp -d -t leadrouter-demo.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits up to $2 seconds for a line matching $1 in file $3; prints it.
+wait_for_line() {
+  local pattern="$1" seconds="$2" file="$3"
+  for _ in $(seq $((seconds * 10))); do
+    if grep -m1 -- "$pattern" "$file" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "demo: timed out waiting for '$pattern' in $file:" >&2
+  cat "$file" >&2
+  return 1
+}
+
+http_get() {  # host port path: the body of an HTTP GET, with bash alone (no curl needed)
+  exec 3<>"/dev/tcp/$1/$2"
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3
+  sed '1,/^\r$/d' <&3
+  exec 3<&-
+}
+
+echo "== starting redis-server on a free loopback port"
+for _ in $(seq 20); do
+  redis_port=$((20000 + RANDOM % 30000))
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  sleep 0.3
+  if kill -0 "$redis_pid" 2>/dev/null && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then break; fi
+  redis_pid=""
+done
+[ -n "${redis_pid:-}" ] || { echo "demo: could not start redis-server" >&2; cat "$work/redis.log" >&2; exit 1; }
+pids+=("$redis_pid")
+echo "   redis at 127.0.0.1:$redis_port"
+
+echo "== starting the embedded Kafka (librdkafka mock cluster)"
+"$bin/kafka-mock/leadrouter-kafka-mock" >"$work/kafka.out" 2>"$work/kafka.log" &
+pids+=($!)
+bootstrap="$(wait_for_line 'bootstrap=' 30 "$work/kafka.out" | cut -d= -f2)"
+echo "   kafka at $bootstrap (try: kcat -L -b $bootstrap)"
+
+cat >"$work/leadrouter.yaml" <<YAML
+kafka:
+  bootstrap_servers: $bootstrap
+  group_id: leadrouter-demo
+  batch_max_wait_ms: 20
+  consumer_properties: {session.timeout.ms: "6000"}
+redis: {host: 127.0.0.1, port: $redis_port}
+grpc: {listen: "127.0.0.1:0"}
+metrics: {listen: "127.0.0.1:0"}
+reps:
+  - {id: rep-ada, name: Ada Lovelace}
+  - {id: rep-grace, name: Grace Hopper}
+  - {id: rep-linus, name: Linus Torvalds}
+YAML
+
+echo "== starting leadrouter"
+"$bin/leadrouter/leadrouter" --config "$work/leadrouter.yaml" >"$work/leadrouter.out" 2>"$work/leadrouter.log" &
+pids+=($!)
+ready="$(wait_for_line 'leadrouter ready' 30 "$work/leadrouter.out")"
+grpc="$(sed -E 's/.*grpc=([^ ]+).*/\1/' <<<"$ready")"
+metrics_url="$(sed -E 's/.*metrics=([^ ]+).*/\1/' <<<"$ready")"
+echo "   $ready"
+
+echo "== subscribing over gRPC (leadctl subscribe), then publishing deploy/demo/leads.jsonl with kcat"
+"$bin/leadctl/leadctl" --server "$grpc" subscribe >"$work/assignments.txt" 2>&1 &
+pids+=($!)
+sleep 1
+kcat -P -b "$bootstrap" -t leads.inbound -H content-type=application/json <deploy/demo/leads.jsonl
+# Wait for every event to reach an outcome: 9 published = 7 assigned + 1 replayed + 1 dead letter.
+metrics_hostport="$(sed -E 's#http://([^/]+)/.*#\1#' <<<"$metrics_url")"
+for _ in $(seq 300); do
+  consumed="$(http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
+    awk '/^leadrouter_events_consumed_total /{print $2}')"
+  [ "${consumed:-0}" = "9" ] && break
+  sleep 0.1
+done
+if [ "${consumed:-0}" != "9" ]; then
+  echo "demo: leadrouter consumed ${consumed:-0} of 9 events within 30 s; its log:" >&2
+  cat "$work/leadrouter.log" >&2
+  exit 1
+fi
+sleep 0.5
+
+echo
+echo "== assignments as they streamed in (leadctl subscribe):"
+sed 's/^/   /' "$work/assignments.txt"
+echo
+echo "== dead letters (kcat -C -t leads.deadletter), reason in the headers:"
+kcat -C -b "$bootstrap" -t leads.deadletter -e -q -f '%h\n%s\n' 2>/dev/null | sed 's/^/   /'
+echo
+echo "== metrics ($metrics_url):"
+http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
+  grep -E '^leadrouter_(events_consumed_total|events_outcome_total|leads_assigned_total|events_deadlettered_total)' |
+  sed 's/^/   /'
+echo
+echo "The re-published demo-0001 was answered from Redis (outcome=\"replayed\"): same rep, no second assignment."
+
+if [ "$keep_running" = 1 ]; then
+  echo
+  echo "Running. Metrics: $metrics_url   gRPC: $grpc   Kafka: $bootstrap   Redis: 127.0.0.1:$redis_port"
+  echo "  publish:   kcat -P -b $bootstrap -t leads.inbound -H content-type=application/json <file.jsonl>"
+  echo "  subscribe: $bin/leadctl/leadctl --server $grpc subscribe"
+  echo "Ctrl-C to stop."
+  wait
+fi
