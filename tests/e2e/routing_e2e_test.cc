@@ -45,15 +45,6 @@ std::string LeadJson(const std::string& event_id, const std::string& email) {
       R"("},"company":{"name":"Example Co","employee_count":250,"country":"US"}})");
 }
 
-// The exit code of a process expected to exit by itself within `timeout` (SIGTERM after that).
-absl::StatusOr<int> ExitCode(Subprocess& process, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (process.Running() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(20ms);
-  }
-  return process.Terminate(5s);
-}
-
 // Collects every AssignmentEvent from one StreamAssignments call on a background thread.
 class StreamCollector {
  public:
@@ -300,7 +291,7 @@ TEST_F(RoutingEndToEnd, LeadctlPrintsAssignments) {
   auto line = (*leadctl)->WaitForLine("rep-ada", 60s);
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_NE(line->find("Example Co"), std::string::npos) << *line;
-  auto code = ExitCode(**leadctl, 20s);
+  auto code = (*leadctl)->Wait(20s);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0);
 }
@@ -312,7 +303,7 @@ TEST(LeadrouterBinary, RefusesABadConfigNamingTheField) {
   ASSERT_TRUE(router.ok());
   auto line = (*router)->WaitForLine("reps[1].id: duplicate rep id", 10s);
   EXPECT_TRUE(line.ok()) << line.status();
-  auto code = ExitCode(**router, 20s);
+  auto code = (*router)->Wait(20s);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 2);
 }

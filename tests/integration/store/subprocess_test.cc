@@ -90,7 +90,19 @@ TEST(SubprocessTest, NaturalExitAndEnvironment) {
   auto line = (*child)->WaitForLine("value=", std::chrono::seconds(5));
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_EQ(*line, "value=x y");
-  EXPECT_EQ(*(*child)->Terminate(std::chrono::seconds(5)), 3);
+  // Wait, not Terminate: a SIGTERM could overtake the exit it is racing.
+  auto code = (*child)->Wait(std::chrono::seconds(5));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 3);
+  EXPECT_EQ(*(*child)->Terminate(std::chrono::seconds(1)), 3) << "the result is kept";
+}
+
+TEST(SubprocessTest, WaitTimesOutOnARunningChild) {
+  auto child = Subprocess::Start({"sleep", "30"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ((*child)->Wait(std::chrono::milliseconds(100)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE((*child)->Running());
 }
 
 TEST(SubprocessTest, MissingProgramIsNotFound) {

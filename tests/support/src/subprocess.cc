@@ -217,6 +217,18 @@ bool Subprocess::Running() {
   return !TryReap();
 }
 
+absl::StatusOr<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!TryReap()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("pid ", pid_, " still running after ", timeout.count(), " ms"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return *exit_code_;
+}
+
 absl::StatusOr<int> Subprocess::Terminate(std::chrono::milliseconds grace) {
   if (TryReap()) return *exit_code_;
   kill(-pid_, SIGTERM);

@@ -53,6 +53,10 @@ class Subprocess {
   // True until the child has exited (reaps it when it has).
   bool Running();
 
+  // Waits for the child to exit by itself and returns its exit code (or 128+signal);
+  // DeadlineExceeded if it is still running after `timeout` (it is left running).
+  absl::StatusOr<int> Wait(std::chrono::milliseconds timeout);
+
   // SIGTERM to the group, wait up to `grace`, then SIGKILL. Returns the exit code, or 128+signal
   // if a signal ended it. Safe to call again: returns the same result.
   absl::StatusOr<int> Terminate(std::chrono::milliseconds grace);
