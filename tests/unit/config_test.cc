@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include "leadrouter/config/reloader.h"
+
 namespace leadrouter::config {
 namespace {
 
@@ -53,7 +55,7 @@ kafka:
   max_event_bytes: 4096
   consumer_properties: {session.timeout.ms: "6000"}
   producer_properties: {linger.ms: "1"}
-redis: {host: redis.internal, port: 6380, password: s3cret, tenant: acme, timeout_ms: 500, idempotency_ttl_s: 3600}
+redis: {host: redis.internal, port: 6380, tenant: acme, timeout_ms: 500, idempotency_ttl_s: 3600}
 grpc: {listen: "0.0.0.0:6000", subscriber_queue_limit: 50}
 metrics: {listen: "0.0.0.0:9000"}
 pool: west
@@ -110,8 +112,155 @@ TEST(ConfigTest, TopicsMustBeDistinct) {
   EXPECT_EQ(
       ErrorOf(
           "kafka: {bootstrap_servers: k:1, topics: {inbound: t, deadletter: t}}\nreps: [{id: a}]"),
-      "config: kafka.topics: inbound, assignments and deadletter must be distinct, non-empty "
-      "topics");
+      "config: kafka.topics: inbound, assignments, deadletter and nurture must be distinct, "
+      "non-empty topics");
+}
+
+TEST(ConfigTest, EveryErrorIsReportedInOneRun) {
+  const std::string err = ErrorOf(R"(
+kafka: {bootstrap_servers: k:1, batch_max_messages: 0}
+redis: {port: 0, tenant: "a b"}
+grpc: {listen: nowhere}
+reps: [{id: a}, {id: a}]
+)");
+  EXPECT_EQ(err,
+            "config: kafka.batch_max_messages: must be between 1 and 100000, got 0\n"
+            "config: redis.port: must be between 1 and 65535, got 0\n"
+            "config: redis.tenant: must be 1-64 of [A-Za-z0-9._-]\n"
+            "config: grpc.listen: must be host:port, got \"nowhere\"\n"
+            "config: reps[1].id: duplicate rep id \"a\"");
+}
+
+TEST(ConfigTest, SecretsComeFromTheEnvironmentOrAFileNeverInline) {
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nredis: {password: hunter2}\nreps: [{id: a}]"),
+            "config: redis.password: secrets are never inline: use password_env (a variable name) "
+            "or password_file");
+
+  ::setenv("LEADROUTER_TEST_REDIS_PASSWORD", "from-env", 1);
+  auto env = ParseConfig(
+      "kafka: {bootstrap_servers: k:1}\nredis: {password_env: LEADROUTER_TEST_REDIS_PASSWORD}\n"
+      "reps: [{id: a}]");
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->redis.password, "from-env");
+  EXPECT_EQ(env->redis.password_source, "env:LEADROUTER_TEST_REDIS_PASSWORD");
+  EXPECT_EQ(Summarize(*env).find("from-env"), std::string::npos)
+      << "a summary never shows a secret";
+
+  EXPECT_EQ(
+      ErrorOf("kafka: {bootstrap_servers: k:1}\nredis: {password_env: LEADROUTER_TEST_UNSET_VAR}\n"
+              "reps: [{id: a}]"),
+      "config: redis.password_env: environment variable LEADROUTER_TEST_UNSET_VAR is not set");
+
+  const std::string secret_file = ::testing::TempDir() + "/redis-password";
+  std::ofstream(secret_file) << "from-file\n";
+  auto file = ParseConfig("kafka: {bootstrap_servers: k:1}\nredis: {password_file: " + secret_file +
+                          "}\nreps: [{id: a}]");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->redis.password, "from-file");
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nredis: {password_file: /nonexistent/pw}\n"
+                    "reps: [{id: a}]"),
+            "config: redis.password_file: cannot read /nonexistent/pw");
+}
+
+constexpr char kQualification[] = R"(
+kafka: {bootstrap_servers: k:1}
+reps: [{id: a}]
+qualification:
+  extra_free_mail_domains: [corp-mail.example]
+  requirements:
+    - {name: supported-country, field: company.country, in: [US, CA, GB]}
+    - {name: no-free-mail, field: person.is_free_mail, equals: "true", negate: true}
+    - {name: has-company, field: company.name, exists: true}
+  criteria:
+    - {name: mid-market, field: company.employee_count, between: [200, 5000], points: 30}
+    - {name: high-intent, field: psychographics.intent_score, at_least: 70, points: 40}
+    - {name: price-shopper, field: psychographics.buying_priority, equals: PRICE, points: -20}
+    - {name: vp-title, field: person.title, matches: "(?i)\\bvp\\b", points: 30}
+    - {name: not-student, field: attributes.role, equals: student, negate: true, points: 10}
+  thresholds: {qualified: 60, nurture: 30}
+  thresholds_by_source:
+    REP_SOURCED: {qualified: 20, nurture: 0}
+  segments:
+    - name: enterprise-innovators
+      all_of:
+        - {field: company.employee_count, at_least: 1000}
+        - {field: psychographics.innovation_appetite, in: [INNOVATOR, EARLY_ADOPTER]}
+)";
+
+TEST(ConfigTest, QualificationSectionIsReadAndCompiled) {
+  auto cfg = ParseConfig(kQualification);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const qualify::Profile& p = cfg->qualification;
+  ASSERT_EQ(p.requirements.size(), 3u);
+  EXPECT_EQ(p.requirements[0].condition.op, qualify::Operator::kIn);
+  EXPECT_EQ(p.requirements[0].condition.values, (std::vector<std::string>{"US", "CA", "GB"}));
+  EXPECT_TRUE(p.requirements[1].condition.negate);
+  EXPECT_EQ(p.requirements[2].condition.op, qualify::Operator::kExists);
+  ASSERT_EQ(p.criteria.size(), 5u);
+  EXPECT_EQ(p.criteria[0].condition.op, qualify::Operator::kBetween);
+  EXPECT_EQ(p.criteria[0].condition.low, 200);
+  EXPECT_EQ(p.criteria[0].condition.high, 5000);
+  EXPECT_EQ(p.criteria[2].points, -20);
+  EXPECT_EQ(p.criteria[3].condition.values, (std::vector<std::string>{"(?i)\\bvp\\b"}));
+  EXPECT_TRUE(p.criteria[4].condition.negate);
+  EXPECT_EQ(p.thresholds_by_source.at("REP_SOURCED").qualified, 20);
+  ASSERT_EQ(p.segments.size(), 1u);
+  EXPECT_EQ(p.segments[0].all_of.size(), 2u);
+  EXPECT_EQ(p.extra_free_mail_domains, (std::vector<std::string>{"corp-mail.example"}));
+  ASSERT_NE(cfg->qualifier, nullptr);
+
+  v1::LeadEvent lead;
+  lead.mutable_person()->set_email("ceo@corp-mail.example");
+  lead.mutable_company()->set_country("US");
+  lead.mutable_company()->set_name("Acme");
+  const qualify::Decision d = cfg->qualifier->Evaluate(lead);
+  EXPECT_EQ(d.outcome, qualify::Outcome::kDisqualified);
+  EXPECT_EQ(d.reasons, (std::vector<std::string>{"no-free-mail"}))
+      << "the compiled qualifier is the one the file describes";
+}
+
+TEST(ConfigTest, WithoutQualificationEveryValidLeadQualifies) {
+  auto cfg = ParseConfig(kMinimal);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_NE(cfg->qualifier, nullptr);
+  v1::LeadEvent lead;
+  lead.set_event_id("e");
+  EXPECT_EQ(cfg->qualifier->Evaluate(lead).outcome, qualify::Outcome::kQualified);
+}
+
+TEST(ConfigTest, QualificationErrorsNameTheRule) {
+  const std::string base = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\nqualification:\n";
+  EXPECT_EQ(ErrorOf(base + "  criteria: [{name: big, field: company.employee_count, between: [500, "
+                           "50], points: 5}]"),
+            "config: qualification.criteria[0].between: lower bound 500 > upper bound 50");
+  EXPECT_EQ(ErrorOf(base + "  criteria: [{name: big, field: company.employee_count, at_least: 5}]"),
+            "config: qualification.criteria[0].points: is required");
+  EXPECT_EQ(
+      ErrorOf(base + "  requirements: [{name: r, field: company.country, equals: US, in: [CA]}]"),
+      "config: qualification.requirements[0]: needs exactly one of equals, in, between, "
+      "at_least, matches, exists; found 2");
+  EXPECT_EQ(ErrorOf(base + "  requirements: [{name: r, field: company.country, like: US}]"),
+            "config: qualification.requirements[0]: needs exactly one of equals, in, between, "
+            "at_least, matches, exists; found 0\n"
+            "config: qualification.requirements[0].like: unknown field (known: at_least, between, "
+            "equals, exists, field, in, matches, name, negate)");
+  EXPECT_EQ(ErrorOf(base + "  requirements: [{name: r, field: company.country, exists: true}, "
+                           "{name: r, field: company.name, exists: true}]"),
+            "config: qualification.requirements[1].name: duplicate rule name \"r\"");
+  EXPECT_EQ(
+      ErrorOf(base + "  thresholds: {qualified: 20, nurture: 50}"),
+      "config: qualification.thresholds.nurture: nurture threshold 50 > qualified threshold 20");
+  EXPECT_EQ(ErrorOf(base + "  thresholds: {qualified: 120}"),
+            "config: qualification.thresholds.qualified: must be between 0 and 100, got 120");
+  // Semantic errors come from the engine, under the section's path.
+  const std::string unknown_field =
+      ErrorOf(base + "  requirements: [{name: r, field: company.colour, exists: true}]");
+  EXPECT_EQ(unknown_field.rfind("config: qualification: ", 0), 0u) << unknown_field;
+  EXPECT_NE(unknown_field.find("company.colour"), std::string::npos) << unknown_field;
+  const std::string bad_regex = ErrorOf(
+      base + "  criteria: [{name: rx, field: person.title, matches: \"(unclosed\", points: 1}]");
+  EXPECT_EQ(bad_regex.rfind("config: qualification: ", 0), 0u) << bad_regex;
+  EXPECT_NE(bad_regex.find("rx"), std::string::npos) << bad_regex;
 }
 
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
@@ -129,13 +278,71 @@ TEST(ConfigTest, LoadConfigFileNamesTheFile) {
   auto bad = LoadConfigFile(path);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(std::string(bad.status().message()),
-            path + ": config: reps: at least one rep is required");
+            path + ":\nconfig: reps: at least one rep is required");
 }
 
 TEST(ConfigTest, ShippedExampleConfigIsValid) {
   auto cfg = LoadConfigFile(LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_GE(cfg->reps.size(), 2u);
+}
+
+class ConfigReloaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "/reload-" + std::to_string(::getpid()) + ".yaml";
+    Write(kMinimal);
+    auto cfg = LoadConfigFile(path_);
+    ASSERT_TRUE(cfg.ok()) << cfg.status();
+    reloader_ = std::make_unique<ConfigReloader>(path_, std::make_shared<const Config>(*cfg));
+  }
+  void Write(const std::string& text) { std::ofstream(path_, std::ios::trunc) << text; }
+
+  std::string path_;
+  std::unique_ptr<ConfigReloader> reloader_;
+};
+
+TEST_F(ConfigReloaderTest, UnchangedFileIsANoOp) {
+  const auto before = reloader_->Current();
+  EXPECT_EQ(reloader_->Reload().result, ConfigReloader::Result::kUnchanged);
+  EXPECT_EQ(reloader_->Current(), before);
+}
+
+TEST_F(ConfigReloaderTest, ValidChangeIsAppliedAtomically) {
+  const auto before = reloader_->Current();
+  Write(std::string(kMinimal) + "  - id: rep-linus\n");
+  const auto report = reloader_->Reload();
+  EXPECT_EQ(report.result, ConfigReloader::Result::kApplied) << report.message;
+  const auto after = reloader_->Current();
+  EXPECT_NE(after->version, before->version);
+  EXPECT_EQ(after->reps.size(), 3u);
+  EXPECT_EQ(before->reps.size(), 2u) << "holders of the old config keep a consistent view";
+}
+
+TEST_F(ConfigReloaderTest, BrokenFileIsRefusedAndTheLiveConfigStays) {
+  const auto before = reloader_->Current();
+  Write("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}, {id: a}]\n");
+  const auto report = reloader_->Reload();
+  EXPECT_EQ(report.result, ConfigReloader::Result::kRefused);
+  EXPECT_NE(report.message.find("reps[1].id: duplicate rep id"), std::string::npos)
+      << report.message;
+  EXPECT_EQ(reloader_->Current(), before);
+  Write("kafka: [this is: not yaml");
+  EXPECT_EQ(reloader_->Reload().result, ConfigReloader::Result::kRefused);
+  EXPECT_EQ(reloader_->Current(), before);
+}
+
+TEST_F(ConfigReloaderTest, EndpointChangesWaitForARestart) {
+  Write("kafka:\n  bootstrap_servers: elsewhere:9092\nredis: {port: 7000}\nreps: [{id: solo}]\n");
+  const auto report = reloader_->Reload();
+  ASSERT_EQ(report.result, ConfigReloader::Result::kApplied) << report.message;
+  EXPECT_NE(report.message.find("kafka, redis take effect after a restart"), std::string::npos)
+      << report.message;
+  const auto now = reloader_->Current();
+  EXPECT_EQ(now->kafka.bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(now->redis.port, 6379);
+  ASSERT_EQ(now->reps.size(), 1u);
+  EXPECT_EQ(now->reps[0].id, "solo");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -15,62 +16,77 @@
 namespace leadrouter::config {
 namespace {
 
-// Thrown only inside this file and turned into a Status at the ParseConfig boundary; it carries
-// the field path so every message names exactly what to fix.
-struct FieldError {
-  std::string path;
-  std::string message;
-};
-
-[[noreturn]] void Fail(const std::string& path, std::string message) {
-  throw FieldError{path, std::move(message)};
-}
-
 std::string Join(const std::string& parent, const std::string& child) {
   return parent.empty() ? child : parent + "." + child;
 }
 
-// Walks one YAML mapping; refuses fields nobody asked for.
+std::string Index(const std::string& parent, size_t i) {
+  return absl::StrCat(parent, "[", i, "]");
+}
+
+// Collects every problem in the file, so one run reports them all.
+class Errors {
+ public:
+  void Add(const std::string& path, const std::string& message) {
+    list_.push_back(absl::StrCat("config: ", path, ": ", message));
+  }
+  bool empty() const { return list_.empty(); }
+  std::string Joined() const { return absl::StrJoin(list_, "\n"); }
+
+ private:
+  std::vector<std::string> list_;
+};
+
+// Walks one YAML mapping, recording errors; refuses fields nobody asked for (RejectUnknown).
 class MapReader {
  public:
-  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {
-    if (node_ && !node_.IsNull() && !node_.IsMap()) Fail(path_, "must be a mapping");
+  MapReader(const YAML::Node& node, std::string path, Errors& errors)
+      : node_(node), path_(std::move(path)), errors_(errors) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      errors_.Add(path_.empty() ? "(document)" : path_, "must be a mapping");
+      valid_ = false;
+    }
   }
 
   const std::string& path() const { return path_; }
+  bool Has(const std::string& name) const {
+    return valid_ && node_ && !node_.IsNull() && node_[name] && !node_[name].IsNull();
+  }
 
   // Calls `read(child_node, child_path)` when the field is present.
   void Field(const std::string& name,
              const std::function<void(const YAML::Node&, const std::string&)>& read) {
     seen_.insert(name);
-    if (!node_ || node_.IsNull()) return;
-    const YAML::Node child = node_[name];
-    if (child && !child.IsNull()) read(child, Join(path_, name));
+    if (Has(name)) read(node_[name], Join(path_, name));
   }
 
-  void String(const std::string& name, std::string& out, bool required = false) {
+  bool String(const std::string& name, std::string& out, bool required = false) {
     bool present = false;
     Field(name, [&](const YAML::Node& n, const std::string& p) {
-      if (!n.IsScalar()) Fail(p, "must be a string");
+      if (!n.IsScalar()) return errors_.Add(p, "must be a string");
       out = n.Scalar();
       present = true;
     });
-    if (required && (!present || out.empty())) Fail(Join(path_, name), "is required");
+    if (required && (!present || out.empty()) && valid_) {
+      errors_.Add(Join(path_, name), "is required");
+    }
+    return present;
+  }
+
+  bool Number(const std::string& name, double& out) {
+    bool ok = false;
+    Field(name, [&](const YAML::Node& n, const std::string& p) { ok = ParseNumber(n, p, out); });
+    return ok;
   }
 
   void Int(const std::string& name, int64_t& out, int64_t min, int64_t max) {
     Field(name, [&](const YAML::Node& n, const std::string& p) {
-      if (!n.IsScalar()) Fail(p, "must be an integer");
-      try {
-        size_t used = 0;
-        const long long v = std::stoll(n.Scalar(), &used);
-        if (used != n.Scalar().size()) throw std::invalid_argument("trailing");
-        out = v;
-      } catch (const std::exception&) {
-        Fail(p, absl::StrCat("must be an integer, got \"", n.Scalar(), "\""));
+      int64_t v = 0;
+      if (!ParseInt(n, p, v)) return;
+      if (v < min || v > max) {
+        return errors_.Add(p, absl::StrCat("must be between ", min, " and ", max, ", got ", v));
       }
-      if (out < min || out > max)
-        Fail(p, absl::StrCat("must be between ", min, " and ", max, ", got ", out));
+      out = v;
     });
   }
 
@@ -89,42 +105,96 @@ class MapReader {
 
   void StringMap(const std::string& name, std::map<std::string, std::string>& out) {
     Field(name, [&](const YAML::Node& n, const std::string& p) {
-      if (!n.IsMap()) Fail(p, "must be a mapping of strings");
+      if (!n.IsMap()) return errors_.Add(p, "must be a mapping of strings");
       for (const auto& kv : n) {
         const std::string key = kv.first.as<std::string>();
-        if (!kv.second.IsScalar()) Fail(Join(p, key), "must be a string");
+        if (!kv.second.IsScalar()) {
+          errors_.Add(Join(p, key), "must be a string");
+          continue;
+        }
         out[key] = kv.second.Scalar();
       }
     });
   }
 
+  bool StringList(const std::string& name, std::vector<std::string>& out) {
+    bool ok = false;
+    Field(name,
+          [&](const YAML::Node& n, const std::string& p) { ok = ParseStringList(n, p, out); });
+    return ok;
+  }
+
   // Call after reading every known field.
   void RejectUnknown() const {
-    if (!node_ || node_.IsNull()) return;
+    if (!valid_ || !node_ || node_.IsNull()) return;
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (!seen_.count(key)) {
-        Fail(Join(path_, key),
-             absl::StrCat("unknown field (known: ", absl::StrJoin(seen_, ", "), ")"));
+        errors_.Add(Join(path_, key),
+                    absl::StrCat("unknown field (known: ", absl::StrJoin(seen_, ", "), ")"));
       }
     }
+  }
+
+  bool ParseNumber(const YAML::Node& n, const std::string& p, double& out) {
+    if (!n.IsScalar()) {
+      errors_.Add(p, "must be a number");
+      return false;
+    }
+    try {
+      size_t used = 0;
+      out = std::stod(n.Scalar(), &used);
+      if (used == n.Scalar().size()) return true;
+    } catch (const std::exception&) {
+    }
+    errors_.Add(p, absl::StrCat("must be a number, got \"", n.Scalar(), "\""));
+    return false;
+  }
+
+  bool ParseInt(const YAML::Node& n, const std::string& p, int64_t& out) {
+    if (n.IsScalar()) {
+      try {
+        size_t used = 0;
+        out = std::stoll(n.Scalar(), &used);
+        if (used == n.Scalar().size()) return true;
+      } catch (const std::exception&) {
+      }
+    }
+    errors_.Add(p, absl::StrCat("must be an integer, got \"",
+                                n.IsScalar() ? n.Scalar() : "(not a scalar)", "\""));
+    return false;
+  }
+
+  bool ParseStringList(const YAML::Node& n, const std::string& p, std::vector<std::string>& out) {
+    if (!n.IsSequence()) {
+      errors_.Add(p, "must be a list of strings");
+      return false;
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      if (!n[i].IsScalar()) {
+        errors_.Add(Index(p, i), "must be a string");
+        return false;
+      }
+      out.push_back(n[i].Scalar());
+    }
+    return true;
   }
 
  private:
   YAML::Node node_;
   std::string path_;
+  Errors& errors_;
+  bool valid_ = true;
   std::set<std::string> seen_;
 };
 
-void CheckHostPort(const std::string& path, const std::string& value) {
+void CheckHostPort(Errors& errors, const std::string& path, const std::string& value) {
   const auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-    Fail(path, absl::StrCat("must be host:port, got \"", value, "\""));
+  bool ok = colon != std::string::npos && colon != 0 && colon + 1 < value.size();
+  for (size_t i = ok ? colon + 1 : value.size(); i < value.size(); ++i) {
+    ok = ok && value[i] >= '0' && value[i] <= '9';
   }
-  for (size_t i = colon + 1; i < value.size(); ++i) {
-    if (value[i] < '0' || value[i] > '9')
-      Fail(path, absl::StrCat("port must be a number in \"", value, "\""));
-  }
+  if (!ok) errors.Add(path, absl::StrCat("must be host:port, got \"", value, "\""));
 }
 
 bool IsIdentifier(const std::string& s) {
@@ -137,111 +207,295 @@ bool IsIdentifier(const std::string& s) {
   return true;
 }
 
-std::string ContentVersion(std::string_view text) {
-  return "sha256:" + core::Sha256Hex(text, 12);
-}
+constexpr char kIdentifierRule[] = "must be 1-64 of [A-Za-z0-9._-]";
 
-Config ParseRoot(const YAML::Node& root) {
-  Config cfg;
-  MapReader top(root, "");
-  top.Field("kafka", [&](const YAML::Node& n, const std::string& p) {
-    MapReader r(n, p);
-    KafkaConfig& k = cfg.kafka;
-    r.String("bootstrap_servers", k.bootstrap_servers, /*required=*/true);
-    r.String("group_id", k.group_id);
-    r.Field("topics", [&](const YAML::Node& tn, const std::string& tp) {
-      MapReader t(tn, tp);
-      t.String("inbound", k.topics.inbound);
-      t.String("assignments", k.topics.assignments);
-      t.String("deadletter", k.topics.deadletter);
-      t.RejectUnknown();
-    });
-    r.Int("batch_max_messages", k.batch_max_messages, 1, 100000);
-    r.DurationMs("batch_max_wait_ms", k.batch_max_wait, 1, 60000);
-    r.Int("max_event_bytes", k.max_event_bytes, 64, 64ll << 20);
-    r.StringMap("consumer_properties", k.consumer_properties);
-    r.StringMap("producer_properties", k.producer_properties);
-    r.DurationMs("produce_timeout_ms", k.produce_timeout, 100, 600000);
-    r.RejectUnknown();
-    if (k.group_id.empty()) Fail(Join(p, "group_id"), "must not be empty");
-    const std::set<std::string> topics{k.topics.inbound, k.topics.assignments, k.topics.deadletter};
-    if (topics.size() != 3 || topics.count("")) {
-      Fail(Join(p, "topics"),
-           "inbound, assignments and deadletter must be distinct, non-empty topics");
+void ParseKafka(MapReader& r, KafkaConfig& k, Errors& errors) {
+  r.String("bootstrap_servers", k.bootstrap_servers, /*required=*/true);
+  r.String("group_id", k.group_id);
+  r.Field("topics", [&](const YAML::Node& tn, const std::string& tp) {
+    MapReader t(tn, tp, errors);
+    t.String("inbound", k.topics.inbound);
+    t.String("assignments", k.topics.assignments);
+    t.String("deadletter", k.topics.deadletter);
+    t.String("nurture", k.topics.nurture);
+    t.RejectUnknown();
+    const std::set<std::string> topics{k.topics.inbound, k.topics.assignments, k.topics.deadletter,
+                                       k.topics.nurture};
+    if (topics.size() != 4 || topics.count("")) {
+      errors.Add(tp,
+                 "inbound, assignments, deadletter and nurture must be distinct, non-empty topics");
     }
   });
-  if (!root["kafka"]) Fail("kafka", "is required");
+  r.Int("batch_max_messages", k.batch_max_messages, 1, 100000);
+  r.DurationMs("batch_max_wait_ms", k.batch_max_wait, 1, 60000);
+  r.Int("max_event_bytes", k.max_event_bytes, 64, 64ll << 20);
+  r.StringMap("consumer_properties", k.consumer_properties);
+  r.StringMap("producer_properties", k.producer_properties);
+  r.DurationMs("produce_timeout_ms", k.produce_timeout, 100, 600000);
+  r.RejectUnknown();
+  if (k.group_id.empty()) errors.Add(Join(r.path(), "group_id"), "must not be empty");
+}
+
+void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
+  r.String("host", rc.host);
+  r.Int("port", rc.port, 1, 65535);
+  std::string password_env, password_file;
+  r.Field("password", [&](const YAML::Node&, const std::string& p) {
+    errors.Add(p, "secrets are never inline: use password_env (a variable name) or password_file");
+  });
+  const bool from_env = r.String("password_env", password_env);
+  const bool from_file = r.String("password_file", password_file);
+  if (from_env && from_file) {
+    errors.Add(Join(r.path(), "password_env"), "give password_env or password_file, not both");
+  } else if (from_env) {
+    const char* value = std::getenv(password_env.c_str());
+    if (value == nullptr) {
+      errors.Add(Join(r.path(), "password_env"),
+                 absl::StrCat("environment variable ", password_env, " is not set"));
+    } else {
+      rc.password = value;
+      rc.password_source = "env:" + password_env;
+    }
+  } else if (from_file) {
+    std::ifstream in(password_file, std::ios::binary);
+    if (!in) {
+      errors.Add(Join(r.path(), "password_file"), absl::StrCat("cannot read ", password_file));
+    } else {
+      std::getline(in, rc.password);
+      rc.password_source = "file:" + password_file;
+    }
+  }
+  r.String("tenant", rc.tenant);
+  r.DurationMs("timeout_ms", rc.timeout, 1, 600000);
+  int64_t ttl_s = rc.idempotency_ttl.count();
+  r.Int("idempotency_ttl_s", ttl_s, 60, 10ll * 365 * 24 * 3600);
+  rc.idempotency_ttl = std::chrono::seconds(ttl_s);
+  r.RejectUnknown();
+  if (rc.host.empty()) errors.Add(Join(r.path(), "host"), "must not be empty");
+  if (!IsIdentifier(rc.tenant)) errors.Add(Join(r.path(), "tenant"), kIdentifierRule);
+}
+
+// A condition: `field` plus exactly one operator key, and an optional `negate`.
+// Reads the keys it knows into `c`; the caller's reader rejects the rest.
+void ParseCondition(MapReader& r, qualify::Condition& c, Errors& errors) {
+  r.String("field", c.field, /*required=*/true);
+  int operators = 0;
+  std::string scalar;
+  if (r.String("equals", scalar)) {
+    ++operators;
+    c.op = qualify::Operator::kEquals;
+    c.values = {scalar};
+  }
+  if (r.StringList("in", c.values)) {
+    ++operators;
+    c.op = qualify::Operator::kIn;
+    if (c.values.empty()) errors.Add(Join(r.path(), "in"), "must list at least one value");
+  }
+  r.Field("between", [&](const YAML::Node& n, const std::string& p) {
+    ++operators;
+    c.op = qualify::Operator::kBetween;
+    if (!n.IsSequence() || n.size() != 2) return errors.Add(p, "must be [low, high]");
+    if (!r.ParseNumber(n[0], Index(p, 0), c.low) || !r.ParseNumber(n[1], Index(p, 1), c.high)) {
+      return;
+    }
+    if (c.low > c.high) {
+      errors.Add(p, absl::StrCat("lower bound ", n[0].Scalar(), " > upper bound ", n[1].Scalar()));
+    }
+  });
+  if (r.Number("at_least", c.low)) {
+    ++operators;
+    c.op = qualify::Operator::kAtLeast;
+  }
+  if (r.String("matches", scalar)) {
+    ++operators;
+    c.op = qualify::Operator::kMatches;
+    c.values = {scalar};
+  }
+  r.Field("exists", [&](const YAML::Node& n, const std::string& p) {
+    ++operators;
+    c.op = qualify::Operator::kExists;
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return errors.Add(p, "must be true or false");
+    }
+    if (n.Scalar() == "false") c.negate = !c.negate;
+  });
+  r.Field("negate", [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return errors.Add(p, "must be true or false");
+    }
+    if (n.Scalar() == "true") c.negate = !c.negate;
+  });
+  if (operators != 1) {
+    errors.Add(r.path(),
+               absl::StrCat("needs exactly one of equals, in, between, at_least, matches, "
+                            "exists; found ",
+                            operators));
+  }
+}
+
+void ParseThresholds(const YAML::Node& n, const std::string& p, qualify::Thresholds& t,
+                     Errors& errors) {
+  MapReader r(n, p, errors);
+  r.Int("qualified", t.qualified, 0, 100);
+  r.Int("nurture", t.nurture, 0, 100);
+  r.RejectUnknown();
+  if (t.nurture > t.qualified) {
+    errors.Add(Join(p, "nurture"), absl::StrCat("nurture threshold ", t.nurture,
+                                                " > qualified threshold ", t.qualified));
+  }
+}
+
+void ParseQualification(MapReader& r, qualify::Profile& profile, Errors& errors) {
+  r.StringList("extra_free_mail_domains", profile.extra_free_mail_domains);
+  std::set<std::string> rule_names;
+  auto name_rule = [&](MapReader& rule, std::string& name) {
+    rule.String("name", name, /*required=*/true);
+    if (!name.empty() && !rule_names.insert(name).second) {
+      errors.Add(Join(rule.path(), "name"), absl::StrCat("duplicate rule name \"", name, "\""));
+    }
+  };
+  auto each = [&](const std::string& list, const std::function<void(MapReader&)>& read) {
+    r.Field(list, [&](const YAML::Node& n, const std::string& p) {
+      if (!n.IsSequence()) return errors.Add(p, "must be a list");
+      for (size_t i = 0; i < n.size(); ++i) {
+        MapReader item(n[i], Index(p, i), errors);
+        read(item);
+        item.RejectUnknown();
+      }
+    });
+  };
+  each("requirements", [&](MapReader& item) {
+    qualify::Requirement req;
+    name_rule(item, req.name);
+    ParseCondition(item, req.condition, errors);
+    profile.requirements.push_back(std::move(req));
+  });
+  each("criteria", [&](MapReader& item) {
+    qualify::Criterion crit;
+    name_rule(item, crit.name);
+    ParseCondition(item, crit.condition, errors);
+    item.Int("points", crit.points, -100, 100);
+    if (!item.Has("points")) errors.Add(Join(item.path(), "points"), "is required");
+    profile.criteria.push_back(std::move(crit));
+  });
+  r.Field("thresholds", [&](const YAML::Node& n, const std::string& p) {
+    ParseThresholds(n, p, profile.thresholds, errors);
+  });
+  r.Field("thresholds_by_source", [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsMap()) return errors.Add(p, "must map a source kind to thresholds");
+    for (const auto& kv : n) {
+      const std::string kind = kv.first.as<std::string>();
+      qualify::Thresholds t = profile.thresholds;
+      ParseThresholds(kv.second, Join(p, kind), t, errors);
+      profile.thresholds_by_source[kind] = t;
+    }
+  });
+  each("segments", [&](MapReader& item) {
+    qualify::Segment segment;
+    item.String("name", segment.name, /*required=*/true);
+    item.Field("all_of", [&](const YAML::Node& n, const std::string& p) {
+      if (!n.IsSequence() || n.size() == 0)
+        return errors.Add(p, "must be a non-empty list of conditions");
+      for (size_t i = 0; i < n.size(); ++i) {
+        MapReader cond(n[i], Index(p, i), errors);
+        qualify::Condition c;
+        ParseCondition(cond, c, errors);
+        cond.RejectUnknown();
+        segment.all_of.push_back(std::move(c));
+      }
+    });
+    if (!item.Has("all_of")) errors.Add(Join(item.path(), "all_of"), "is required");
+    profile.segments.push_back(std::move(segment));
+  });
+  r.RejectUnknown();
+}
+
+Config ParseRoot(const YAML::Node& root, Errors& errors) {
+  Config cfg;
+  MapReader top(root, "", errors);
+  top.Field("kafka", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    ParseKafka(r, cfg.kafka, errors);
+  });
+  if (!top.Has("kafka")) errors.Add("kafka", "is required");
 
   top.Field("redis", [&](const YAML::Node& n, const std::string& p) {
-    MapReader r(n, p);
-    RedisConfig& rc = cfg.redis;
-    r.String("host", rc.host);
-    r.Int("port", rc.port, 1, 65535);
-    r.String("password", rc.password);
-    r.String("tenant", rc.tenant);
-    r.DurationMs("timeout_ms", rc.timeout, 1, 600000);
-    int64_t ttl_s = rc.idempotency_ttl.count();
-    r.Int("idempotency_ttl_s", ttl_s, 60, 10ll * 365 * 24 * 3600);
-    rc.idempotency_ttl = std::chrono::seconds(ttl_s);
-    r.RejectUnknown();
-    if (rc.host.empty()) Fail(Join(p, "host"), "must not be empty");
-    if (!IsIdentifier(rc.tenant)) Fail(Join(p, "tenant"), "must be 1-64 of [A-Za-z0-9._-]");
+    MapReader r(n, p, errors);
+    ParseRedis(r, cfg.redis, errors);
   });
 
   top.Field("grpc", [&](const YAML::Node& n, const std::string& p) {
-    MapReader r(n, p);
+    MapReader r(n, p, errors);
     r.String("listen", cfg.grpc.listen);
     r.Int("subscriber_queue_limit", cfg.grpc.subscriber_queue_limit, 1, 10000000);
     r.RejectUnknown();
-    CheckHostPort(Join(p, "listen"), cfg.grpc.listen);
+    CheckHostPort(errors, Join(p, "listen"), cfg.grpc.listen);
   });
 
   top.Field("metrics", [&](const YAML::Node& n, const std::string& p) {
-    MapReader r(n, p);
+    MapReader r(n, p, errors);
     r.String("listen", cfg.metrics.listen);
     r.RejectUnknown();
-    CheckHostPort(Join(p, "listen"), cfg.metrics.listen);
+    CheckHostPort(errors, Join(p, "listen"), cfg.metrics.listen);
   });
 
   top.String("pool", cfg.pool);
-  if (!IsIdentifier(cfg.pool)) Fail("pool", "must be 1-64 of [A-Za-z0-9._-]");
+  if (!IsIdentifier(cfg.pool)) errors.Add("pool", kIdentifierRule);
 
   top.Field("reps", [&](const YAML::Node& n, const std::string& p) {
-    if (!n.IsSequence()) Fail(p, "must be a list of reps");
+    if (!n.IsSequence()) return errors.Add(p, "must be a list of reps");
     std::set<std::string> ids;
     for (size_t i = 0; i < n.size(); ++i) {
-      const std::string ip = absl::StrCat(p, "[", i, "]");
-      MapReader r(n[i], ip);
+      const std::string ip = Index(p, i);
+      MapReader r(n[i], ip, errors);
       RepConfig rep;
       r.String("id", rep.id, /*required=*/true);
       r.String("name", rep.name);
       r.RejectUnknown();
-      if (!IsIdentifier(rep.id)) Fail(Join(ip, "id"), "must be 1-64 of [A-Za-z0-9._-]");
-      if (!ids.insert(rep.id).second)
-        Fail(Join(ip, "id"), absl::StrCat("duplicate rep id \"", rep.id, "\""));
+      if (!rep.id.empty() && !IsIdentifier(rep.id)) errors.Add(Join(ip, "id"), kIdentifierRule);
+      if (!rep.id.empty() && !ids.insert(rep.id).second) {
+        errors.Add(Join(ip, "id"), absl::StrCat("duplicate rep id \"", rep.id, "\""));
+      }
       cfg.reps.push_back(std::move(rep));
     }
   });
-  if (cfg.reps.empty()) Fail("reps", "at least one rep is required");
+  if (!top.Has("reps") || cfg.reps.empty()) errors.Add("reps", "at least one rep is required");
+
+  top.Field("qualification", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    ParseQualification(r, cfg.qualification, errors);
+  });
   top.RejectUnknown();
+
+  // Semantic checks of the profile (field names, regexes, source kinds) belong to the engine
+  // that runs it; its messages name the rule, the prefix names the section.
+  if (errors.empty()) {
+    auto qualifier = qualify::Qualifier::Create(cfg.qualification);
+    if (!qualifier.ok()) {
+      errors.Add("qualification", std::string(qualifier.status().message()));
+    } else {
+      cfg.qualifier = *std::move(qualifier);
+    }
+  }
   return cfg;
 }
 
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(std::string_view yaml_text) {
+  Errors errors;
+  Config cfg;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
     if (!root.IsMap()) return absl::InvalidArgumentError("config: the document must be a mapping");
-    Config cfg = ParseRoot(root);
-    cfg.version = ContentVersion(yaml_text);
-    return cfg;
-  } catch (const FieldError& e) {
-    return absl::InvalidArgumentError(absl::StrCat("config: ", e.path, ": ", e.message));
+    cfg = ParseRoot(root, errors);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config: line ", e.mark.line + 1, ", column ",
                                                    e.mark.column + 1, ": ", e.msg));
   }
+  if (!errors.empty()) return absl::InvalidArgumentError(errors.Joined());
+  cfg.version = "sha256:" + core::Sha256Hex(yaml_text, 12);
+  return cfg;
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
@@ -251,9 +505,28 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   buffer << in.rdbuf();
   auto cfg = ParseConfig(buffer.str());
   if (!cfg.ok()) {
-    return absl::Status(cfg.status().code(), absl::StrCat(path, ": ", cfg.status().message()));
+    return absl::Status(cfg.status().code(),
+                        absl::StrCat(path, ":\n", std::string(cfg.status().message())));
   }
   return cfg;
+}
+
+std::string Summarize(const Config& c) {
+  std::string reps;
+  for (const auto& rep : c.reps) absl::StrAppend(&reps, reps.empty() ? "" : ", ", rep.id);
+  return absl::StrCat(
+      "version:        ", c.version, "\n", "kafka:          ", c.kafka.bootstrap_servers, " group ",
+      c.kafka.group_id, "\n", "topics:         in ", c.kafka.topics.inbound, ", out ",
+      c.kafka.topics.assignments, ", nurture ", c.kafka.topics.nurture, ", dead letters ",
+      c.kafka.topics.deadletter, "\n", "redis:          ", c.redis.host, ":", c.redis.port,
+      " tenant ", c.redis.tenant,
+      c.redis.password_source.empty() ? ", no AUTH" : ", AUTH from " + c.redis.password_source,
+      "\n", "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n", "pool ", c.pool,
+      ":   ", c.reps.size(), " reps (", reps, ")\n",
+      "qualification:  ", c.qualification.requirements.size(), " requirements, ",
+      c.qualification.criteria.size(), " criteria, ", c.qualification.segments.size(),
+      " segments; qualified >= ", c.qualification.thresholds.qualified,
+      ", nurture >= ", c.qualification.thresholds.nurture, "\n");
 }
 
 }  // namespace leadrouter::config

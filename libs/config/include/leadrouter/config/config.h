@@ -3,11 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadrouter/qualify/profile.h"
+#include "leadrouter/qualify/qualifier.h"
 
 namespace leadrouter::config {
 
@@ -15,6 +18,7 @@ struct TopicsConfig {
   std::string inbound = "leads.inbound";
   std::string assignments = "leads.assignments";
   std::string deadletter = "leads.deadletter";
+  std::string nurture = "leads.nurture";
 };
 
 struct KafkaConfig {
@@ -34,7 +38,10 @@ struct KafkaConfig {
 struct RedisConfig {
   std::string host = "127.0.0.1";
   int port = 6379;
+  // Never inline in the file: read from the environment variable named by `password_env` or
+  // the file named by `password_file` (trailing newline stripped) when the config is loaded.
   std::string password;
+  std::string password_source;  // "env:NAME", "file:PATH" or "" (no AUTH), for summaries
   std::string tenant = "default";
   std::chrono::milliseconds timeout{2000};
   // How long a processed event id stays remembered (redeliveries inside it are harmless).
@@ -66,12 +73,22 @@ struct Config {
   MetricsConfig metrics;
   std::string pool = "default";  // the skeleton routes every lead through this one pool
   std::vector<RepConfig> reps;
+  // The ideal-customer profile as written, and compiled (never null in a parsed Config; a
+  // missing `qualification` section qualifies every valid lead).
+  qualify::Profile qualification;
+  std::shared_ptr<const qualify::Qualifier> qualifier;
 };
 
-// Parses and validates YAML text. Errors are InvalidArgument with the path of the offending
-// field, e.g. "reps[2].id: duplicate rep id \"rep-ada\"". Unknown fields are errors too, so a
-// typo never silently falls back to a default.
+// Parses and validates YAML text. Errors are InvalidArgument listing every problem found, one
+// per line, each with the path of the offending field, e.g.
+//   config: reps[2].id: duplicate rep id "rep-ada"
+//   config: qualification.criteria[0].between: lower bound 500 > upper bound 50
+// Unknown fields are errors too, so a typo never silently falls back to a default. Secrets are
+// resolved from the environment / files here. Thread-safe.
 absl::StatusOr<Config> ParseConfig(std::string_view yaml_text);
+
+// A human-readable summary of a valid config (for `leadrouter check-config`).
+std::string Summarize(const Config& config);
 
 // Reads and parses a file; NotFound / InvalidArgument name the file.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
