@@ -12,6 +12,7 @@
 #include "leadrouter/api/grpc_server.h"
 #include "leadrouter/api/router_service.h"
 #include "leadrouter/config/config.h"
+#include "leadrouter/config/reloader.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
@@ -28,6 +29,9 @@ std::string HostOf(const std::string& listen) {
   return listen.substr(0, listen.rfind(':'));
 }
 
+// How often the config file is checked for changes (SIGHUP checks at once).
+constexpr auto kConfigPollInterval = std::chrono::seconds(1);
+
 int Fail(int code, const std::string& what) {
   spdlog::critical("{}", what);
   std::fprintf(stderr, "leadrouter: %s\n", what.c_str());
@@ -36,16 +40,34 @@ int Fail(int code, const std::string& what) {
 
 }  // namespace
 
+int CheckConfig(const std::string& path) {
+  auto config = leadrouter::config::LoadConfigFile(path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
+    return kExitConfig;
+  }
+  std::printf("%s: valid\n%s", path.c_str(), leadrouter::config::Summarize(*config).c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"leadrouter: routes lead events from Kafka to sales reps"};
+  app.require_subcommand(0, 1);
   std::string config_path;
   std::string log_level = "info";
-  app.add_option("-c,--config", config_path, "YAML configuration file")->required();
+  app.add_option("-c,--config", config_path, "YAML configuration file (runs the daemon)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  bool check_only = false;
-  app.add_flag("--check", check_only, "validate the config file, print its version and exit");
+  auto* check = app.add_subcommand("check-config", "validate a config file, print a summary, exit");
+  std::string check_path;
+  check->add_option("file", check_path, "YAML configuration file")->required();
   CLI11_PARSE(app, argc, argv);
+  if (check->parsed()) return CheckConfig(check_path);
+  if (config_path.empty()) {
+    std::fprintf(stderr,
+                 "leadrouter: --config FILE is required (or: leadrouter check-config FILE)\n");
+    return kExitConfig;
+  }
   spdlog::set_default_logger(spdlog::stderr_logger_mt("leadrouter"));
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -54,22 +76,30 @@ int main(int argc, char** argv) {
   // storage duration.
   static sigset_t signals;
   static std::atomic<bool> stop{false};
+  static std::atomic<bool> reload_requested{false};
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread([] {
-    int received = 0;
-    sigwait(&signals, &received);
-    stop.store(true);
+    while (true) {
+      int received = 0;
+      if (sigwait(&signals, &received) != 0) continue;
+      if (received == SIGHUP) {
+        reload_requested.store(true);
+        continue;
+      }
+      stop.store(true);
+      return;
+    }
   }).detach();
 
-  auto config = leadrouter::config::LoadConfigFile(config_path);
-  if (!config.ok()) return Fail(kExitConfig, std::string(config.status().message()));
-  if (check_only) {
-    std::printf("%s: valid, version %s\n", config_path.c_str(), config->version.c_str());
-    return 0;
-  }
+  auto loaded = leadrouter::config::LoadConfigFile(config_path);
+  if (!loaded.ok()) return Fail(kExitConfig, std::string(loaded.status().message()));
+  leadrouter::config::ConfigReloader configs(
+      config_path, std::make_shared<const leadrouter::config::Config>(*std::move(loaded)));
+  const auto config = configs.Current();  // endpoints: fixed for the life of the process
 
   leadrouter::metrics::PipelineMetrics metrics;
   metrics.SetConfigInfo(config->version);
@@ -110,10 +140,37 @@ int main(int argc, char** argv) {
               config->version.c_str());
   std::fflush(stdout);
 
-  leadrouter::pipeline::Pipeline pipeline(*config, **consumer, **producer, **store, hub, metrics,
+  // Reloads on SIGHUP and when the file changes; a refused file leaves the live config in place.
+  std::thread watcher([&configs, &metrics] {
+    auto next_check = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!reload_requested.exchange(false) && std::chrono::steady_clock::now() < next_check)
+        continue;
+      next_check = std::chrono::steady_clock::now() + kConfigPollInterval;
+      const auto report = configs.Reload();
+      metrics.ConfigReload(leadrouter::config::ReloadResultName(report.result));
+      switch (report.result) {
+        case leadrouter::config::ConfigReloader::Result::kUnchanged:
+          break;
+        case leadrouter::config::ConfigReloader::Result::kApplied:
+          metrics.SetConfigInfo(configs.Current()->version);
+          spdlog::info("{}", report.message);
+          break;
+        case leadrouter::config::ConfigReloader::Result::kRefused:
+          spdlog::error("config reload refused, keeping {}: {}", configs.Current()->version,
+                        report.message);
+          break;
+      }
+    }
+  });
+
+  leadrouter::pipeline::Pipeline pipeline(configs, **consumer, **producer, **store, hub, metrics,
                                           leadrouter::core::SystemClock::Get());
   const absl::Status run = pipeline.Run(stop);
   spdlog::info("shutting down");
+  stop.store(true);
+  watcher.join();
 
   hub.CloseAll();
   (*grpc_server)->Shutdown(std::chrono::seconds(2));

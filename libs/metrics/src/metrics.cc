@@ -42,6 +42,21 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   outcomes_[Index(Outcome::kAssigned)] = &outcomes.Add({{"outcome", "assigned"}});
   outcomes_[Index(Outcome::kReplayed)] = &outcomes.Add({{"outcome", "replayed"}});
   outcomes_[Index(Outcome::kDeadLettered)] = &outcomes.Add({{"outcome", "dead_letter"}});
+  outcomes_[Index(Outcome::kNurture)] = &outcomes.Add({{"outcome", "nurture"}});
+  outcomes_[Index(Outcome::kDisqualified)] = &outcomes.Add({{"outcome", "disqualified"}});
+  qualification_ = &prometheus::BuildCounter()
+                        .Name("leadrouter_leads_qualification_total")
+                        .Help("Qualification decisions of new leads, by outcome and source kind.")
+                        .Register(*registry_);
+  disqualified_by_requirement_ =
+      &prometheus::BuildCounter()
+           .Name("leadrouter_leads_failed_requirement_total")
+           .Help("Leads disqualified by each failed hard requirement of the ICP.")
+           .Register(*registry_);
+  config_reloads_ = &prometheus::BuildCounter()
+                         .Name("leadrouter_config_reloads_total")
+                         .Help("Config reload attempts, by result (applied, refused, unchanged).")
+                         .Register(*registry_);
   assigned_by_source_ = &prometheus::BuildCounter()
                              .Name("leadrouter_leads_assigned_total")
                              .Help("New assignments of leads to reps, by lead source kind.")
@@ -85,6 +100,8 @@ void PipelineMetrics::EventsConsumed(double n) {
 
 void PipelineMetrics::LeadAssigned(std::string_view source_kind) {
   outcomes_[Index(Outcome::kAssigned)]->Increment();
+  qualification_->Add({{"outcome", "qualified"}, {"source_kind", std::string(source_kind)}})
+      .Increment();
   assigned_by_source_->Add({{"source_kind", std::string(source_kind)}}).Increment();
 }
 
@@ -95,6 +112,22 @@ void PipelineMetrics::EventReplayed() {
 void PipelineMetrics::EventDeadLettered(std::string_view reason) {
   outcomes_[Index(Outcome::kDeadLettered)]->Increment();
   deadletter_by_reason_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void PipelineMetrics::LeadNotQualified(bool disqualified, std::string_view source_kind,
+                                       const std::vector<std::string>& failed_requirements) {
+  outcomes_[Index(disqualified ? Outcome::kDisqualified : Outcome::kNurture)]->Increment();
+  qualification_
+      ->Add({{"outcome", disqualified ? "disqualified" : "nurture"},
+             {"source_kind", std::string(source_kind)}})
+      .Increment();
+  for (const auto& requirement : failed_requirements) {
+    disqualified_by_requirement_->Add({{"requirement", requirement}}).Increment();
+  }
+}
+
+void PipelineMetrics::ConfigReload(std::string_view result) {
+  config_reloads_->Add({{"result", std::string(result)}}).Increment();
 }
 
 void PipelineMetrics::ObserveProcessing(double seconds) {
@@ -114,7 +147,11 @@ void PipelineMetrics::SetStreamSubscribers(double n) {
 }
 
 void PipelineMetrics::SetConfigInfo(const std::string& version) {
-  config_info_->Add({{"version", version}}).Set(1);
+  // Exactly one series: the live version.
+  std::lock_guard lock(config_info_mu_);
+  if (config_info_current_ != nullptr) config_info_->Remove(config_info_current_);
+  config_info_current_ = &config_info_->Add({{"version", version}});
+  config_info_current_->Set(1);
 }
 
 double PipelineMetrics::Consumed() const {

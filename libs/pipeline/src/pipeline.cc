@@ -33,23 +33,33 @@ kafka::OutgoingMessage DeadLetter(const config::Config& config, const kafka::Con
   return out;
 }
 
-absl::StatusOr<kafka::OutgoingMessage> AssignmentMessage(const config::Config& config,
-                                                         const AssignmentOutcome& outcome) {
+// An assignment goes to the assignments topic, a nurture record to the nurture topic; both as
+// JSON keyed by lead id, so one lead's events stay in one partition, in order.
+absl::StatusOr<kafka::OutgoingMessage> OutcomeMessage(const config::Config& config,
+                                                      const LeadResult& result) {
+  const v1::EventOutcome& outcome = *result.outcome;
+  const bool assigned = outcome.has_assignment();
+  const google::protobuf::Message& payload =
+      assigned ? static_cast<const google::protobuf::Message&>(outcome.assignment())
+               : static_cast<const google::protobuf::Message&>(outcome.nurture());
   kafka::OutgoingMessage out;
-  out.topic = config.kafka.topics.assignments;
-  out.key = outcome.assignment->lead_id();  // a lead's lifecycle events stay in one partition
+  out.topic = assigned ? config.kafka.topics.assignments : config.kafka.topics.nurture;
+  out.key = assigned ? outcome.assignment().lead_id() : outcome.nurture().lead_id();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(*outcome.assignment, &out.value, options);
+  const auto status = google::protobuf::util::MessageToJsonString(payload, &out.value, options);
   if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot encode assignment as JSON: ", status.ToString()));
+    return absl::InternalError(absl::StrCat("cannot encode outcome as JSON: ", status.ToString()));
   }
   out.headers.push_back({"content-type", "application/json"});
-  out.headers.push_back({"x-leadrouter-event-id", outcome.assignment->event_id()});
-  if (outcome.replayed) out.headers.push_back({kHeaderReplay, "true"});
+  out.headers.push_back({"x-leadrouter-event-id", assigned ? outcome.assignment().event_id()
+                                                           : outcome.nurture().event_id()});
+  if (result.replayed) out.headers.push_back({kHeaderReplay, "true"});
   return out;
+}
+
+const std::string& EventIdOf(const v1::EventOutcome& outcome) {
+  return outcome.has_assignment() ? outcome.assignment().event_id() : outcome.nurture().event_id();
 }
 
 // Sleeps up to `d`, waking early when stop is set.
@@ -62,20 +72,34 @@ void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& st
 
 }  // namespace
 
-Pipeline::Pipeline(const config::Config& config, kafka::Consumer& consumer,
+Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
                    kafka::Producer& producer, store::AssignmentStore& store,
                    api::AssignmentHub& hub, metrics::PipelineMetrics& metrics,
                    const core::Clock& clock)
-    : config_(config),
+    : configs_(configs),
       consumer_(consumer),
       producer_(producer),
       hub_(hub),
       metrics_(metrics),
-      clock_(clock),
-      assigner_(store, config, clock) {}
+      store_(store),
+      clock_(clock) {
+  UseCurrentConfig();
+}
+
+void Pipeline::UseCurrentConfig() {
+  std::shared_ptr<const config::Config> current = configs_.Current();
+  if (current == config_) return;
+  if (config_ != nullptr) {
+    spdlog::info("routing with config {} from the next batch on", current->version);
+  }
+  config_ = std::move(current);
+  assigner_ = std::make_unique<Assigner>(store_, config_, clock_);
+}
 
 absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch) {
   const auto started = std::chrono::steady_clock::now();
+  UseCurrentConfig();
+  const config::Config& config = *config_;
 
   // Decode and validate: pure, per event. Rejections become dead letters, never errors.
   std::vector<v1::LeadEvent> leads;
@@ -87,7 +111,7 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
     lead::DecodeResult decoded = lead::DecodeLeadEvent(
         message.value, content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
-        static_cast<size_t>(config_.kafka.max_event_bytes));
+        static_cast<size_t>(config.kafka.max_event_bytes));
     std::optional<lead::Rejection> rejection;
     if (auto* r = std::get_if<lead::Rejection>(&decoded)) {
       rejection = std::move(*r);
@@ -99,7 +123,7 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     if (rejection) {
       spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
                    message.offset, lead::RejectReasonName(rejection->reason), rejection->detail);
-      outputs.push_back(DeadLetter(config_, message, *rejection));
+      outputs.push_back(DeadLetter(config, message, *rejection));
       rejected_reasons.emplace_back(lead::RejectReasonName(rejection->reason));
     }
   }
@@ -107,33 +131,38 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
   std::vector<const v1::LeadEvent*> lead_ptrs;
   lead_ptrs.reserve(leads.size());
   for (const auto& lead : leads) lead_ptrs.push_back(&lead);
-  auto outcomes = assigner_.AssignBatch(lead_ptrs);
-  if (!outcomes.ok()) {
+  auto results = assigner_->DecideBatch(lead_ptrs);
+  if (!results.ok()) {
     metrics_.BatchFailed("redis");
-    return outcomes.status();
+    return results.status();
   }
-  for (AssignmentOutcome& outcome : *outcomes) {
-    if (outcome.replayed && assigned_in_failed_attempt_.count(outcome.assignment->event_id())) {
-      outcome.replayed = false;
+  for (LeadResult& result : *results) {
+    if (result.replayed && assigned_in_failed_attempt_.count(EventIdOf(*result.outcome))) {
+      result.replayed = false;
     }
-    auto message = AssignmentMessage(config_, outcome);
+    auto message = OutcomeMessage(config, result);
     if (!message.ok()) return message.status();
     outputs.push_back(std::move(*message));
   }
 
-  if (absl::Status produced = producer_.ProduceAndWait(outputs, config_.kafka.produce_timeout);
+  if (absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
       !produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
-    for (const auto& outcome : *outcomes) {
-      if (!outcome.replayed) assigned_in_failed_attempt_.insert(outcome.assignment->event_id());
+    for (const auto& result : *results) {
+      if (!result.replayed) assigned_in_failed_attempt_.insert(EventIdOf(*result.outcome));
     }
     return produced;
   }
 
-  // Durable in Redis and Kafka: now subscribers may see them, then the offsets move.
+  // Durable in Redis and Kafka: now subscribers may see the assignments, then the offsets move.
   std::vector<api::SharedAssignment> published;
-  published.reserve(outcomes->size());
-  for (const auto& outcome : *outcomes) published.push_back(outcome.assignment);
+  published.reserve(results->size());
+  for (const auto& result : *results) {
+    if (result.outcome->has_assignment()) {
+      // Aliasing: the assignment shares ownership of its enclosing outcome, no copy.
+      published.emplace_back(result.outcome, &result.outcome->assignment());
+    }
+  }
   hub_.Publish(published);
 
   if (absl::Status committed = consumer_.Commit(batch); !committed.ok()) {
@@ -148,15 +177,28 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
   const auto published_at = clock_.Now();
   metrics_.EventsConsumed(static_cast<double>(batch.size()));
   for (const auto& reason : rejected_reasons) metrics_.EventDeadLettered(reason);
-  for (const auto& outcome : *outcomes) {
-    if (outcome.replayed) {
+  for (const auto& result : *results) {
+    if (result.replayed) {
       metrics_.EventReplayed();
       continue;
     }
-    metrics_.LeadAssigned(v1::LeadSourceKind_Name(outcome.assignment->lead().source_kind()));
-    const auto occurred = std::chrono::system_clock::time_point(
-        std::chrono::nanoseconds(google::protobuf::util::TimeUtil::TimestampToNanoseconds(
-            outcome.assignment->lead_occurred_at())));
+    const v1::EventOutcome& outcome = *result.outcome;
+    if (outcome.has_nurture()) {
+      const v1::NurtureEvent& nurture = outcome.nurture();
+      std::vector<std::string> failed_requirements;
+      for (const auto& rule : nurture.qualification().rules()) {
+        if (rule.kind() == "requirement" && !rule.fired())
+          failed_requirements.push_back(rule.name());
+      }
+      metrics_.LeadNotQualified(
+          nurture.qualification().outcome() == v1::QUALIFICATION_OUTCOME_DISQUALIFIED,
+          v1::LeadSourceKind_Name(nurture.lead().source_kind()), failed_requirements);
+      continue;
+    }
+    const v1::AssignmentEvent& assignment = outcome.assignment();
+    metrics_.LeadAssigned(v1::LeadSourceKind_Name(assignment.lead().source_kind()));
+    const auto occurred = std::chrono::system_clock::time_point(std::chrono::nanoseconds(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(assignment.lead_occurred_at())));
     metrics_.ObserveLeadToAssignment(std::max(0.0, Seconds(published_at - occurred).count()));
   }
   for (size_t i = 0; i < batch.size(); ++i) metrics_.ObserveProcessing(processing);
@@ -167,8 +209,8 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   while (!stop.load()) {
-    auto batch = consumer_.PollBatch(static_cast<size_t>(config_.kafka.batch_max_messages),
-                                     config_.kafka.batch_max_wait);
+    auto batch = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
+                                     config_->kafka.batch_max_wait);
     if (!batch.ok()) {
       metrics_.BatchFailed("kafka_consume");
       return batch.status();

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,8 @@ class Family;
 namespace leadrouter::metrics {
 
 // Outcome of one consumed event. Every consumed event ends in exactly one.
-enum class Outcome { kAssigned, kReplayed, kDeadLettered };
+enum class Outcome { kAssigned, kReplayed, kDeadLettered, kNurture, kDisqualified };
+inline constexpr size_t kOutcomeCount = 5;
 
 // The metric families leadrouter exports, registered once; the hot path increments cached
 // references, never looks families up by name. Label values are bounded (enum names, config
@@ -39,6 +41,12 @@ class PipelineMetrics {
   void EventReplayed();
   // reason is a RejectReason name, e.g. "missing_field".
   void EventDeadLettered(std::string_view reason);
+  // A lead that did not qualify: outcome is "nurture" or "disqualified"; failed_requirements
+  // are requirement names from the config (bounded by it).
+  void LeadNotQualified(bool disqualified, std::string_view source_kind,
+                        const std::vector<std::string>& failed_requirements);
+  // result: "applied", "refused", "unchanged".
+  void ConfigReload(std::string_view result);
   // Seconds from the first poll of the batch holding the event until its offset was committed.
   void ObserveProcessing(double seconds);
   // Seconds from the lead's occurred_at until its assignment was published (speed-to-lead).
@@ -55,7 +63,12 @@ class PipelineMetrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* consumed_;
-  std::array<prometheus::Counter*, 3> outcomes_;  // indexed by Outcome
+  std::array<prometheus::Counter*, kOutcomeCount> outcomes_;  // indexed by Outcome
+  prometheus::Family<prometheus::Counter>* qualification_;
+  prometheus::Family<prometheus::Counter>* disqualified_by_requirement_;
+  prometheus::Family<prometheus::Counter>* config_reloads_;
+  std::mutex config_info_mu_;
+  prometheus::Gauge* config_info_current_ = nullptr;  // guarded by config_info_mu_
   prometheus::Family<prometheus::Counter>* assigned_by_source_;
   prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
   prometheus::Family<prometheus::Counter>* batch_failures_;

@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "leadrouter/api/assignment_hub.h"
-#include "leadrouter/config/config.h"
+#include "leadrouter/config/reloader.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
@@ -27,18 +27,21 @@ inline constexpr char kHeaderSourceOffset[] = "x-leadrouter-source-offset";
 // On leads.assignments: "true" when the message re-publishes a stored assignment.
 inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
 
-// The consume → decode → validate → assign → publish → commit loop.
+// The consume → decode → validate → qualify → assign → publish → commit loop.
 //
-// Guarantees: every consumed event ends as an assignment (new or replayed) or a dead letter;
+// Guarantees: every consumed event ends as exactly one of an assignment, a nurture record
+// (not qualified) or a dead letter, new or replayed;
 // a batch's offsets are committed only after its Redis writes are done and its Kafka outputs
 // are acknowledged (acks=all), and only then are assignments pushed to stream subscribers.
 // A failure before the commit retries the same batch with capped backoff; a crash re-consumes
 // it, and event-id idempotency makes the replay harmless.
+// The config is read from `configs` at the start of every batch, so a reload applies to the
+// next batch and never to half of one.
 // Thread-compatible: Run() on one thread; the dependencies must outlive the pipeline.
 class Pipeline {
  public:
-  Pipeline(const config::Config& config, kafka::Consumer& consumer, kafka::Producer& producer,
-           store::AssignmentStore& store, api::AssignmentHub& hub,
+  Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
+           kafka::Producer& producer, store::AssignmentStore& store, api::AssignmentHub& hub,
            metrics::PipelineMetrics& metrics, const core::Clock& clock);
 
   // Processes one polled batch to completion (or returns the first error, having committed
@@ -50,13 +53,18 @@ class Pipeline {
   absl::Status Run(const std::atomic<bool>& stop);
 
  private:
-  const config::Config& config_;
+  // Switches to the reloader's current config if it changed.
+  void UseCurrentConfig();
+
+  const config::ConfigReloader& configs_;
+  std::shared_ptr<const config::Config> config_;
   kafka::Consumer& consumer_;
   kafka::Producer& producer_;
   api::AssignmentHub& hub_;
   metrics::PipelineMetrics& metrics_;
+  store::AssignmentStore& store_;
   const core::Clock& clock_;
-  Assigner assigner_;
+  std::unique_ptr<Assigner> assigner_;
   // Event ids this process assigned in an earlier, failed attempt of the current batch, so a
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
