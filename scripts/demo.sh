@@ -77,6 +77,8 @@ reps:
   - {id: rep-grace, name: Grace Hopper}
   - {id: rep-linus, name: Linus Torvalds}
 YAML
+# The documented example's ideal-customer profile, as is.
+sed -n '/^qualification:/,$p' deploy/config/leadrouter.example.yaml >>"$work/leadrouter.yaml"
 
 echo "== starting leadrouter"
 "$bin/leadrouter/leadrouter" --config "$work/leadrouter.yaml" >"$work/leadrouter.out" 2>"$work/leadrouter.log" &
@@ -91,16 +93,17 @@ echo "== subscribing over gRPC (leadctl subscribe), then publishing deploy/demo/
 pids+=($!)
 sleep 1
 kcat -P -b "$bootstrap" -t leads.inbound -H content-type=application/json <deploy/demo/leads.jsonl
-# Wait for every event to reach an outcome: 9 published = 7 assigned + 1 replayed + 1 dead letter.
+# Wait for every event to reach an outcome: 10 published = 4 assigned + 1 nurture
+# + 3 disqualified + 1 replayed + 1 dead letter.
 metrics_hostport="$(sed -E 's#http://([^/]+)/.*#\1#' <<<"$metrics_url")"
 for _ in $(seq 300); do
   consumed="$(http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
     awk '/^leadrouter_events_consumed_total /{print $2}')"
-  [ "${consumed:-0}" = "9" ] && break
+  [ "${consumed:-0}" = "10" ] && break
   sleep 0.1
 done
-if [ "${consumed:-0}" != "9" ]; then
-  echo "demo: leadrouter consumed ${consumed:-0} of 9 events within 30 s; its log:" >&2
+if [ "${consumed:-0}" != "10" ]; then
+  echo "demo: leadrouter consumed ${consumed:-0} of 10 events within 30 s; its log:" >&2
   cat "$work/leadrouter.log" >&2
   exit 1
 fi
@@ -110,12 +113,22 @@ echo
 echo "== assignments as they streamed in (leadctl subscribe):"
 sed 's/^/   /' "$work/assignments.txt"
 echo
+echo "== not qualified, handed back to marketing (kcat -C -t leads.nurture):"
+kcat -C -b "$bootstrap" -t leads.nurture -e -q -f '%s\n' 2>/dev/null >"$work/nurture.jsonl" || true
+while IFS= read -r event; do
+  id="$(grep -o '"event_id":"[^"]*"' <<<"$event" | head -1 | cut -d'"' -f4)"
+  outcome="$(grep -o '"outcome":"QUALIFICATION_OUTCOME_[A-Z]*"' <<<"$event" | cut -d'"' -f4)"
+  score="$(grep -o '"score":[0-9]*' <<<"$event" | cut -d: -f2 || true)"  # absent when 0
+  reasons="$(grep -o '"reasons":\[[^]]*\]' <<<"$event" | sed 's/\\u003c/</g; s/\\u003e/>/g')"
+  echo "   $id  ${outcome#QUALIFICATION_OUTCOME_}  score ${score:-0}  $reasons"
+done <"$work/nurture.jsonl"
+echo
 echo "== dead letters (kcat -C -t leads.deadletter), reason in the headers:"
 kcat -C -b "$bootstrap" -t leads.deadletter -e -q -f '%h\n%s\n' 2>/dev/null | sed 's/^/   /'
 echo
 echo "== metrics ($metrics_url):"
 http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
-  grep -E '^leadrouter_(events_consumed_total|events_outcome_total|leads_assigned_total|events_deadlettered_total)' |
+  grep -E '^leadrouter_(events_consumed_total|events_outcome_total|leads_assigned_total|events_deadlettered_total|leads_failed_requirement_total)' |
   sed 's/^/   /'
 echo
 echo "The re-published demo-0001 was answered from Redis (outcome=\"replayed\"): same rep, no second assignment."

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
+#include "leadrouter/v1/qualification.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
 
 namespace leadrouter {
@@ -108,19 +110,41 @@ class RoutingEndToEnd : public ::testing::Test {
     bootstrap_ = Field(*line, "bootstrap");
 
     config_path_ = ::testing::TempDir() + "/e2e-" + std::to_string(::getpid()) + ".yaml";
-    std::ofstream(config_path_) << absl::StrCat(
-        "kafka:\n  bootstrap_servers: ", bootstrap_,
-        "\n  group_id: e2e\n  batch_max_wait_ms: 20\n"
-        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
-        "redis: {host: 127.0.0.1, port: ",
-        redis_->port(),
-        "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\"}\n"
-        "reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n");
+    WriteConfig("reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n" + ExtraConfig());
     StartLeadrouter();
 
     auto producer = kafka::Producer::Create({bootstrap_, {}});
     ASSERT_TRUE(producer.ok()) << producer.status();
     producer_ = std::move(*producer);
+  }
+
+  // YAML appended to every config this fixture writes.
+  virtual std::string ExtraConfig() { return ""; }
+
+  // The test config: endpoints of this fixture's servers plus `rest` (reps, qualification...).
+  void WriteConfig(const std::string& rest) {
+    std::ofstream(config_path_, std::ios::trunc) << absl::StrCat(
+        "kafka:\n  bootstrap_servers: ", bootstrap_,
+        "\n  group_id: e2e\n  batch_max_wait_ms: 20\n"
+        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
+        "redis: {host: 127.0.0.1, port: ",
+        redis_->port(), "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\"}\n",
+        rest);
+  }
+
+  // Reads every message of a topic from the beginning, until `count` arrived or 30 s passed.
+  std::vector<kafka::ConsumedMessage> ReadTopic(const std::string& topic, size_t count) {
+    auto consumer = kafka::Consumer::Create(
+        {bootstrap_, "e2e-reader-" + topic, {topic}, {{"session.timeout.ms", "6000"}}});
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    std::vector<kafka::ConsumedMessage> messages;
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (consumer.ok() && messages.size() < count && std::chrono::steady_clock::now() < until) {
+      auto batch = (*consumer)->PollBatch(100, 500ms);
+      if (!batch.ok()) break;
+      messages.insert(messages.end(), batch->begin(), batch->end());
+    }
+    return messages;
   }
 
   void StartLeadrouter() {
@@ -235,16 +259,7 @@ TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmle
   EXPECT_EQ(Metric("leadrouter_events_deadlettered_total{reason=\"undecodable\"}"), 1);
 
   // The dead letters are on their topic with the reason and the original bytes.
-  auto consumer = kafka::Consumer::Create(
-      {bootstrap_, "e2e-dlq-reader", {"leads.deadletter"}, {{"session.timeout.ms", "6000"}}});
-  ASSERT_TRUE(consumer.ok()) << consumer.status();
-  std::vector<kafka::ConsumedMessage> dead;
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (dead.size() < 2 && std::chrono::steady_clock::now() < until) {
-    auto batch = (*consumer)->PollBatch(10, 500ms);
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    dead.insert(dead.end(), batch->begin(), batch->end());
-  }
+  const std::vector<kafka::ConsumedMessage> dead = ReadTopic("leads.deadletter", 2);
   ASSERT_EQ(dead.size(), 2u);
   std::set<std::string> codes;
   for (const auto& m : dead) {
@@ -294,6 +309,112 @@ TEST_F(RoutingEndToEnd, LeadctlPrintsAssignments) {
   auto code = (*leadctl)->Wait(20s);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0);
+}
+
+TEST_F(RoutingEndToEnd, ReloadAddsARepAndRefusesABrokenFileWhileRouting) {
+  StreamCollector stream(grpc_target_);
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+  for (int i = 0; i < 3; ++i) Publish(LeadJson(absl::StrCat("before-", i), "b@example.com"));
+  auto events = stream.WaitFor(3, 60s);
+  ASSERT_EQ(events.size(), 3u);
+  const std::string first_version = events[0].config_version();
+
+  // A fourth rep, picked up on SIGHUP without a restart.
+  WriteConfig("reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}, {id: rep-new}]\n");
+  ASSERT_EQ(::kill(router_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForMetric("leadrouter_config_reloads_total{result=\"applied\"}", 1, 10s));
+  for (int i = 0; i < 4; ++i) Publish(LeadJson(absl::StrCat("after-", i), "a@example.com"));
+  events = stream.WaitFor(7, 60s);
+  ASSERT_EQ(events.size(), 7u);
+  std::map<std::string, int> per_rep;
+  std::string second_version;
+  for (size_t i = 3; i < events.size(); ++i) {
+    ++per_rep[events[i].rep_id()];
+    second_version = events[i].config_version();
+    EXPECT_NE(events[i].config_version(), first_version) << "decided by the new config";
+  }
+  EXPECT_EQ(per_rep["rep-new"], 1) << "the new rep takes its turn in the rotation";
+
+  // A broken file is refused; routing goes on with the live config.
+  WriteConfig("reps: [{id: rep-ada}, {id: rep-ada}]\n");
+  ASSERT_EQ(::kill(router_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForMetric("leadrouter_config_reloads_total{result=\"refused\"}", 1, 10s));
+  Publish(LeadJson("after-broken", "c@example.com"));
+  events = stream.WaitFor(8, 60s);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[7].config_version(), second_version);
+  EXPECT_EQ(Metric("leadrouter_config_info{version=\"" + second_version + "\"}"), 1);
+  EXPECT_TRUE(router_->WaitForLine("config reload refused", 5s).ok());
+}
+
+class QualifyingEndToEnd : public RoutingEndToEnd {
+ protected:
+  std::string ExtraConfig() override {
+    return "qualification:\n"
+           "  requirements: [{name: us-only, field: company.country, equals: US}]\n"
+           "  criteria: [{name: big, field: company.employee_count, at_least: 200, points: 10}]\n"
+           "  thresholds: {qualified: 50, nurture: 0}\n";
+  }
+};
+
+TEST_F(QualifyingEndToEnd, LeadsThatDoNotQualifyGoToNurtureWithTheirReasons) {
+  std::string small_us = LeadJson("small-us", "s@example.com");
+  small_us.replace(small_us.find("\"employee_count\":250"), 20, "\"employee_count\":20");
+  std::string french = LeadJson("french", "f@example.com");
+  french.replace(french.find("\"country\":\"US\""), 14, "\"country\":\"FR\"");
+  Publish(LeadJson("big-us", "b@example.com"));
+  Publish(small_us);
+  Publish(french);
+  Publish(french);  // a redelivery of a nurtured event is answered from Redis too
+
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_consumed_total", 4, 60s));
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"assigned\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"nurture\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"disqualified\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"replayed\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_leads_failed_requirement_total{requirement=\"us-only\"}"), 1);
+
+  const auto nurtured = ReadTopic("leads.nurture", 3);
+  ASSERT_EQ(nurtured.size(), 3u);
+  std::map<std::string, v1::NurtureEvent> by_event;
+  for (const auto& m : nurtured) {
+    v1::NurtureEvent event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(m.value, &event).ok()) << m.value;
+    by_event[event.event_id()] = event;
+  }
+  ASSERT_EQ(by_event.size(), 2u);
+  EXPECT_EQ(by_event["small-us"].qualification().outcome(), v1::QUALIFICATION_OUTCOME_NURTURE);
+  EXPECT_EQ(by_event["small-us"].qualification().score(), 0);
+  EXPECT_EQ(by_event["french"].qualification().outcome(), v1::QUALIFICATION_OUTCOME_DISQUALIFIED);
+  ASSERT_GE(by_event["french"].qualification().reasons_size(), 1);
+  EXPECT_EQ(by_event["french"].qualification().reasons(0), "us-only");
+  EXPECT_GE(by_event["french"].qualification().rules_size(), 2) << "every rule is explained";
+
+  const auto assigned = ReadTopic("leads.assignments", 1);
+  ASSERT_EQ(assigned.size(), 1u);
+  v1::AssignmentEvent assignment;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(assigned[0].value, &assignment).ok());
+  EXPECT_EQ(assignment.event_id(), "big-us");
+  EXPECT_EQ(assignment.qualification().score(), 100);
+}
+
+TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
+  const std::string good = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
+  auto ok = Subprocess::Start({LEADROUTER_BIN, "check-config", good});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE((*ok)->WaitForLine("valid", 10s).ok()) << (*ok)->Output();
+  EXPECT_TRUE((*ok)->WaitForLine("qualification:", 10s).ok()) << (*ok)->Output();
+  EXPECT_EQ(*(*ok)->Wait(20s), 0);
+
+  const std::string path =
+      ::testing::TempDir() + "/two-errors-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path)
+      << "kafka: {bootstrap_servers: 127.0.0.1:1}\nredis: {port: 0}\nreps: [{id: a}, {id: a}]\n";
+  auto bad = Subprocess::Start({LEADROUTER_BIN, "check-config", path});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(*(*bad)->Wait(20s), 2);
+  EXPECT_NE((*bad)->Output().find("redis.port"), std::string::npos) << (*bad)->Output();
+  EXPECT_NE((*bad)->Output().find("reps[1].id"), std::string::npos) << (*bad)->Output();
 }
 
 TEST(LeadrouterBinary, RefusesABadConfigNamingTheField) {
