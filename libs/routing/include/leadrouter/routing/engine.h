@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadrouter/core/clock.h"
+#include "leadrouter/routing/rules.h"
+
+namespace leadrouter::routing {
+
+// What routing looks at in a lead (plain values, so routing knows no protobuf).
+struct LeadFacts {
+  std::string country, region, postal_code, industry, domain;
+  int64_t employees = 0, revenue_usd = 0;  // 0: unknown
+  std::set<std::string> segments;
+  std::string source_kind;                // short name, e.g. "REP_SOURCED"
+  std::string sourced_by_rep_id;          // for REP_SOURCED
+  std::string account_owner_rep_id;       // a live owner of the lead's account ("" = none)
+  std::set<std::string> required_skills;  // e.g. a language the lead needs
+  std::set<std::string> excluded_reps;    // reps who had this lead and returned / let it expire
+};
+
+// Shared counters, loaded from Redis before a batch and written back atomically after it.
+// Plain values: the engine reads and updates them; the caller persists them.
+struct RepCounters {
+  int64_t open_leads = 0;
+  std::string day;  // the rep's local day these counts are for, "YYYY-MM-DD"
+  int64_t assigned_on_day = 0;
+  int64_t recent_assigned = 0;  // for kConversionWeighted: window totals
+  int64_t recent_converted = 0;
+};
+struct PoolCounters {
+  int64_t step = 0;                       // leads this pool has assigned
+  std::map<std::string, int64_t> credit;  // per rep, in weight units (see Engine)
+  std::map<std::string, int64_t> count;   // per rep: leads assigned by this pool
+};
+struct RoutingState {
+  std::map<std::string, RepCounters> reps;
+  std::map<std::string, PoolCounters> pools;
+};
+
+// One candidate as considered, for the explanation.
+struct CandidateTrace {
+  std::string rep_id;
+  bool chosen = false;
+  std::string
+      why;  // "out of office until 2026-12-02T00:00:00Z", "at daily cap 20/20", "chosen: ..."
+};
+
+struct RoutingDecision {
+  std::optional<std::string> rep_id;  // nullopt: nobody eligible anywhere: unassigned queue
+  std::string territory;              // "" when no territory matched
+  std::string pool;                   // the pool that assigned ("" when unassigned)
+  std::vector<std::string>
+      territories_tried;                   // each "name: matched" / "name: country FR not in [US]"
+  std::vector<std::string> pools_tried;    // in fallback order
+  std::vector<CandidateTrace> candidates;  // of every pool tried
+  std::string reason;                      // one line
+};
+
+// The routing engine: pure and deterministic given rules, state and time. Immutable after
+// Create; Route is thread-safe for distinct RoutingState objects.
+class Engine {
+ public:
+  // Validates and compiles: unknown reps in pools, unknown pools in territories or overflow,
+  // overflow cycles, duplicate names, bad weights, unknown time zones, empty pools. Errors are
+  // InvalidArgument naming the item ("pools[1] (\"west\"): member \"rep-x\" is not a rep").
+  static absl::StatusOr<std::shared_ptr<const Engine>> Create(RoutingRules rules);
+
+  // Decides one lead at `now` and applies the decision's effects to `state` (pool step, credits,
+  // counts, the rep's open and daily counts). Order of precedence:
+  //   1. a rep-sourced lead stays with the rep who sourced it, if that rep exists and is not
+  //      excluded (capacity is not checked: it is their own lead);
+  //   2. a lead whose account has an owner goes to the owner when eligible;
+  //   3. the territory's pool, then its overflow chain, each choosing among eligible members by
+  //      its strategy;
+  //   4. nobody eligible: rep_id = nullopt (the unassigned queue).
+  // Eligible = exists, not excluded, not out of office, inside working hours, under
+  // max_open_leads and daily_cap, holding the pool's required skills and the lead's.
+  // Ineligible members neither receive the lead nor gain credit.
+  RoutingDecision Route(const LeadFacts& lead, core::TimePoint now, RoutingState& state) const;
+
+  const RoutingRules& rules() const;
+  ~Engine();
+
+ private:
+  struct Compiled;
+  explicit Engine(std::unique_ptr<Compiled> compiled);
+  std::unique_ptr<Compiled> compiled_;
+};
+
+// The pure fairness rule, exposed for tests and the simulator.
+// Members with their weights and whether each is eligible now; credits in weight units
+// (eligible members gain their weight each step, the chosen one loses the eligible total).
+// Returns the index of the chosen member, or nullopt when none is eligible.
+// Tie-break among equal deadlines: a hash of (step, rep id), not list order.
+std::optional<size_t> ChooseTijdeman(const std::vector<std::string>& rep_ids,
+                                     const std::vector<int64_t>& weights,
+                                     const std::vector<bool>& eligible,
+                                     const std::vector<int64_t>& credits, int64_t step);
+
+}  // namespace leadrouter::routing
