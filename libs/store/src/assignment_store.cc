@@ -1,5 +1,6 @@
 #include "leadrouter/store/assignment_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <unordered_set>
@@ -10,26 +11,51 @@
 namespace leadrouter::store {
 namespace {
 
-// KEYS[1] the pool's cursor, KEYS[2..n] the event records.
-// ARGV[1] expected cursor, ARGV[2] new cursor, ARGV[3] ttl in seconds, ARGV[i+2] the bytes for
-// KEYS[i]. Cursors are compared as canonical decimal strings, not Lua numbers, because Lua 5.1
-// numbers are doubles and would round int64 values above 2^53.
-// All checks run before the first write, so a refused commit writes nothing; and since the first
-// write is where Redis applies its OOM refusal, a script that starts writing finishes.
-// Returns 0 committed, 1 cursor moved, 2 a record exists.
+// KEYS: routing hash, unassigned queue, new record keys, replaced record keys.
+// ARGV: expected version, ttl, #new, #replaced, #updates, #deletes, #queue adds, #queue removes,
+// then new bytes, replaced bytes, update field/value pairs, delete fields, add score/member
+// pairs, remove members. The version is compared as a canonical decimal string, not a Lua
+// number (Lua 5.1 numbers are doubles). All checks run before the first write, so a refused
+// commit writes nothing; since the first write is where Redis applies its OOM refusal, a
+// script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record exists.
 constexpr std::string_view kCommitScript = R"lua(
-local cursor = redis.call('GET', KEYS[1])
-if cursor == false then cursor = '0' end
-if cursor ~= ARGV[1] then return 1 end
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return 2 end
+local version = redis.call('HGET', KEYS[1], 'version')
+if version == false then version = '0' end
+if version ~= ARGV[1] then return 1 end
+local n_new, n_rep = tonumber(ARGV[3]), tonumber(ARGV[4])
+local n_upd, n_del = tonumber(ARGV[5]), tonumber(ARGV[6])
+local n_qadd, n_qrem = tonumber(ARGV[7]), tonumber(ARGV[8])
+for i = 1, n_new do
+  if redis.call('EXISTS', KEYS[2 + i]) == 1 then return 2 end
 end
-for i = 2, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i + 2], 'EX', ARGV[3])
+local a = 9
+for i = 1, n_new + n_rep do
+  redis.call('SET', KEYS[2 + i], ARGV[a], 'EX', ARGV[2])
+  a = a + 1
 end
-if ARGV[2] ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) end
+for i = 1, n_upd do
+  redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 1])
+  a = a + 2
+end
+for i = 1, n_del do
+  redis.call('HDEL', KEYS[1], ARGV[a])
+  a = a + 1
+end
+for i = 1, n_qadd do
+  redis.call('ZADD', KEYS[2], ARGV[a], ARGV[a + 1])
+  a = a + 2
+end
+for i = 1, n_qrem do
+  redis.call('ZREM', KEYS[2], ARGV[a])
+  a = a + 1
+end
+if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem > 0 then
+  redis.call('HINCRBY', KEYS[1], 'version', 1)
+end
 return 0
 )lua";
+
+constexpr char kVersionField[] = "version";
 
 }  // namespace
 
@@ -48,67 +74,92 @@ absl::StatusOr<std::unique_ptr<AssignmentStore>> AssignmentStore::Connect(
 }
 
 absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
-    std::string_view pool, const std::vector<std::string>& event_ids) {
-  std::vector<std::string> command;
-  command.reserve(2 + event_ids.size());
-  command.push_back("MGET");
-  command.push_back(keys_.RotationCursor(pool));
-  for (const std::string& event_id : event_ids) command.push_back(keys_.EventRecord(event_id));
-
-  absl::StatusOr<RedisReply> reply = connection_->Command(command);
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) return absl::InternalError(absl::StrCat("MGET failed: ", reply->str));
-  if (reply->type != RedisReply::Type::kArray || reply->elements.size() != command.size() - 1) {
-    return absl::InternalError("MGET answered an unexpected shape");
+    const std::vector<std::string>& event_ids) {
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back({"HGETALL", keys_.RoutingState()});
+  if (!event_ids.empty()) {
+    std::vector<std::string> mget{"MGET"};
+    mget.reserve(1 + event_ids.size());
+    for (const std::string& event_id : event_ids) mget.push_back(keys_.EventRecord(event_id));
+    commands.push_back(std::move(mget));
+  }
+  absl::StatusOr<std::vector<RedisReply>> replies = connection_->Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  for (const RedisReply& reply : *replies) {
+    if (reply.is_error()) return absl::InternalError(absl::StrCat("load failed: ", reply.str));
+    if (reply.type != RedisReply::Type::kArray) {
+      return absl::InternalError("load answered an unexpected shape");
+    }
   }
 
   Snapshot snapshot;
-  const RedisReply& cursor = reply->elements.front();
-  if (cursor.type == RedisReply::Type::kString) {
-    const char* end = cursor.str.data() + cursor.str.size();
-    auto [parsed_to, error] = std::from_chars(cursor.str.data(), end, snapshot.cursor);
-    if (error != std::errc() || parsed_to != end) {
-      return absl::DataLossError(
-          absl::StrCat(keys_.RotationCursor(pool), " holds a non-integer cursor: ", cursor.str));
+  const std::vector<RedisReply>& fields = (*replies)[0].elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i].str == kVersionField) {
+      const std::string& v = fields[i + 1].str;
+      auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), snapshot.version);
+      if (error != std::errc() || end != v.data() + v.size()) {
+        return absl::DataLossError(
+            absl::StrCat(keys_.RoutingState(), " holds a non-integer version: ", v));
+      }
+      continue;
     }
+    snapshot.state.emplace(fields[i].str, fields[i + 1].str);
   }
   snapshot.records.reserve(event_ids.size());
-  for (size_t i = 1; i < reply->elements.size(); ++i) {
-    RedisReply& record = reply->elements[i];
-    if (record.type == RedisReply::Type::kString) {
-      snapshot.records.emplace_back(std::move(record.str));
-    } else {
-      snapshot.records.emplace_back(std::nullopt);
+  if (!event_ids.empty()) {
+    const std::vector<RedisReply>& records = (*replies)[1].elements;
+    if (records.size() != event_ids.size()) return absl::InternalError("MGET answered short");
+    for (const RedisReply& record : records) {
+      if (record.type == RedisReply::Type::kString) {
+        snapshot.records.emplace_back(record.str);
+      } else {
+        snapshot.records.emplace_back(std::nullopt);
+      }
     }
   }
   return snapshot;
 }
 
-absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(
-    std::string_view pool, int64_t expected_cursor, int64_t new_cursor,
-    const std::vector<std::pair<std::string, std::string>>& records, std::chrono::seconds ttl) {
-  if (!records.empty() && ttl.count() <= 0) {
+absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const CommitRequest& r) {
+  const bool writes_records = !r.new_records.empty() || !r.replaced_records.empty();
+  if (writes_records && r.ttl.count() <= 0) {
     return absl::InvalidArgumentError("record ttl must be positive");
   }
-  std::unordered_set<std::string_view> seen;
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
-  keys.reserve(1 + records.size());
-  args.reserve(3 + records.size());
-  keys.push_back(keys_.RotationCursor(pool));
-  args.push_back(std::to_string(expected_cursor));
-  args.push_back(std::to_string(new_cursor));
-  args.push_back(std::to_string(ttl.count()));
-  for (const auto& [event_id, bytes] : records) {
-    // Within one script the existence check cannot see the batch's own writes, so a duplicate
-    // would silently overwrite its twin.
-    if (!seen.insert(event_id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event id '", event_id, "' appears twice in one commit"));
-    }
-    keys.push_back(keys_.EventRecord(event_id));
-    args.push_back(bytes);
+  if (r.state_updates.count(kVersionField) ||
+      std::find(r.state_deletes.begin(), r.state_deletes.end(), kVersionField) !=
+          r.state_deletes.end()) {
+    return absl::InvalidArgumentError("the state field \"version\" belongs to the store");
   }
+  std::unordered_set<std::string_view> seen;
+  std::vector<std::string> keys{keys_.RoutingState(), keys_.UnassignedQueue()};
+  std::vector<std::string> args{
+      std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
+      std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
+      std::to_string(r.state_updates.size()), std::to_string(r.state_deletes.size()),
+      std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size())};
+  for (const auto* records : {&r.new_records, &r.replaced_records}) {
+    for (const auto& [event_id, bytes] : *records) {
+      // Within one script the existence check cannot see the commit's own writes, so a
+      // duplicate would silently overwrite its twin.
+      if (!seen.insert(event_id).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event id '", event_id, "' appears twice in one commit"));
+      }
+      keys.push_back(keys_.EventRecord(event_id));
+      args.push_back(bytes);
+    }
+  }
+  for (const auto& [field, value] : r.state_updates) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+  for (const auto& field : r.state_deletes) args.push_back(field);
+  for (const auto& [event_id, queued_at] : r.queue_add) {
+    args.push_back(std::to_string(queued_at));
+    args.push_back(event_id);
+  }
+  for (const auto& event_id : r.queue_remove) args.push_back(event_id);
 
   absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args);
   if (!reply.ok()) return reply.status();
@@ -120,12 +171,28 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(
       case 0:
         return CommitResult::kCommitted;
       case 1:
-        return CommitResult::kCursorMoved;
+        return CommitResult::kVersionMoved;
       case 2:
         return CommitResult::kRecordExists;
     }
   }
   return absl::InternalError("commit script answered an unexpected value");
+}
+
+absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::PeekUnassigned(
+    size_t limit) {
+  if (limit == 0) limit = 1;
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      connection_->Pipeline({{"ZRANGE", keys_.UnassignedQueue(), "0", std::to_string(limit - 1)},
+                             {"ZCARD", keys_.UnassignedQueue()}});
+  if (!replies.ok()) return replies.status();
+  if ((*replies)[0].type != RedisReply::Type::kArray ||
+      (*replies)[1].type != RedisReply::Type::kInteger) {
+    return absl::InternalError("unassigned queue answered an unexpected shape");
+  }
+  std::vector<std::string> ids;
+  for (const RedisReply& id : (*replies)[0].elements) ids.push_back(id.str);
+  return std::make_pair(std::move(ids), (*replies)[1].integer);
 }
 
 }  // namespace leadrouter::store

@@ -18,10 +18,12 @@ absl::Status KeySchema::ValidateTenant(std::string_view tenant) {
   return absl::OkStatus();
 }
 
-std::string KeySchema::RotationCursor(std::string_view pool) const {
-  std::string key = prefix_;
-  key.append("rr:").append(pool);
-  return key;
+std::string KeySchema::RoutingState() const {
+  return prefix_ + "routing";
+}
+
+std::string KeySchema::UnassignedQueue() const {
+  return prefix_ + "unassigned";
 }
 
 std::string KeySchema::EventRecord(std::string_view event_id) const {

@@ -2,10 +2,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,12 +16,13 @@
 
 namespace leadrouter::store {
 
-// The routing state of the skeleton: per pool a rotation cursor (an integer, absent = 0) and, per
-// input event id, the stored outcome bytes (the serialized assignment).
+// The shared decision state of one tenant: a hash of routing counters with a version, the
+// stored outcome of every input event (under its event id), and the queue of unassigned leads.
 //
-// Usage is optimistic concurrency: Load, decide, Commit with the cursor that was loaded; on
-// kCursorMoved or kRecordExists, Load again and decide again. Commit is one atomic Lua script, so
-// any number of processes may race on one pool without double-assigning or skipping.
+// Usage is optimistic concurrency: Load, decide in memory, Commit with the version that was
+// loaded; on kVersionMoved or kRecordExists, Load again and decide again. Commit is one atomic
+// Lua script, so any number of processes may race without double-assigning, skipping a turn or
+// exceeding a cap: every commit is decided on exactly the state it replaces.
 //
 // Thread-compatible (it owns one RedisConnection): one instance per thread.
 class AssignmentStore {
@@ -31,26 +32,40 @@ class AssignmentStore {
   static absl::StatusOr<std::unique_ptr<AssignmentStore>> Connect(const RedisOptions& options);
 
   struct Snapshot {
-    int64_t cursor = 0;
+    int64_t version = 0;                              // 0 before the first commit
+    std::map<std::string, std::string> state;         // the routing hash without "version"
     std::vector<std::optional<std::string>> records;  // records[i] belongs to event_ids[i]
   };
-  // One round trip (MGET): the pool's cursor and the stored records of these events.
-  // DataLoss if the cursor key holds something that is not an integer.
-  absl::StatusOr<Snapshot> Load(std::string_view pool, const std::vector<std::string>& event_ids);
+  // One round trip (pipelined HGETALL + MGET): the routing state and these events' records.
+  // DataLoss if the version field is not an integer.
+  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids);
 
-  enum class CommitResult {
-    kCommitted,     // every record written, cursor set to new_cursor
-    kCursorMoved,   // the cursor was not expected_cursor; nothing written
-    kRecordExists,  // the cursor matched but an event already had a record; nothing written
+  // Every field has a default, so designated initializers may name only what they use.
+  struct CommitRequest {
+    int64_t expected_version = 0;
+    // New outcomes: written only if none of these events has a record yet.
+    std::vector<std::pair<std::string /*event_id*/, std::string /*bytes*/>> new_records{};
+    // Replacements of existing records (a queued lead that got routed later).
+    std::vector<std::pair<std::string, std::string>> replaced_records{};
+    std::map<std::string, std::string> state_updates{};  // HSET into the routing hash
+    std::vector<std::string> state_deletes{};            // HDEL (e.g. yesterday's counters)
+    std::vector<std::pair<std::string /*event_id*/, int64_t /*queued at, s*/>> queue_add{};
+    std::vector<std::string> queue_remove{};
+    std::chrono::seconds ttl{0};  // of every written record; must be positive when writing any
   };
-  // Atomically: if the pool's cursor equals expected_cursor and none of the events has a record,
-  // writes every record (SET ... EX ttl) and sets the cursor to new_cursor. Records are
-  // binary-safe. An empty `records` with new_cursor == expected_cursor is a valid no-op commit.
-  // InvalidArgument for a duplicate event id within `records` or a non-positive ttl.
-  absl::StatusOr<CommitResult> Commit(
-      std::string_view pool, int64_t expected_cursor, int64_t new_cursor,
-      const std::vector<std::pair<std::string /*event_id*/, std::string /*record bytes*/>>& records,
-      std::chrono::seconds ttl);
+  enum class CommitResult {
+    kCommitted,     // everything written, version + 1
+    kVersionMoved,  // the state changed since Load; nothing written
+    kRecordExists,  // a new record's event already has one; nothing written
+  };
+  // Atomically: if the version is still expected_version and no new record exists, applies every
+  // part of the request and bumps the version (a request with nothing in it writes nothing).
+  // InvalidArgument for a duplicate event id, a non-positive ttl, or a state field named
+  // "version".
+  absl::StatusOr<CommitResult> Commit(const CommitRequest& request);
+
+  // Up to `limit` queued event ids, oldest first, and the queue's length.
+  absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(size_t limit);
 
   const KeySchema& keys() const { return keys_; }
   RedisConnection& connection() { return *connection_; }

@@ -20,8 +20,12 @@ class KeySchema {
   static absl::Status ValidateTenant(std::string_view tenant);
 
   const std::string& tenant() const { return tenant_; }
-  // "lr:{<tenant>}:rr:<pool>": the pool's rotation cursor (an integer; absent means 0).
-  std::string RotationCursor(std::string_view pool) const;
+  // "lr:{<tenant>}:routing": one hash holding the shared routing counters (pool rotation
+  // credits, rep open / daily counts) and their "version", bumped by every commit.
+  std::string RoutingState() const;
+  // "lr:{<tenant>}:unassigned": sorted set of event ids nobody could take, scored by the time
+  // they were queued (seconds since the epoch).
+  std::string UnassignedQueue() const;
   // "lr:{<tenant>}:event:<event_id>": the stored outcome of one input event.
   std::string EventRecord(std::string_view event_id) const;
 
