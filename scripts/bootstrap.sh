@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   librdkafka-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev
-  libre2-dev
+  libre2-dev tzdata
   redis-server redis-tools kcat clang-format
 )
 

@@ -69,7 +69,11 @@ reps: [{id: a}]
   EXPECT_EQ(cfg->redis.tenant, "acme");
   EXPECT_EQ(cfg->redis.idempotency_ttl, std::chrono::seconds(3600));
   EXPECT_EQ(cfg->grpc.subscriber_queue_limit, 50);
-  EXPECT_EQ(cfg->pool, "west");
+  ASSERT_EQ(cfg->routing.pools.size(), 1u) << "without pools: one pool of every rep";
+  EXPECT_EQ(cfg->routing.pools[0].name, "west");
+  ASSERT_EQ(cfg->routing.pools[0].members.size(), 1u);
+  EXPECT_EQ(cfg->routing.pools[0].members[0].rep_id, "a");
+  ASSERT_NE(cfg->engine, nullptr);
 }
 
 TEST(ConfigTest, VersionChangesWithContent) {
@@ -261,6 +265,94 @@ TEST(ConfigTest, QualificationErrorsNameTheRule) {
       base + "  criteria: [{name: rx, field: person.title, matches: \"(unclosed\", points: 1}]");
   EXPECT_EQ(bad_regex.rfind("config: qualification: ", 0), 0u) << bad_regex;
   EXPECT_NE(bad_regex.find("rx"), std::string::npos) << bad_regex;
+}
+
+constexpr char kRouting[] = R"(
+kafka: {bootstrap_servers: k:1}
+reps:
+  - id: ada
+    timezone: America/New_York
+    working_hours: {days: [mon, tue, wed, thu, fri], start: "08:30", end: "17:00"}
+    out_of_office: [{from: "2026-12-24T00:00:00Z", to: "2027-01-02T00:00:00Z"}]
+    max_open_leads: 40
+    daily_cap: 12
+    skills: [en, de]
+  - {id: grace}
+  - {id: linus}
+pools:
+  - name: west
+    strategy: weighted_round_robin
+    members: [{rep: ada, weight: 3}, grace]
+    required_skills: [en]
+    overflow: everyone
+  - {name: everyone, strategy: least_loaded, members: [ada, grace, linus]}
+territories:
+  - name: west-enterprise
+    match: {countries: [US], regions: [CA, WA], min_employees: 1000, domains: [bigco.example]}
+    pool: west
+  - {name: catch-all, pool: everyone}
+territory_order: most_specific
+)";
+
+TEST(ConfigTest, RoutingSectionsAreReadAndCompiled) {
+  auto cfg = ParseConfig(kRouting);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const routing::RoutingRules& r = cfg->routing;
+  ASSERT_EQ(r.reps.size(), 3u);
+  const routing::RepProfile& ada = r.reps[0];
+  EXPECT_EQ(ada.timezone, "America/New_York");
+  ASSERT_TRUE(ada.working_hours.has_value());
+  EXPECT_EQ(ada.working_hours->days, (std::set<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(ada.working_hours->start_minute, 8 * 60 + 30);
+  EXPECT_EQ(ada.working_hours->end_minute, 17 * 60);
+  ASSERT_EQ(ada.out_of_office.size(), 1u);
+  EXPECT_EQ(ada.out_of_office[0].from.time_since_epoch(), std::chrono::seconds(1798070400));
+  EXPECT_EQ(ada.max_open_leads, 40);
+  EXPECT_EQ(ada.daily_cap, 12);
+  EXPECT_EQ(ada.skills, (std::set<std::string>{"en", "de"}));
+  ASSERT_EQ(r.pools.size(), 2u);
+  EXPECT_EQ(r.pools[0].members[0].weight, 3);
+  EXPECT_EQ(r.pools[0].members[1].rep_id, "grace");
+  EXPECT_EQ(r.pools[0].members[1].weight, 1);
+  EXPECT_EQ(r.pools[0].overflow_pool, "everyone");
+  EXPECT_EQ(r.pools[1].strategy, routing::Strategy::kLeastLoaded);
+  ASSERT_EQ(r.territories.size(), 2u);
+  EXPECT_EQ(r.territories[0].match.min_employees, 1000);
+  EXPECT_EQ(r.territories[0].match.domains, (std::set<std::string>{"bigco.example"}));
+  EXPECT_EQ(r.order, routing::TerritoryOrder::kMostSpecific);
+  ASSERT_NE(cfg->engine, nullptr);
+}
+
+TEST(ConfigTest, RoutingErrorsNameTheItem) {
+  const std::string reps = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}, {id: b}]\n";
+  EXPECT_EQ(ErrorOf(reps + "pools: [{name: p, strategy: fastest, members: [a]}]"),
+            "config: pools[0].strategy: must be weighted_round_robin, least_loaded or "
+            "conversion_weighted, got \"fastest\"");
+  EXPECT_EQ(ErrorOf(reps + "pools: [{name: p, members: [{rep: a, weight: 0}]}]"),
+            "config: pools[0].members[0].weight: must be between 1 and 1000, got 0");
+  EXPECT_EQ(ErrorOf(reps + "pool: x\npools: [{name: p, members: [a]}]"),
+            "config: pool: give either pool (one pool of every rep) or pools, not both");
+  EXPECT_EQ(
+      ErrorOf(
+          "kafka: {bootstrap_servers: k:1}\nreps: [{id: a, working_hours: {start: \"25:00\"}}]"),
+      "config: reps[0].working_hours.start: must be HH:MM");
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: a, out_of_office: [{from: "
+                    "\"2026-12-02T00:00:00Z\", to: \"2026-12-01T00:00:00Z\"}]}]"),
+            "config: reps[0].out_of_office[0].to: must be after from");
+  EXPECT_EQ(
+      ErrorOf(reps +
+              "territories: [{name: t, pool: p, match: {min_employees: 10, max_employees: 5}}]")
+          .rfind("config: territories[0].match.max_employees: is below min_employees", 0),
+      0u);
+  // Cross-references are checked by the engine, under the section's path.
+  const std::string unknown_member = ErrorOf(reps + "pools: [{name: p, members: [nobody]}]");
+  EXPECT_EQ(unknown_member.rfind("config: routing: ", 0), 0u) << unknown_member;
+  EXPECT_NE(unknown_member.find("nobody"), std::string::npos) << unknown_member;
+  const std::string bad_zone =
+      ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: a, timezone: Mars/Olympus}]");
+  EXPECT_NE(bad_zone.find("Mars/Olympus"), std::string::npos) << bad_zone;
+  const std::string unknown_pool = ErrorOf(reps + "territories: [{name: t, pool: nowhere}]");
+  EXPECT_NE(unknown_pool.find("nowhere"), std::string::npos) << unknown_pool;
 }
 
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "leadrouter/core/hash.h"
 
 namespace leadrouter::config {
@@ -410,6 +411,178 @@ void ParseQualification(MapReader& r, qualify::Profile& profile, Errors& errors)
   r.RejectUnknown();
 }
 
+// "HH:MM" → minutes since midnight (24:00 allowed as the end of a day).
+bool ParseClock(const std::string& text, int& minutes) {
+  if (text.size() != 5 || text[2] != ':') return false;
+  for (int i : {0, 1, 3, 4}) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return false;
+  minutes = h * 60 + m;
+  return true;
+}
+
+bool ParseInstant(const std::string& text, core::TimePoint& out) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return false;
+  out = absl::ToChronoTime(t);
+  return true;
+}
+
+void ParseRepRouting(MapReader& r, routing::RepProfile& rep, Errors& errors) {
+  r.String("timezone", rep.timezone);
+  r.Field("working_hours", [&](const YAML::Node& n, const std::string& p) {
+    MapReader w(n, p, errors);
+    routing::WorkingHours hours;
+    std::vector<std::string> days;
+    static const std::map<std::string, int> kDays = {{"mon", 0}, {"tue", 1}, {"wed", 2}, {"thu", 3},
+                                                     {"fri", 4}, {"sat", 5}, {"sun", 6}};
+    if (w.StringList("days", days)) {
+      for (size_t i = 0; i < days.size(); ++i) {
+        std::string day = days[i];
+        for (char& c : day) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto it = kDays.find(day.substr(0, 3));
+        if (it == kDays.end()) {
+          errors.Add(Index(Join(p, "days"), i), absl::StrCat("not a weekday: \"", days[i], "\""));
+        } else {
+          hours.days.insert(it->second);
+        }
+      }
+    } else if (!w.Has("days")) {
+      hours.days = {0, 1, 2, 3, 4};
+    }
+    std::string start = "09:00", end = "17:00";
+    w.String("start", start);
+    w.String("end", end);
+    if (!ParseClock(start, hours.start_minute)) errors.Add(Join(p, "start"), "must be HH:MM");
+    if (!ParseClock(end, hours.end_minute)) errors.Add(Join(p, "end"), "must be HH:MM");
+    w.RejectUnknown();
+    rep.working_hours = hours;
+  });
+  r.Field("out_of_office", [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsSequence()) return errors.Add(p, "must be a list of {from, to}");
+    for (size_t i = 0; i < n.size(); ++i) {
+      MapReader a(n[i], Index(p, i), errors);
+      std::string from, to;
+      a.String("from", from, /*required=*/true);
+      a.String("to", to, /*required=*/true);
+      a.RejectUnknown();
+      if (from.empty() || to.empty()) continue;
+      routing::Absence absence;
+      if (!ParseInstant(from, absence.from)) {
+        errors.Add(Join(a.path(), "from"), "must be an RFC 3339 time, e.g. 2026-12-24T00:00:00Z");
+      } else if (!ParseInstant(to, absence.to)) {
+        errors.Add(Join(a.path(), "to"), "must be an RFC 3339 time, e.g. 2026-12-24T00:00:00Z");
+      } else if (absence.to <= absence.from) {
+        errors.Add(Join(a.path(), "to"), "must be after from");
+      } else {
+        rep.out_of_office.push_back(absence);
+      }
+    }
+  });
+  r.Int("max_open_leads", rep.max_open_leads, 0, 1000000);
+  r.Int("daily_cap", rep.daily_cap, 0, 1000000);
+  std::vector<std::string> skills;
+  r.StringList("skills", skills);
+  rep.skills.insert(skills.begin(), skills.end());
+}
+
+void ParsePools(const YAML::Node& n, const std::string& p, routing::RoutingRules& rules,
+                Errors& errors) {
+  if (!n.IsSequence()) return errors.Add(p, "must be a list of pools");
+  static const std::map<std::string, routing::Strategy> kStrategies = {
+      {"weighted_round_robin", routing::Strategy::kWeightedRoundRobin},
+      {"least_loaded", routing::Strategy::kLeastLoaded},
+      {"conversion_weighted", routing::Strategy::kConversionWeighted}};
+  for (size_t i = 0; i < n.size(); ++i) {
+    MapReader r(n[i], Index(p, i), errors);
+    routing::Pool pool;
+    r.String("name", pool.name, /*required=*/true);
+    std::string strategy = "weighted_round_robin";
+    r.String("strategy", strategy);
+    if (auto it = kStrategies.find(strategy); it != kStrategies.end()) {
+      pool.strategy = it->second;
+    } else {
+      errors.Add(Join(r.path(), "strategy"),
+                 absl::StrCat("must be weighted_round_robin, least_loaded or conversion_weighted, "
+                              "got \"",
+                              strategy, "\""));
+    }
+    r.Field("members", [&](const YAML::Node& m, const std::string& mp) {
+      if (!m.IsSequence() || m.size() == 0) return errors.Add(mp, "must be a non-empty list");
+      for (size_t j = 0; j < m.size(); ++j) {
+        routing::PoolMember member;
+        if (m[j].IsScalar()) {
+          member.rep_id = m[j].Scalar();  // shorthand: weight 1
+        } else {
+          MapReader mr(m[j], Index(mp, j), errors);
+          mr.String("rep", member.rep_id, /*required=*/true);
+          mr.Int("weight", member.weight, 1, 1000);
+          mr.RejectUnknown();
+        }
+        pool.members.push_back(std::move(member));
+      }
+    });
+    if (!r.Has("members")) errors.Add(Join(r.path(), "members"), "is required");
+    std::vector<std::string> skills;
+    r.StringList("required_skills", skills);
+    pool.required_skills.insert(skills.begin(), skills.end());
+    r.String("overflow", pool.overflow_pool);
+    r.RejectUnknown();
+    rules.pools.push_back(std::move(pool));
+  }
+}
+
+void ParseTerritories(const YAML::Node& n, const std::string& p, routing::RoutingRules& rules,
+                      Errors& errors) {
+  if (!n.IsSequence()) return errors.Add(p, "must be a list of territories");
+  for (size_t i = 0; i < n.size(); ++i) {
+    MapReader r(n[i], Index(p, i), errors);
+    routing::Territory territory;
+    r.String("name", territory.name, /*required=*/true);
+    r.String("pool", territory.pool, /*required=*/true);
+    r.Field("match", [&](const YAML::Node& m, const std::string& mp) {
+      MapReader mr(m, mp, errors);
+      routing::TerritoryMatch& match = territory.match;
+      auto set = [&](const std::string& key, std::set<std::string>& out) {
+        std::vector<std::string> values;
+        mr.StringList(key, values);
+        out.insert(values.begin(), values.end());
+      };
+      set("countries", match.countries);
+      set("regions", match.regions);
+      mr.StringList("postal_prefixes", match.postal_prefixes);
+      set("industries", match.industries);
+      set("segments", match.segments);
+      set("source_kinds", match.source_kinds);
+      set("domains", match.domains);
+      auto bound = [&](const std::string& key, std::optional<int64_t>& out) {
+        int64_t v = -1;
+        mr.Int(key, v, 0, INT64_MAX);
+        if (v >= 0) out = v;
+      };
+      bound("min_employees", match.min_employees);
+      bound("max_employees", match.max_employees);
+      bound("min_revenue_usd", match.min_revenue_usd);
+      bound("max_revenue_usd", match.max_revenue_usd);
+      mr.RejectUnknown();
+      if (match.min_employees && match.max_employees &&
+          *match.min_employees > *match.max_employees) {
+        errors.Add(Join(mp, "max_employees"), "is below min_employees");
+      }
+      if (match.min_revenue_usd && match.max_revenue_usd &&
+          *match.min_revenue_usd > *match.max_revenue_usd) {
+        errors.Add(Join(mp, "max_revenue_usd"), "is below min_revenue_usd");
+      }
+    });
+    r.RejectUnknown();
+    rules.territories.push_back(std::move(territory));
+  }
+}
+
 Config ParseRoot(const YAML::Node& root, Errors& errors) {
   Config cfg;
   MapReader top(root, "", errors);
@@ -439,8 +612,24 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     CheckHostPort(errors, Join(p, "listen"), cfg.metrics.listen);
   });
 
-  top.String("pool", cfg.pool);
-  if (!IsIdentifier(cfg.pool)) errors.Add("pool", kIdentifierRule);
+  std::string default_pool = "default";
+  const bool has_pool = top.String("pool", default_pool);
+  if (!IsIdentifier(default_pool)) errors.Add("pool", kIdentifierRule);
+  top.Field("pools", [&](const YAML::Node& n, const std::string& p) {
+    if (has_pool) errors.Add("pool", "give either pool (one pool of every rep) or pools, not both");
+    ParsePools(n, p, cfg.routing, errors);
+  });
+  top.Field("territories", [&](const YAML::Node& n, const std::string& p) {
+    ParseTerritories(n, p, cfg.routing, errors);
+  });
+  std::string order = "first_match";
+  top.String("territory_order", order);
+  if (order == "most_specific") {
+    cfg.routing.order = routing::TerritoryOrder::kMostSpecific;
+  } else if (order != "first_match") {
+    errors.Add("territory_order",
+               absl::StrCat("must be first_match or most_specific, got \"", order, "\""));
+  }
 
   top.Field("reps", [&](const YAML::Node& n, const std::string& p) {
     if (!n.IsSequence()) return errors.Add(p, "must be a list of reps");
@@ -451,7 +640,11 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
       RepConfig rep;
       r.String("id", rep.id, /*required=*/true);
       r.String("name", rep.name);
+      routing::RepProfile profile;
+      ParseRepRouting(r, profile, errors);
       r.RejectUnknown();
+      profile.id = rep.id;
+      cfg.routing.reps.push_back(std::move(profile));
       if (!rep.id.empty() && !IsIdentifier(rep.id)) errors.Add(Join(ip, "id"), kIdentifierRule);
       if (!rep.id.empty() && !ids.insert(rep.id).second) {
         errors.Add(Join(ip, "id"), absl::StrCat("duplicate rep id \"", rep.id, "\""));
@@ -460,6 +653,12 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     }
   });
   if (!top.Has("reps") || cfg.reps.empty()) errors.Add("reps", "at least one rep is required");
+  if (cfg.routing.pools.empty()) {
+    routing::Pool pool;
+    pool.name = default_pool;
+    for (const auto& rep : cfg.reps) pool.members.push_back({rep.id, 1});
+    cfg.routing.pools.push_back(std::move(pool));
+  }
 
   top.Field("qualification", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
@@ -470,6 +669,12 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
   // Semantic checks of the profile (field names, regexes, source kinds) belong to the engine
   // that runs it; its messages name the rule, the prefix names the section.
   if (errors.empty()) {
+    auto engine = routing::Engine::Create(cfg.routing);
+    if (!engine.ok()) {
+      errors.Add("routing", std::string(engine.status().message()));
+    } else {
+      cfg.engine = *std::move(engine);
+    }
     auto qualifier = qualify::Qualifier::Create(cfg.qualification);
     if (!qualifier.ok()) {
       errors.Add("qualification", std::string(qualifier.status().message()));
@@ -514,19 +719,25 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
 std::string Summarize(const Config& c) {
   std::string reps;
   for (const auto& rep : c.reps) absl::StrAppend(&reps, reps.empty() ? "" : ", ", rep.id);
-  return absl::StrCat(
-      "version:        ", c.version, "\n", "kafka:          ", c.kafka.bootstrap_servers, " group ",
-      c.kafka.group_id, "\n", "topics:         in ", c.kafka.topics.inbound, ", out ",
-      c.kafka.topics.assignments, ", nurture ", c.kafka.topics.nurture, ", dead letters ",
-      c.kafka.topics.deadletter, "\n", "redis:          ", c.redis.host, ":", c.redis.port,
-      " tenant ", c.redis.tenant,
+  std::string text = absl::StrCat("version:        ", c.version, "\n");
+  absl::StrAppend(&text, "kafka:          ", c.kafka.bootstrap_servers, " group ", c.kafka.group_id,
+                  "\n");
+  absl::StrAppend(&text, "topics:         in ", c.kafka.topics.inbound, ", out ",
+                  c.kafka.topics.assignments, ", nurture ", c.kafka.topics.nurture,
+                  ", dead letters ", c.kafka.topics.deadletter, "\n");
+  absl::StrAppend(
+      &text, "redis:          ", c.redis.host, ":", c.redis.port, " tenant ", c.redis.tenant,
       c.redis.password_source.empty() ? ", no AUTH" : ", AUTH from " + c.redis.password_source,
-      "\n", "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n", "pool ", c.pool,
-      ":   ", c.reps.size(), " reps (", reps, ")\n",
-      "qualification:  ", c.qualification.requirements.size(), " requirements, ",
-      c.qualification.criteria.size(), " criteria, ", c.qualification.segments.size(),
-      " segments; qualified >= ", c.qualification.thresholds.qualified,
-      ", nurture >= ", c.qualification.thresholds.nurture, "\n");
+      "\n");
+  absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
+  absl::StrAppend(&text, "routing:        ", c.reps.size(), " reps (", reps, "), ",
+                  c.routing.pools.size(), " pools, ", c.routing.territories.size(),
+                  " territories\n");
+  absl::StrAppend(&text, "qualification:  ", c.qualification.requirements.size(), " requirements, ",
+                  c.qualification.criteria.size(), " criteria, ", c.qualification.segments.size(),
+                  " segments; qualified >= ", c.qualification.thresholds.qualified,
+                  ", nurture >= ", c.qualification.thresholds.nurture, "\n");
+  return text;
 }
 
 }  // namespace leadrouter::config

@@ -201,15 +201,21 @@ std::optional<v1::LeadSourceKind> ParseSourceKind(std::string_view short_name) {
   return kind;
 }
 
+std::string CompanyDomainOf(const v1::LeadEvent& lead,
+                            const std::unordered_set<std::string>& extra_free_mail) {
+  std::string domain = WebsiteHost(lead.company().website());
+  if (!domain.empty()) return domain;
+  const std::string email_domain = EmailDomain(lead.person().email());
+  const bool free_mail = IsFreeMailDomain(email_domain) || extra_free_mail.contains(email_domain);
+  return !free_mail && LooksLikeHost(email_domain) ? email_domain : "";
+}
+
 LeadView::LeadView(const v1::LeadEvent& lead,
                    const std::unordered_set<std::string>& extra_free_mail)
     : lead_(lead), email_domain_(EmailDomain(lead.person().email())) {
   is_free_mail_ = !email_domain_.empty() &&
                   (IsFreeMailDomain(email_domain_) || extra_free_mail.contains(email_domain_));
-  company_domain_ = WebsiteHost(lead.company().website());
-  if (company_domain_.empty() && !is_free_mail_ && LooksLikeHost(email_domain_)) {
-    company_domain_ = email_domain_;
-  }
+  company_domain_ = CompanyDomainOf(lead, extra_free_mail);
 }
 
 std::optional<FieldValue> LeadView::Get(const FieldRef& field) const {

@@ -40,4 +40,9 @@ bool IsFreeMailDomain(const std::string& domain) {
   return kDomains->contains(domain);
 }
 
+std::string CompanyDomain(const v1::LeadEvent& lead) {
+  static const std::unordered_set<std::string> kNoExtra;
+  return internal::CompanyDomainOf(lead, kNoExtra);
+}
+
 }  // namespace leadrouter::qualify

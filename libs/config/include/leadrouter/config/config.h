@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/qualify/profile.h"
 #include "leadrouter/qualify/qualifier.h"
+#include "leadrouter/routing/engine.h"
+#include "leadrouter/routing/rules.h"
 
 namespace leadrouter::config {
 
@@ -71,8 +73,12 @@ struct Config {
   RedisConfig redis;
   GrpcConfig grpc;
   MetricsConfig metrics;
-  std::string pool = "default";  // the skeleton routes every lead through this one pool
   std::vector<RepConfig> reps;
+  // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
+  // a parsed Config). Without a `pools` section every rep is a weight-1 member of one
+  // weighted-round-robin pool named by `pool` (default "default").
+  routing::RoutingRules routing;
+  std::shared_ptr<const routing::Engine> engine;
   // The ideal-customer profile as written, and compiled (never null in a parsed Config; a
   // missing `qualification` section qualifies every valid lead).
   qualify::Profile qualification;

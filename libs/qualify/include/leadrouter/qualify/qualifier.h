@@ -79,4 +79,8 @@ class Qualifier {
 // time. Thread-safe.
 bool IsFreeMailDomain(const std::string& domain);
 
+// The lead's company domain as the `company.domain` field sees it: the website's host, else the
+// email domain when that is not a free-mail domain; lower-case, "" when unknown. Pure.
+std::string CompanyDomain(const v1::LeadEvent& lead);
+
 }  // namespace leadrouter::qualify
