@@ -44,6 +44,17 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   outcomes_[Index(Outcome::kDeadLettered)] = &outcomes.Add({{"outcome", "dead_letter"}});
   outcomes_[Index(Outcome::kNurture)] = &outcomes.Add({{"outcome", "nurture"}});
   outcomes_[Index(Outcome::kDisqualified)] = &outcomes.Add({{"outcome", "disqualified"}});
+  outcomes_[Index(Outcome::kUnassigned)] = &outcomes.Add({{"outcome", "unassigned"}});
+  unassigned_depth_ = &prometheus::BuildGauge()
+                           .Name("leadrouter_unassigned_queue_depth")
+                           .Help("Qualified leads waiting for an eligible rep.")
+                           .Register(*registry_)
+                           .Add({});
+  queued_assigned_ = &prometheus::BuildCounter()
+                          .Name("leadrouter_unassigned_routed_total")
+                          .Help("Queued leads that found a rep on a later attempt.")
+                          .Register(*registry_)
+                          .Add({});
   qualification_ = &prometheus::BuildCounter()
                         .Name("leadrouter_leads_qualification_total")
                         .Help("Qualification decisions of new leads, by outcome and source kind.")
@@ -128,6 +139,18 @@ void PipelineMetrics::LeadNotQualified(bool disqualified, std::string_view sourc
 
 void PipelineMetrics::ConfigReload(std::string_view result) {
   config_reloads_->Add({{"result", std::string(result)}}).Increment();
+}
+
+void PipelineMetrics::LeadQueuedUnassigned() {
+  outcomes_[Index(Outcome::kUnassigned)]->Increment();
+}
+
+void PipelineMetrics::QueuedLeadAssigned() {
+  queued_assigned_->Increment();
+}
+
+void PipelineMetrics::SetUnassignedQueueDepth(double n) {
+  unassigned_depth_->Set(n);
 }
 
 void PipelineMetrics::ObserveProcessing(double seconds) {

@@ -62,6 +62,11 @@ const std::string& EventIdOf(const v1::EventOutcome& outcome) {
   return outcome.has_assignment() ? outcome.assignment().event_id() : outcome.nurture().event_id();
 }
 
+// How often queued (unassigned) leads are retried while events keep arriving, and how many at a
+// time.
+constexpr auto kQueueRetryInterval = std::chrono::seconds(1);
+constexpr size_t kQueueRetryBatch = 100;
+
 // Sleeps up to `d`, waking early when stop is set.
 void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
   const auto until = std::chrono::steady_clock::now() + d;
@@ -196,6 +201,10 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
       continue;
     }
     const v1::AssignmentEvent& assignment = outcome.assignment();
+    if (assignment.status() == v1::ASSIGNMENT_STATUS_UNASSIGNED) {
+      metrics_.LeadQueuedUnassigned();
+      continue;
+    }
     metrics_.LeadAssigned(v1::LeadSourceKind_Name(assignment.lead().source_kind()));
     const auto occurred = std::chrono::system_clock::time_point(std::chrono::nanoseconds(
         google::protobuf::util::TimeUtil::TimestampToNanoseconds(assignment.lead_occurred_at())));
@@ -206,14 +215,50 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
   return absl::OkStatus();
 }
 
+absl::Status Pipeline::RetryQueuedLeads() {
+  UseCurrentConfig();
+  auto retried = assigner_->RetryUnassigned(kQueueRetryBatch);
+  if (!retried.ok()) return retried.status();
+  metrics_.SetUnassignedQueueDepth(static_cast<double>(retried->queue_depth));
+  if (retried->assigned.empty()) return absl::OkStatus();
+  std::vector<kafka::OutgoingMessage> outputs;
+  std::vector<api::SharedAssignment> published;
+  for (const auto& outcome : retried->assigned) {
+    auto message = OutcomeMessage(*config_, LeadResult{outcome, false});
+    if (!message.ok()) return message.status();
+    outputs.push_back(std::move(*message));
+    published.emplace_back(outcome, &outcome->assignment());
+  }
+  // The new assignments are already stored; if publishing fails here, they are not lost: the
+  // stored records are the source of truth and Explain/replays return them.
+  if (absl::Status produced = producer_.ProduceAndWait(outputs, config_->kafka.produce_timeout);
+      !produced.ok()) {
+    metrics_.BatchFailed("kafka_produce");
+    return produced;
+  }
+  hub_.Publish(published);
+  for (size_t i = 0; i < retried->assigned.size(); ++i) metrics_.QueuedLeadAssigned();
+  spdlog::info("{} queued lead(s) assigned; {} still waiting", retried->assigned.size(),
+               retried->queue_depth);
+  return absl::OkStatus();
+}
+
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
+  auto next_queue_retry = std::chrono::steady_clock::now();
   while (!stop.load()) {
     auto batch = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
                                      config_->kafka.batch_max_wait);
     if (!batch.ok()) {
       metrics_.BatchFailed("kafka_consume");
       return batch.status();
+    }
+    if (batch->empty() || std::chrono::steady_clock::now() >= next_queue_retry) {
+      // Idle, or due: give queued leads another chance (a rep came back, a cap reset).
+      next_queue_retry = std::chrono::steady_clock::now() + kQueueRetryInterval;
+      if (absl::Status retried = RetryQueuedLeads(); !retried.ok()) {
+        spdlog::warn("retrying unassigned leads failed: {}", retried.ToString());
+      }
     }
     if (batch->empty()) continue;
     while (true) {

@@ -22,8 +22,8 @@ class Family;
 namespace leadrouter::metrics {
 
 // Outcome of one consumed event. Every consumed event ends in exactly one.
-enum class Outcome { kAssigned, kReplayed, kDeadLettered, kNurture, kDisqualified };
-inline constexpr size_t kOutcomeCount = 5;
+enum class Outcome { kAssigned, kReplayed, kDeadLettered, kNurture, kDisqualified, kUnassigned };
+inline constexpr size_t kOutcomeCount = 6;
 
 // The metric families leadrouter exports, registered once; the hot path increments cached
 // references, never looks families up by name. Label values are bounded (enum names, config
@@ -39,6 +39,11 @@ class PipelineMetrics {
   // source_kind is a LeadSourceKind enum name, e.g. "LEAD_SOURCE_KIND_PARTNER".
   void LeadAssigned(std::string_view source_kind);
   void EventReplayed();
+  // A qualified lead nobody could take: queued.
+  void LeadQueuedUnassigned();
+  // A queued lead routed on a later attempt.
+  void QueuedLeadAssigned();
+  void SetUnassignedQueueDepth(double n);
   // reason is a RejectReason name, e.g. "missing_field".
   void EventDeadLettered(std::string_view reason);
   // A lead that did not qualify: outcome is "nurture" or "disqualified"; failed_requirements
@@ -76,6 +81,8 @@ class PipelineMetrics {
   prometheus::Histogram* processing_;
   prometheus::Histogram* lead_to_assignment_;
   prometheus::Gauge* subscribers_;
+  prometheus::Gauge* unassigned_depth_;
+  prometheus::Counter* queued_assigned_;
 };
 
 // Serves a registry on http://<listen>/metrics. Thread-safe.

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
-#include "leadrouter/routing/router.h"
+#include "leadrouter/routing/engine.h"
 #include "leadrouter/store/assignment_store.h"
 #include "leadrouter/v1/assignment.pb.h"
 #include "leadrouter/v1/lead.pb.h"
@@ -16,7 +16,8 @@ namespace leadrouter::pipeline {
 
 // What became of one lead of a batch.
 struct LeadResult {
-  // Never null: an assignment (the lead qualified and was routed) or a nurture record.
+  // Never null: an assignment (ASSIGNED, or UNASSIGNED when nobody was eligible and the lead
+  // was queued) or a nurture record.
   std::shared_ptr<const v1::EventOutcome> outcome;
   // True when the event id already had a stored outcome (a redelivery or a re-published event):
   // nothing was decided, the stored outcome is returned as it was.
@@ -24,12 +25,14 @@ struct LeadResult {
 };
 
 // Decides each validated lead exactly once per event id across every instance: qualifies it
-// against the ICP (pure), routes the qualified ones, and stores every outcome under its event id.
-// Reads the rotation cursor and the stored outcomes of the batch's event ids in one round trip,
-// decides with the pure qualifier and router, and writes all new outcomes plus the advanced
-// cursor in one atomic compare-and-set script. When another instance moved the cursor (or
-// stored one of these events) first, nothing is written and the batch is decided again from
-// fresh state. Thread-compatible: one instance per pipeline thread.
+// against the ICP and routes the qualified ones with the routing engine (both pure), and stores
+// every outcome under its event id together with the routing counters it moved.
+//
+// One round trip loads the shared routing state and the stored outcomes of the batch's event
+// ids; the batch is decided in memory; one atomic compare-and-set script writes the new outcomes,
+// the changed counters and the unassigned-queue changes. When another instance committed in
+// between, nothing is written and the batch is decided again from fresh state, so fairness and
+// caps hold across any number of instances. Thread-compatible: one instance per thread.
 class Assigner {
  public:
   Assigner(store::AssignmentStore& store, std::shared_ptr<const config::Config> config,
@@ -41,21 +44,36 @@ class Assigner {
   absl::StatusOr<std::vector<LeadResult>> DecideBatch(
       const std::vector<const v1::LeadEvent*>& leads);
 
+  // Routes up to `limit` queued (UNASSIGNED) leads again, oldest first; returns the ones that
+  // found a rep now (their stored outcome is replaced and they leave the queue) and the queue's
+  // depth after the attempt.
+  struct RetryResult {
+    std::vector<std::shared_ptr<const v1::EventOutcome>> assigned;
+    int64_t queue_depth = 0;
+  };
+  absl::StatusOr<RetryResult> RetryUnassigned(size_t limit);
+
   // Stable ids derived from the tenant and event id: the same on every instance and replay.
   static std::string LeadIdFor(const std::string& tenant, const std::string& event_id);
   static std::string AssignmentIdFor(const std::string& tenant, const std::string& event_id);
 
  private:
-  // The outcome for a lead that has none stored yet; advances `slot` when routing used it.
-  v1::EventOutcome Decide(const v1::LeadEvent& lead, int64_t& slot) const;
+  // The outcome for a lead without a stored one; routing effects go into `state`.
+  v1::EventOutcome Decide(const v1::LeadEvent& lead, routing::RoutingState& state) const;
+  // Fills `a` (status, rep, territory, pool, trace) from a routing decision.
+  void ApplyRoute(const routing::RoutingDecision& route, v1::AssignmentEvent& a) const;
 
   store::AssignmentStore& store_;
   const std::shared_ptr<const config::Config> config_;
   const core::Clock& clock_;
-  routing::Router router_;
 };
 
 // The qualification decision as its protobuf message.
 v1::Qualification ToProto(const qualify::Decision& decision);
+
+// The routing counters <-> the fields of the Redis routing hash
+// ("rep:<id>:open", "pool:<name>:credit:<rep>", ...). Unknown fields are ignored.
+routing::RoutingState StateFromFields(const std::map<std::string, std::string>& fields);
+std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& state);
 
 }  // namespace leadrouter::pipeline

@@ -55,6 +55,8 @@ class Pipeline {
  private:
   // Switches to the reloader's current config if it changed.
   void UseCurrentConfig();
+  // Routes queued leads that have an eligible rep now and publishes their assignments.
+  absl::Status RetryQueuedLeads();
 
   const config::ConfigReloader& configs_;
   std::shared_ptr<const config::Config> config_;

@@ -1,0 +1,225 @@
+// The Assigner against a real redis-server: exactly-once outcomes, fairness and caps across
+// concurrent instances, the unassigned queue.
+#include "leadrouter/pipeline/assigner.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "leadrouter/testing/redis_server.h"
+
+namespace leadrouter::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+
+// 2026-11-23T15:00:00Z: a Monday, 10:00 in New York.
+const core::TimePoint kMonday = core::TimePoint(std::chrono::seconds(1795446000));
+
+v1::LeadEvent Lead(const std::string& event_id, const std::string& country = "US") {
+  v1::LeadEvent lead;
+  lead.set_event_id(event_id);
+  lead.mutable_occurred_at()->set_seconds(1795440000);
+  lead.set_source_kind(v1::LEAD_SOURCE_KIND_INBOUND_MARKETING);
+  lead.mutable_person()->set_email(event_id + "@example.com");
+  lead.mutable_company()->set_country(country);
+  return lead;
+}
+
+class AssignerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = testing::RedisServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    options_.host = server_->host();
+    options_.port = server_->port();
+  }
+
+  std::shared_ptr<const config::Config> Config(const std::string& routing_yaml) {
+    auto cfg = config::ParseConfig("kafka: {bootstrap_servers: k:1}\n" + routing_yaml);
+    EXPECT_TRUE(cfg.ok()) << cfg.status();
+    return cfg.ok() ? std::make_shared<const config::Config>(*cfg) : nullptr;
+  }
+
+  std::unique_ptr<store::AssignmentStore> Store() {
+    auto store = store::AssignmentStore::Connect(options_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::unique_ptr<testing::RedisServer> server_;
+  store::RedisOptions options_;
+};
+
+// DESIGN.md §3: N instances routing one pool produce the same fairness as one, never exceed a
+// cap, and give each lead exactly one rep.
+TEST_F(AssignerTest, FourInstancesShareOnePoolFairlyAndExactlyOnce) {
+  const auto cfg = Config(R"(
+reps: [{id: r1}, {id: r2}, {id: r3}, {id: r4}, {id: r5}, {id: r6}, {id: r7}]
+pools:
+  - name: main
+    members: [{rep: r1, weight: 1}, {rep: r2, weight: 2}, {rep: r3, weight: 3}, {rep: r4, weight: 4},
+              {rep: r5, weight: 5}, {rep: r6, weight: 6}, {rep: r7, weight: 7}]
+)");
+  ASSERT_NE(cfg, nullptr);
+  constexpr int kLeads = 10000;
+  constexpr int kThreads = 4;
+  constexpr int kBatch = 50;
+  core::FakeClock clock(kMonday);
+  std::mutex mu;
+  std::map<std::string, std::string> rep_of_event;
+  std::atomic<int> next{0};
+
+  auto instance = [&] {
+    auto store = Store();
+    ASSERT_NE(store, nullptr);
+    Assigner assigner(*store, cfg, clock);
+    while (true) {
+      const int begin = next.fetch_add(kBatch);
+      if (begin >= kLeads) return;
+      std::vector<v1::LeadEvent> leads;
+      for (int i = begin; i < std::min(kLeads, begin + kBatch); ++i) {
+        leads.push_back(Lead(absl::StrCat("e", i)));
+      }
+      // Every tenth batch is redelivered too, as after a crash.
+      if ((begin / kBatch) % 10 == 0) leads.push_back(leads.front());
+      std::vector<const v1::LeadEvent*> ptrs;
+      for (const auto& lead : leads) ptrs.push_back(&lead);
+      auto results = assigner.DecideBatch(ptrs);
+      ASSERT_TRUE(results.ok()) << results.status();
+      std::lock_guard lock(mu);
+      for (const LeadResult& result : *results) {
+        ASSERT_TRUE(result.outcome->has_assignment());
+        const auto& a = result.outcome->assignment();
+        ASSERT_EQ(a.status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+        auto [it, inserted] = rep_of_event.emplace(a.event_id(), a.rep_id());
+        if (!inserted) {
+          EXPECT_EQ(it->second, a.rep_id()) << a.event_id() << " got two reps";
+        }
+        EXPECT_EQ(inserted, !result.replayed) << a.event_id();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(instance);
+  for (auto& thread : threads) thread.join();
+
+  ASSERT_EQ(rep_of_event.size(), size_t(kLeads));
+  std::map<std::string, int64_t> per_rep;
+  for (const auto& [event, rep] : rep_of_event) ++per_rep[rep];
+  for (int w = 1; w <= 7; ++w) {
+    // |count - kLeads * w / 28| < 1, in integers: |28 * count - kLeads * w| < 28.
+    const int64_t count = per_rep[absl::StrCat("r", w)];
+    EXPECT_LT(std::abs(28 * count - int64_t{kLeads} * w), 28) << "r" << w << " got " << count;
+  }
+}
+
+TEST_F(AssignerTest, CapsHoldAcrossInstancesAndOverflowThenQueue) {
+  const auto cfg = Config(R"(
+reps:
+  - {id: capped, daily_cap: 30}
+  - {id: backup, daily_cap: 20}
+pools:
+  - {name: main, members: [capped], overflow: spare}
+  - {name: spare, members: [backup]}
+)");
+  ASSERT_NE(cfg, nullptr);
+  core::FakeClock clock(kMonday);
+  std::mutex mu;
+  std::map<std::string, int> per_rep;
+  int unassigned = 0;
+  auto instance = [&](int id) {
+    auto store = Store();
+    ASSERT_NE(store, nullptr);
+    Assigner assigner(*store, cfg, clock);
+    for (int b = 0; b < 10; ++b) {
+      std::vector<v1::LeadEvent> leads;
+      for (int i = 0; i < 5; ++i) leads.push_back(Lead(absl::StrCat("t", id, "-", b, "-", i)));
+      std::vector<const v1::LeadEvent*> ptrs;
+      for (const auto& lead : leads) ptrs.push_back(&lead);
+      auto results = assigner.DecideBatch(ptrs);
+      ASSERT_TRUE(results.ok()) << results.status();
+      std::lock_guard lock(mu);
+      for (const auto& result : *results) {
+        const auto& a = result.outcome->assignment();
+        if (a.status() == v1::ASSIGNMENT_STATUS_UNASSIGNED) {
+          ++unassigned;
+        } else {
+          ++per_rep[a.rep_id()];
+        }
+      }
+    }
+  };
+  std::thread a(instance, 1), b(instance, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ(per_rep["capped"], 30);
+  EXPECT_EQ(per_rep["backup"], 20);
+  EXPECT_EQ(unassigned, 100 - 50);
+
+  // The queue holds them; the next local day the caps reset and a retry routes them.
+  auto store = Store();
+  Assigner assigner(*store, cfg, clock);
+  auto none = assigner.RetryUnassigned(100);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->assigned.empty());
+  EXPECT_EQ(none->queue_depth, 50);
+  clock.Advance(24h);
+  auto retried = assigner.RetryUnassigned(100);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->assigned.size(), 50u);
+  EXPECT_EQ(retried->queue_depth, 0);
+  for (const auto& outcome : retried->assigned) {
+    EXPECT_EQ(outcome->assignment().status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+  }
+  // The stored record now says who took it: a redelivery replays the assignment.
+  const v1::LeadEvent again = Lead(retried->assigned.front()->assignment().event_id());
+  auto replay = assigner.DecideBatch({&again});
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE((*replay)[0].replayed);
+  EXPECT_EQ((*replay)[0].outcome->assignment().rep_id(),
+            retried->assigned.front()->assignment().rep_id());
+}
+
+TEST_F(AssignerTest, TerritoriesAndTheTraceExplainTheDecision) {
+  const auto cfg = Config(R"(
+reps: [{id: us-rep}, {id: eu-rep, out_of_office: [{from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z"}]}, {id: eu-backup}]
+pools:
+  - {name: americas, members: [us-rep]}
+  - {name: europe, members: [eu-rep, eu-backup]}
+territories:
+  - {name: na, match: {countries: [US, CA]}, pool: americas}
+  - {name: emea, match: {countries: [DE, FR]}, pool: europe}
+)");
+  ASSERT_NE(cfg, nullptr);
+  core::FakeClock clock(kMonday);
+  auto store = Store();
+  Assigner assigner(*store, cfg, clock);
+  const v1::LeadEvent us = Lead("us", "US"), de = Lead("de", "DE"), jp = Lead("jp", "JP");
+  auto results = assigner.DecideBatch({&us, &de, &jp});
+  ASSERT_TRUE(results.ok()) << results.status();
+  const auto& a_us = (*results)[0].outcome->assignment();
+  EXPECT_EQ(a_us.rep_id(), "us-rep");
+  EXPECT_EQ(a_us.territory(), "na");
+  EXPECT_EQ(a_us.pool(), "americas");
+  const auto& a_de = (*results)[1].outcome->assignment();
+  EXPECT_EQ(a_de.rep_id(), "eu-backup");
+  bool explained_absence = false;
+  for (const auto& step : a_de.trace()) {
+    if (step.stage() == "candidate" && step.decision() == "eu-rep") {
+      explained_absence = step.reason().find("out of office") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(explained_absence) << a_de.DebugString();
+  const auto& a_jp = (*results)[2].outcome->assignment();
+  EXPECT_EQ(a_jp.status(), v1::ASSIGNMENT_STATUS_UNASSIGNED) << a_jp.reason();
+  EXPECT_FALSE(a_jp.reason().empty());
+}
+
+}  // namespace
+}  // namespace leadrouter::pipeline
