@@ -63,22 +63,15 @@ pids+=($!)
 bootstrap="$(wait_for_line 'bootstrap=' 30 "$work/kafka.out" | cut -d= -f2)"
 echo "   kafka at $bootstrap (try: kcat -L -b $bootstrap)"
 
-cat >"$work/leadrouter.yaml" <<YAML
-kafka:
-  bootstrap_servers: $bootstrap
-  group_id: leadrouter-demo
-  batch_max_wait_ms: 20
-  consumer_properties: {session.timeout.ms: "6000"}
-redis: {host: 127.0.0.1, port: $redis_port}
-grpc: {listen: "127.0.0.1:0"}
-metrics: {listen: "127.0.0.1:0"}
-reps:
-  - {id: rep-ada, name: Ada Lovelace}
-  - {id: rep-grace, name: Grace Hopper}
-  - {id: rep-linus, name: Linus Torvalds}
-YAML
-# The documented example's ideal-customer profile, as is.
-sed -n '/^qualification:/,$p' deploy/config/leadrouter.example.yaml >>"$work/leadrouter.yaml"
+# The documented example config, as is, pointed at this demo's servers.
+sed -e "s|bootstrap_servers: .*|bootstrap_servers: $bootstrap|" \
+    -e "s|group_id: leadrouter |group_id: leadrouter-demo |" \
+    -e "s|batch_max_wait_ms: 50 |batch_max_wait_ms: 20 |" \
+    -e "s|consumer_properties: {}|consumer_properties: {session.timeout.ms: \"6000\"}|" \
+    -e "s|^  port: 6379|  port: $redis_port|" \
+    -e "s|listen: 127.0.0.1:50051|listen: \"127.0.0.1:0\"|" \
+    -e "s|listen: 127.0.0.1:9464|listen: \"127.0.0.1:0\"|" \
+    deploy/config/leadrouter.example.yaml >"$work/leadrouter.yaml"
 
 echo "== starting leadrouter"
 "$bin/leadrouter/leadrouter" --config "$work/leadrouter.yaml" >"$work/leadrouter.out" 2>"$work/leadrouter.log" &
