@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   librdkafka-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
-  libgtest-dev libgmock-dev libcli11-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
   libre2-dev tzdata
   redis-server redis-tools kcat clang-format
 )

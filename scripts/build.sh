@@ -2,7 +2,7 @@
 # Builds leadrouter. Usage: scripts/build.sh [dev|release] [cmake --build args...]
 #   dev      Debug + AddressSanitizer/UndefinedBehaviorSanitizer (what the tests run)
 #   release  optimized (the demo, benchmarks, deployment)
-# Installs missing Debian packages first; configures once, then builds incrementally.
+# Installs missing Debian packages first, configures, then builds incrementally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,6 @@ case "$preset" in
 esac
 
 scripts/bootstrap.sh
-if [ ! -f "build/$preset/CMakeCache.txt" ]; then
-  cmake --preset "$preset" >/dev/null
-fi
+# Configuring again is cheap and picks up new targets before they are asked for by name.
+cmake --preset "$preset" >/dev/null
 cmake --build "build/$preset" -j"$(nproc)" "$@"

@@ -1,0 +1,120 @@
+// Routing-stage benchmarks: the pure engine, and the Assigner committing to a real Redis.
+// The Redis benchmarks need LEADROUTER_BENCH_REDIS_PORT (scripts/bench.sh starts a server);
+// without it they are skipped.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "leadrouter/config/config.h"
+#include "leadrouter/pipeline/assigner.h"
+
+namespace leadrouter {
+namespace {
+
+constexpr char kConfig[] = R"(
+kafka: {bootstrap_servers: k:1}
+reps:
+  - {id: r1}
+  - {id: r2}
+  - {id: r3}
+  - {id: r4, timezone: America/New_York}
+  - {id: r5, timezone: Europe/Berlin}
+  - {id: r6}
+  - {id: r7, skills: [de]}
+pools:
+  - name: main
+    members: [{rep: r1, weight: 1}, {rep: r2, weight: 2}, {rep: r3, weight: 3}, {rep: r4, weight: 4},
+              {rep: r5, weight: 5}, {rep: r6, weight: 6}, {rep: r7, weight: 7}]
+  - {name: emea, members: [r5, r7], overflow: main}
+territories:
+  - {name: named, match: {domains: [bigco.example]}, pool: emea}
+  - {name: emea, match: {countries: [DE, FR, GB]}, pool: emea}
+  - {name: na, match: {countries: [US, CA], min_employees: 10}, pool: main}
+  - {name: rest, pool: main}
+)";
+
+const config::Config& Config() {
+  static const config::Config* const config = [] {
+    auto parsed = config::ParseConfig(kConfig);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "routing_bench: %s\n", parsed.status().ToString().c_str());
+      std::abort();
+    }
+    return new config::Config(*std::move(parsed));
+  }();
+  return *config;
+}
+
+v1::LeadEvent Lead(int64_t i) {
+  static const char* const kCountries[] = {"US", "CA", "DE", "FR", "GB", "JP", "BR"};
+  v1::LeadEvent lead;
+  lead.set_event_id(absl::StrCat("bench-", i));
+  lead.mutable_occurred_at()->set_seconds(1795440000);
+  lead.set_source_kind(v1::LEAD_SOURCE_KIND_INBOUND_MARKETING);
+  lead.mutable_person()->set_email(absl::StrCat("p", i, "@example.com"));
+  lead.mutable_company()->set_country(kCountries[i % 7]);
+  lead.mutable_company()->set_employee_count(5 + i % 5000);
+  return lead;
+}
+
+// One routing decision (territory match, eligibility of every member, Tijdeman choice).
+void BM_EngineRoute(benchmark::State& state) {
+  const auto& engine = *Config().engine;
+  routing::RoutingState routing_state;
+  const core::TimePoint now = core::TimePoint(std::chrono::seconds(1795446000));
+  int64_t i = 0;
+  std::vector<routing::LeadFacts> facts(64);
+  for (size_t f = 0; f < facts.size(); ++f) {
+    facts[f].country = Lead(static_cast<int64_t>(f)).company().country();
+    facts[f].employees = 5 + static_cast<int64_t>(f) * 97;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(engine.Route(facts[i++ % facts.size()], now, routing_state));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineRoute);
+
+// Qualify + route + one atomic commit per batch against a real Redis: leads/s by batch size.
+void BM_AssignerDecideBatch(benchmark::State& state) {
+  const char* port = std::getenv("LEADROUTER_BENCH_REDIS_PORT");
+  if (port == nullptr) {
+    state.SkipWithError("LEADROUTER_BENCH_REDIS_PORT not set (run scripts/bench.sh)");
+    return;
+  }
+  store::RedisOptions options;
+  options.port = std::atoi(port);
+  options.tenant = absl::StrCat("bench", state.range(0));
+  auto store = store::AssignmentStore::Connect(options);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return;
+  }
+  const auto config = std::make_shared<const config::Config>(Config());
+  core::FakeClock clock(core::TimePoint(std::chrono::seconds(1795446000)));
+  pipeline::Assigner assigner(**store, config, clock);
+  const int64_t batch = state.range(0);
+  static int64_t next_lead = 0;  // event ids stay unique across runs on the same server
+  std::vector<v1::LeadEvent> leads(static_cast<size_t>(batch));
+  std::vector<const v1::LeadEvent*> ptrs;
+  for (const auto& lead : leads) ptrs.push_back(&lead);
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (auto& lead : leads) lead = Lead(next_lead++);
+    state.ResumeTiming();
+    auto results = assigner.DecideBatch(ptrs);
+    if (!results.ok()) {
+      state.SkipWithError(results.status().ToString().c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_AssignerDecideBatch)->Arg(1)->Arg(50)->Arg(500)->UseRealTime();
+
+}  // namespace
+}  // namespace leadrouter
+
+BENCHMARK_MAIN();
