@@ -23,38 +23,6 @@ constexpr int kMaxCommitAttempts = 64;
 constexpr auto kContentionBackoffStart = std::chrono::milliseconds(1);
 constexpr auto kContentionBackoffMax = std::chrono::milliseconds(50);
 
-// "LEAD_SOURCE_KIND_PARTNER" → "PARTNER".
-std::string ShortSourceKind(v1::LeadSourceKind kind) {
-  std::string name = v1::LeadSourceKind_Name(kind);
-  constexpr std::string_view kPrefix = "LEAD_SOURCE_KIND_";
-  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
-}
-
-routing::LeadFacts FactsFor(const v1::LeadEvent& lead,
-                            const google::protobuf::RepeatedPtrField<std::string>& segments) {
-  routing::LeadFacts facts;
-  const v1::Company& company = lead.company();
-  facts.country = company.country();
-  facts.region = company.region();
-  facts.postal_code = company.postal_code();
-  facts.industry = company.industry();
-  facts.domain = qualify::CompanyDomain(lead);
-  facts.employees = company.employee_count();
-  facts.revenue_usd = company.annual_revenue_usd();
-  facts.segments.insert(segments.begin(), segments.end());
-  facts.source_kind = ShortSourceKind(lead.source_kind());
-  if (lead.source_kind() == v1::LEAD_SOURCE_KIND_REP_SOURCED) {
-    facts.sourced_by_rep_id = lead.sourced_by_rep_id();
-  }
-  // Skills the lead needs, e.g. a language: attributes.required_skills = "de,product-x".
-  if (auto it = lead.attributes().find("required_skills"); it != lead.attributes().end()) {
-    for (absl::string_view skill : absl::StrSplit(it->second, ',', absl::SkipWhitespace())) {
-      facts.required_skills.insert(std::string(absl::StripAsciiWhitespace(skill)));
-    }
-  }
-  return facts;
-}
-
 google::protobuf::Timestamp ToTimestamp(core::TimePoint t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
@@ -93,6 +61,38 @@ const char* KindName(qualify::RuleResult::Kind kind) {
 }
 
 }  // namespace
+
+// "LEAD_SOURCE_KIND_PARTNER" → "PARTNER".
+std::string ShortSourceKind(v1::LeadSourceKind kind) {
+  std::string name = v1::LeadSourceKind_Name(kind);
+  constexpr std::string_view kPrefix = "LEAD_SOURCE_KIND_";
+  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
+}
+
+routing::LeadFacts LeadFactsFor(const v1::LeadEvent& lead,
+                                const google::protobuf::RepeatedPtrField<std::string>& segments) {
+  routing::LeadFacts facts;
+  const v1::Company& company = lead.company();
+  facts.country = company.country();
+  facts.region = company.region();
+  facts.postal_code = company.postal_code();
+  facts.industry = company.industry();
+  facts.domain = qualify::CompanyDomain(lead);
+  facts.employees = company.employee_count();
+  facts.revenue_usd = company.annual_revenue_usd();
+  facts.segments.insert(segments.begin(), segments.end());
+  facts.source_kind = ShortSourceKind(lead.source_kind());
+  if (lead.source_kind() == v1::LEAD_SOURCE_KIND_REP_SOURCED) {
+    facts.sourced_by_rep_id = lead.sourced_by_rep_id();
+  }
+  // Skills the lead needs, e.g. a language: attributes.required_skills = "de,product-x".
+  if (auto it = lead.attributes().find("required_skills"); it != lead.attributes().end()) {
+    for (absl::string_view skill : absl::StrSplit(it->second, ',', absl::SkipWhitespace())) {
+      facts.required_skills.insert(std::string(absl::StripAsciiWhitespace(skill)));
+    }
+  }
+  return facts;
+}
 
 v1::Qualification ToProto(const qualify::Decision& decision) {
   v1::Qualification q;
@@ -240,7 +240,7 @@ v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead, routing::RoutingSta
   qualify_step->set_decision("qualified");
   qualify_step->set_reason(decision.reasons.empty() ? "" : decision.reasons.front());
   const routing::RoutingDecision route =
-      config.engine->Route(FactsFor(lead, a->qualification().segments()), clock_.Now(), state);
+      config.engine->Route(LeadFactsFor(lead, a->qualification().segments()), clock_.Now(), state);
   ApplyRoute(route, *a);
   return outcome;
 }
@@ -292,6 +292,9 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
         commit.queue_add.emplace_back(unique_ids[u], now_s);
       }
       commit.new_records.emplace_back(unique_ids[u], outcome->SerializeAsString());
+      commit.lead_index.emplace_back(outcome->has_assignment() ? outcome->assignment().lead_id()
+                                                               : outcome->nurture().lead_id(),
+                                     unique_ids[u]);
       decided[u] = std::move(outcome);
     }
 
@@ -344,7 +347,7 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
       }
       v1::AssignmentEvent* a = outcome->mutable_assignment();
       const routing::RoutingDecision route = config_->engine->Route(
-          FactsFor(a->lead(), a->qualification().segments()), clock_.Now(), state);
+          LeadFactsFor(a->lead(), a->qualification().segments()), clock_.Now(), state);
       if (!route.rep_id) continue;  // still nobody: stays queued, state untouched for it
       ApplyRoute(route, *a);
       commit.replaced_records.emplace_back(event_id, outcome->SerializeAsString());

@@ -11,24 +11,25 @@
 namespace leadrouter::store {
 namespace {
 
-// KEYS: routing hash, unassigned queue, new record keys, replaced record keys.
+// KEYS: routing hash, unassigned queue, new record keys, replaced record keys, lead index keys.
 // ARGV: expected version, ttl, #new, #replaced, #updates, #deletes, #queue adds, #queue removes,
-// then new bytes, replaced bytes, update field/value pairs, delete fields, add score/member
-// pairs, remove members. The version is compared as a canonical decimal string, not a Lua
-// number (Lua 5.1 numbers are doubles). All checks run before the first write, so a refused
-// commit writes nothing; since the first write is where Redis applies its OOM refusal, a
-// script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record exists.
+// #lead index entries, then new bytes, replaced bytes, update field/value pairs, delete fields, add
+// score/member pairs, remove members, indexed event ids. The version is compared as a canonical
+// decimal string, not a Lua number (Lua 5.1 numbers are doubles). All checks run before the first
+// write, so a refused commit writes nothing; since the first write is where Redis applies its OOM
+// refusal, a script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record
+// exists.
 constexpr std::string_view kCommitScript = R"lua(
 local version = redis.call('HGET', KEYS[1], 'version')
 if version == false then version = '0' end
 if version ~= ARGV[1] then return 1 end
 local n_new, n_rep = tonumber(ARGV[3]), tonumber(ARGV[4])
 local n_upd, n_del = tonumber(ARGV[5]), tonumber(ARGV[6])
-local n_qadd, n_qrem = tonumber(ARGV[7]), tonumber(ARGV[8])
+local n_qadd, n_qrem, n_idx = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 for i = 1, n_new do
   if redis.call('EXISTS', KEYS[2 + i]) == 1 then return 2 end
 end
-local a = 9
+local a = 10
 for i = 1, n_new + n_rep do
   redis.call('SET', KEYS[2 + i], ARGV[a], 'EX', ARGV[2])
   a = a + 1
@@ -49,7 +50,11 @@ for i = 1, n_qrem do
   redis.call('ZREM', KEYS[2], ARGV[a])
   a = a + 1
 end
-if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem > 0 then
+for i = 1, n_idx do
+  redis.call('SET', KEYS[2 + n_new + n_rep + i], ARGV[a], 'EX', ARGV[2])
+  a = a + 1
+end
+if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx > 0 then
   redis.call('HINCRBY', KEYS[1], 'version', 1)
 end
 return 0
@@ -122,7 +127,8 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
 }
 
 absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const CommitRequest& r) {
-  const bool writes_records = !r.new_records.empty() || !r.replaced_records.empty();
+  const bool writes_records =
+      !r.new_records.empty() || !r.replaced_records.empty() || !r.lead_index.empty();
   if (writes_records && r.ttl.count() <= 0) {
     return absl::InvalidArgumentError("record ttl must be positive");
   }
@@ -137,7 +143,8 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
       std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
       std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
       std::to_string(r.state_updates.size()), std::to_string(r.state_deletes.size()),
-      std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size())};
+      std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size()),
+      std::to_string(r.lead_index.size())};
   for (const auto* records : {&r.new_records, &r.replaced_records}) {
     for (const auto& [event_id, bytes] : *records) {
       // Within one script the existence check cannot see the commit's own writes, so a
@@ -160,6 +167,10 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
     args.push_back(event_id);
   }
   for (const auto& event_id : r.queue_remove) args.push_back(event_id);
+  for (const auto& [lead_id, event_id] : r.lead_index) {
+    keys.push_back(keys_.LeadIndex(lead_id));
+    args.push_back(event_id);
+  }
 
   absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args);
   if (!reply.ok()) return reply.status();

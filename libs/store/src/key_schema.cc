@@ -32,4 +32,10 @@ std::string KeySchema::EventRecord(std::string_view event_id) const {
   return key;
 }
 
+std::string KeySchema::LeadIndex(std::string_view lead_id) const {
+  std::string key = prefix_;
+  key.append("lead:").append(lead_id);
+  return key;
+}
+
 }  // namespace leadrouter::store

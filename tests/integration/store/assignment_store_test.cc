@@ -135,6 +135,19 @@ TEST_F(AssignmentStoreTest, ReplacedRecordsStateDeletesAndTheQueue) {
   EXPECT_EQ(queue->second, 1);
 }
 
+TEST_F(AssignmentStoreTest, LeadIndexFindsTheEventOfALead) {
+  ASSERT_EQ(Commit({.expected_version = 0,
+                    .new_records = {{"e1", "r"}},
+                    .lead_index = {{"ld_1", "e1"}},
+                    .ttl = std::chrono::seconds(100)}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(store_->keys().LeadIndex("ld_1"), "lr:{acme}:lead:ld_1");
+  EXPECT_EQ(Raw({"GET", store_->keys().LeadIndex("ld_1")}).str, "e1");
+  const int64_t ttl = Raw({"TTL", store_->keys().LeadIndex("ld_1")}).integer;
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 100);
+}
+
 TEST_F(AssignmentStoreTest, RecordsExpireTheStateDoesNot) {
   ASSERT_EQ(Commit({.expected_version = 0,
                     .new_records = {{"e1", "r"}},

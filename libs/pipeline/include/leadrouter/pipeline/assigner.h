@@ -71,6 +71,15 @@ class Assigner {
 // The qualification decision as its protobuf message.
 v1::Qualification ToProto(const qualify::Decision& decision);
 
+// What routing looks at in a lead: its company facts, its qualification segments, rep-sourcing,
+// and the skills it requires (attributes.required_skills, comma-separated). Pure; the daemon and
+// the simulator share it.
+routing::LeadFacts LeadFactsFor(const v1::LeadEvent& lead,
+                                const google::protobuf::RepeatedPtrField<std::string>& segments);
+
+// "LEAD_SOURCE_KIND_PARTNER" -> "PARTNER".
+std::string ShortSourceKind(v1::LeadSourceKind kind);
+
 // The routing counters <-> the fields of the Redis routing hash
 // ("rep:<id>:open", "pool:<name>:credit:<rep>", ...). Unknown fields are ignored.
 routing::RoutingState StateFromFields(const std::map<std::string, std::string>& fields);

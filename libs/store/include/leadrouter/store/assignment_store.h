@@ -51,6 +51,8 @@ class AssignmentStore {
     std::vector<std::string> state_deletes{};            // HDEL (e.g. yesterday's counters)
     std::vector<std::pair<std::string /*event_id*/, int64_t /*queued at, s*/>> queue_add{};
     std::vector<std::string> queue_remove{};
+    // lead id -> event id, so a lead's stored outcome (and its trace) can be found by lead id.
+    std::vector<std::pair<std::string /*lead_id*/, std::string /*event_id*/>> lead_index{};
     std::chrono::seconds ttl{0};  // of every written record; must be positive when writing any
   };
   enum class CommitResult {

@@ -28,6 +28,8 @@ class KeySchema {
   std::string UnassignedQueue() const;
   // "lr:{<tenant>}:event:<event_id>": the stored outcome of one input event.
   std::string EventRecord(std::string_view event_id) const;
+  // "lr:{<tenant>}:lead:<lead_id>": the event id whose record holds the lead's outcome.
+  std::string LeadIndex(std::string_view lead_id) const;
 
  private:
   std::string tenant_;
