@@ -1,6 +1,8 @@
 // leadrouter-kafka-mock: librdkafka's embedded Kafka as a standalone process, for the demo and the
 // end-to-end tests. Prints one line "bootstrap=<host:port,...>" on stdout once the topics exist,
-// then serves until SIGTERM or SIGINT. Logs go to stderr so stdout stays machine-readable.
+// then serves until SIGTERM or SIGINT. For fault tests, SIGUSR1 takes every broker down and
+// SIGUSR2 brings them back (each acknowledged by a line "brokers down" / "brokers up" on stdout).
+// Logs go to stderr so stdout stays machine-readable.
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -47,6 +49,8 @@ int Run(int broker_count, const std::vector<std::string>& topic_args) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);
+  sigaddset(&stop_signals, SIGUSR2);
   if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
     spdlog::error("cannot block SIGTERM/SIGINT");
     return 1;
@@ -68,13 +72,25 @@ int Run(int broker_count, const std::vector<std::string>& topic_args) {
   std::printf("bootstrap=%s\n", (*cluster)->bootstrap_servers().c_str());
   std::fflush(stdout);
 
-  int received = 0;
-  if (sigwait(&stop_signals, &received) != 0) {
-    spdlog::error("sigwait failed");
-    return 1;
+  while (true) {
+    int received = 0;
+    if (sigwait(&stop_signals, &received) != 0) {
+      spdlog::error("sigwait failed");
+      return 1;
+    }
+    if (received == SIGUSR1 || received == SIGUSR2) {
+      const bool down = received == SIGUSR1;
+      if (absl::Status status = (*cluster)->SetBrokersDown(down); !status.ok()) {
+        spdlog::error("{}", status.ToString());
+        continue;
+      }
+      std::printf("brokers %s\n", down ? "down" : "up");
+      std::fflush(stdout);
+      continue;
+    }
+    spdlog::info("signal {}: shutting down", received);
+    return 0;
   }
-  spdlog::info("signal {}: shutting down", received);
-  return 0;
 }
 
 }  // namespace

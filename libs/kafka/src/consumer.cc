@@ -33,7 +33,8 @@ void LogRebalanceError(const char* action, rd_kafka_resp_err_t err) {
 // would assign on its own, but we want the assignment logged and both protocols handled: the
 // cooperative assignor requires incremental (un)assign, the eager ones a full (un)assign.
 void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
-                 rd_kafka_topic_partition_list_t* partitions, void* /*opaque*/) {
+                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  const bool paused = opaque != nullptr && *static_cast<const bool*>(opaque);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
   const std::string described = internal::DescribePartitions(partitions);
   switch (err) {
@@ -43,6 +44,14 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
         LogRebalanceError("incremental assign", rd_kafka_incremental_assign(handle, partitions));
       } else {
         LogRebalanceError("assign", rd_kafka_assign(handle, partitions));
+      }
+      // librdkafka keeps a partition's pause flag across unassign/assign, so set it explicitly:
+      // partitions that arrive while the pipeline holds back stay paused with the rest, and a
+      // partition paused before a rebalance is not left paused after a resume it missed.
+      if (paused) {
+        LogRebalanceError("pause", rd_kafka_pause_partitions(handle, partitions));
+      } else {
+        LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
       }
       return;
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -104,6 +113,28 @@ ConsumedMessage CopyOut(const rd_kafka_message_t& message) {
 struct Consumer::Impl {
   KafkaHandle handle;
   bool closed = false;
+  // Read by OnRebalance, which runs inside rd_kafka_consumer_poll on the polling thread.
+  bool paused = false;
+
+  // Pauses or resumes the current assignment.
+  absl::Status SetPaused(bool pause) {
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_resp_err_t err = rd_kafka_assignment(handle.get(), &raw);
+        err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat("kafka assignment: ", rd_kafka_err2str(err)));
+    }
+    PartitionList assignment(raw);
+    const rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(handle.get(), raw)
+                                          : rd_kafka_resume_partitions(handle.get(), raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(
+          absl::StrCat(pause ? "kafka pause: " : "kafka resume: ", rd_kafka_err2str(err)));
+    }
+    paused = pause;
+    spdlog::info("kafka consumer {}: {} {}", rd_kafka_name(handle.get()),
+                 pause ? "paused" : "resumed", internal::DescribePartitions(raw));
+    return absl::OkStatus();
+  }
 
   void Close() {
     if (closed) return;
@@ -141,12 +172,14 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   };
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
+  auto impl = std::make_unique<Impl>();
+  // The rebalance callback reads the paused flag; Impl outlives the handle it owns.
+  rd_kafka_conf_set_opaque(conf.get(), &impl->paused);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &OnRebalance);
   rd_kafka_conf_set_error_cb(conf.get(), &OnError);
 
   absl::StatusOr<KafkaHandle> handle = internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf));
   if (!handle.ok()) return handle.status();
-  auto impl = std::make_unique<Impl>();
   impl->handle = *std::move(handle);
   rd_kafka_t* rk = impl->handle.get();
   // One queue for messages, errors and rebalances, served by rd_kafka_consumer_poll().
@@ -228,6 +261,20 @@ absl::Status Consumer::Commit(const std::vector<ConsumedMessage>& processed) {
     return absl::UnavailableError(absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
   }
   return absl::OkStatus();
+}
+
+absl::Status Consumer::Pause() {
+  if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
+  return impl_->paused ? absl::OkStatus() : impl_->SetPaused(true);
+}
+
+absl::Status Consumer::Resume() {
+  if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
+  return impl_->paused ? impl_->SetPaused(false) : absl::OkStatus();
+}
+
+bool Consumer::paused() const {
+  return impl_->paused;
 }
 
 void Consumer::Close() {

@@ -26,11 +26,28 @@ struct MockCluster::Impl {
   internal::KafkaHandle owner;
   std::unique_ptr<rd_kafka_mock_cluster_t, MockClusterDeleter> cluster;
   std::string bootstrap_servers;
+  int broker_count = 0;
 };
 
 MockCluster::MockCluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 MockCluster::~MockCluster() = default;
+
+int MockCluster::broker_count() const {
+  return impl_->broker_count;
+}
+
+absl::Status MockCluster::SetBrokersDown(bool down) {
+  for (int32_t id = 1; id <= impl_->broker_count; ++id) {
+    const rd_kafka_resp_err_t err = down ? rd_kafka_mock_broker_set_down(impl_->cluster.get(), id)
+                                         : rd_kafka_mock_broker_set_up(impl_->cluster.get(), id);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::InternalError(
+          absl::StrCat("mock broker ", id, down ? " down: " : " up: ", rd_kafka_err2str(err)));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Create(int broker_count) {
   if (broker_count < 1) {
@@ -56,6 +73,7 @@ absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Create(int broker_coun
     return absl::InternalError("mock kafka: rd_kafka_mock_cluster_new failed");
   }
   impl->bootstrap_servers = rd_kafka_mock_cluster_bootstraps(impl->cluster.get());
+  impl->broker_count = broker_count;
   spdlog::info("mock kafka: {} broker(s) at {}", broker_count, impl->bootstrap_servers);
   return std::unique_ptr<MockCluster>(new MockCluster(std::move(impl)));
 }

@@ -56,6 +56,14 @@ class Consumer {
   // and others not, and the caller must treat the uncommitted records as "will be redelivered".
   absl::Status Commit(const std::vector<ConsumedMessage>& processed);
 
+  // Backpressure: stop fetching from every assigned partition (and from partitions assigned
+  // while paused) until Resume. Keep calling PollBatch while paused: it serves rebalances and
+  // group heartbeats, so the consumer stays in the group; it may still return messages fetched
+  // before the pause, which the caller must keep, not drop. Idempotent.
+  absl::Status Pause();
+  absl::Status Resume();
+  bool paused() const;
+
   // Leaves the group so its partitions are reassigned at once. Idempotent; the destructor calls it.
   void Close();
 

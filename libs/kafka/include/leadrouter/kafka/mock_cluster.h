@@ -24,11 +24,17 @@ class MockCluster {
   MockCluster& operator=(const MockCluster&) = delete;
   ~MockCluster();
 
+  int broker_count() const;
+
   // "127.0.0.1:port,..." for bootstrap.servers.
   const std::string& bootstrap_servers() const;
 
   // Creates `name` with `partitions` partitions (replication factor 1).
   absl::Status CreateTopic(const std::string& name, int partitions);
+
+  // Takes every broker down (connections are closed and refused, as in an outage) or brings
+  // them back up. For fault tests.
+  absl::Status SetBrokersDown(bool down);
 
  private:
   struct Impl;
