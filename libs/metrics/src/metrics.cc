@@ -50,6 +50,11 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                            .Help("Qualified leads waiting for an eligible rep.")
                            .Register(*registry_)
                            .Add({});
+  consumer_paused_ = &prometheus::BuildGauge()
+                          .Name("leadrouter_consumer_paused")
+                          .Help("1 while consumption is paused because Redis or Kafka is failing.")
+                          .Register(*registry_)
+                          .Add({});
   queued_assigned_ = &prometheus::BuildCounter()
                           .Name("leadrouter_unassigned_routed_total")
                           .Help("Queued leads that found a rep on a later attempt.")
@@ -143,6 +148,10 @@ void PipelineMetrics::ConfigReload(std::string_view result) {
 
 void PipelineMetrics::LeadQueuedUnassigned() {
   outcomes_[Index(Outcome::kUnassigned)]->Increment();
+}
+
+void PipelineMetrics::SetConsumerPaused(bool paused) {
+  consumer_paused_->Set(paused ? 1 : 0);
 }
 
 void PipelineMetrics::QueuedLeadAssigned() {

@@ -67,14 +67,6 @@ const std::string& EventIdOf(const v1::EventOutcome& outcome) {
 constexpr auto kQueueRetryInterval = std::chrono::seconds(1);
 constexpr size_t kQueueRetryBatch = 100;
 
-// Sleeps up to `d`, waking early when stop is set.
-void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 }  // namespace
 
 Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
@@ -246,34 +238,74 @@ absl::Status Pipeline::RetryQueuedLeads() {
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   auto next_queue_retry = std::chrono::steady_clock::now();
-  while (!stop.load()) {
-    auto batch = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
-                                     config_->kafka.batch_max_wait);
-    if (!batch.ok()) {
-      metrics_.BatchFailed("kafka_consume");
-      return batch.status();
+  // Messages a paused consumer still returned: processed before anything newer.
+  std::vector<kafka::ConsumedMessage> carried;
+  auto set_paused = [&](bool paused) {
+    const absl::Status status = paused ? consumer_.Pause() : consumer_.Resume();
+    if (!status.ok()) {
+      spdlog::warn("{}", status.ToString());
+      return;
     }
-    if (batch->empty() || std::chrono::steady_clock::now() >= next_queue_retry) {
+    metrics_.SetConsumerPaused(paused);
+    if (on_paused_) on_paused_(paused);
+  };
+
+  while (!stop.load()) {
+    std::vector<kafka::ConsumedMessage> batch;
+    if (!carried.empty()) {
+      const size_t take =
+          std::min(carried.size(), static_cast<size_t>(config_->kafka.batch_max_messages));
+      batch.assign(std::make_move_iterator(carried.begin()),
+                   std::make_move_iterator(carried.begin() + static_cast<std::ptrdiff_t>(take)));
+      carried.erase(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(take));
+    } else {
+      auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
+                                        config_->kafka.batch_max_wait);
+      if (!polled.ok()) {
+        metrics_.BatchFailed("kafka_consume");
+        return polled.status();
+      }
+      batch = *std::move(polled);
+    }
+    if (batch.empty() || std::chrono::steady_clock::now() >= next_queue_retry) {
       // Idle, or due: give queued leads another chance (a rep came back, a cap reset).
       next_queue_retry = std::chrono::steady_clock::now() + kQueueRetryInterval;
       if (absl::Status retried = RetryQueuedLeads(); !retried.ok()) {
         spdlog::warn("retrying unassigned leads failed: {}", retried.ToString());
       }
     }
-    if (batch->empty()) continue;
+    if (batch.empty()) continue;
     while (true) {
-      const absl::Status processed = ProcessBatch(*batch);
+      const absl::Status processed = ProcessBatch(batch);
       if (processed.ok()) {
+        if (consumer_.paused()) {
+          spdlog::info("batch succeeded after {} failed attempt(s); resuming consumption",
+                       backoff.attempts());
+          set_paused(false);
+        }
         backoff.Reset();
         break;
       }
+      if (!consumer_.paused()) set_paused(true);
       const auto delay = backoff.Next();
-      spdlog::error("batch of {} events failed (attempt {}), retrying in {} ms: {}", batch->size(),
-                    backoff.attempts(), delay.count(), processed.ToString());
-      SleepUnlessStopped(delay, stop);
+      spdlog::error(
+          "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}",
+          batch.size(), backoff.attempts(), delay.count(), processed.ToString());
+      // Wait, but keep polling: a consumer that stops polling is evicted from its group.
+      const auto until = std::chrono::steady_clock::now() + delay;
+      while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
+                                          std::chrono::milliseconds(100));
+        if (!polled.ok()) {
+          metrics_.BatchFailed("kafka_consume");
+          return polled.status();
+        }
+        carried.insert(carried.end(), std::make_move_iterator(polled->begin()),
+                       std::make_move_iterator(polled->end()));
+      }
       if (stop.load()) {
         spdlog::warn("stopping with an unfinished batch of {} events; its offsets stay uncommitted",
-                     batch->size());
+                     batch.size());
         return absl::OkStatus();
       }
     }

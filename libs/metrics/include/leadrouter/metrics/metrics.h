@@ -44,6 +44,8 @@ class PipelineMetrics {
   // A queued lead routed on a later attempt.
   void QueuedLeadAssigned();
   void SetUnassignedQueueDepth(double n);
+  // 1 while the consumer is paused for backpressure (a dependency is failing).
+  void SetConsumerPaused(bool paused);
   // reason is a RejectReason name, e.g. "missing_field".
   void EventDeadLettered(std::string_view reason);
   // A lead that did not qualify: outcome is "nurture" or "disqualified"; failed_requirements
@@ -82,6 +84,7 @@ class PipelineMetrics {
   prometheus::Histogram* lead_to_assignment_;
   prometheus::Gauge* subscribers_;
   prometheus::Gauge* unassigned_depth_;
+  prometheus::Gauge* consumer_paused_;
   prometheus::Counter* queued_assigned_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -50,7 +51,16 @@ class Pipeline {
 
   // Polls and processes until `stop` is set; a batch in progress when it is set is abandoned
   // uncommitted if it cannot finish. Returns non-OK only on a fatal consumer error.
+  //
+  // Backpressure: when a batch fails (Redis unreachable or slow, Kafka not acknowledging), the
+  // consumer's partitions are paused and the same batch is retried with capped exponential
+  // backoff; meanwhile the consumer keeps polling so it stays in its group, and anything it
+  // still returns is kept for the next batches (memory stays bounded by what was fetched before
+  // the pause). The first success resumes consumption. `on_paused` (optional) hears each change.
   absl::Status Run(const std::atomic<bool>& stop);
+  void OnPausedChange(std::function<void(bool paused)> on_paused) {
+    on_paused_ = std::move(on_paused);
+  }
 
  private:
   // Switches to the reloader's current config if it changed.
@@ -70,6 +80,7 @@ class Pipeline {
   // Event ids this process assigned in an earlier, failed attempt of the current batch, so a
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
+  std::function<void(bool)> on_paused_;
 };
 
 }  // namespace leadrouter::pipeline
