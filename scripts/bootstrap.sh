@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   librdkafka-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
-  libre2-dev tzdata
+  libre2-dev tzdata clang libclang-rt-14-dev
   redis-server redis-tools kcat clang-format
 )
 

@@ -164,6 +164,10 @@ TEST(ConfigTest, SecretsComeFromTheEnvironmentOrAFileNeverInline) {
   EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nredis: {password_file: /nonexistent/pw}\n"
                     "reps: [{id: a}]"),
             "config: redis.password_file: cannot read /nonexistent/pw");
+  EXPECT_EQ(
+      ErrorOf(
+          "kafka: {bootstrap_servers: k:1}\nredis: {password_file: /dev/zero}\nreps: [{id: a}]"),
+      "config: redis.password_file: /dev/zero: first line longer than 4 KiB");
 }
 
 constexpr char kQualification[] = R"(

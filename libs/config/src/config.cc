@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -262,7 +263,16 @@ void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
     if (!in) {
       errors.Add(Join(r.path(), "password_file"), absl::StrCat("cannot read ", password_file));
     } else {
-      std::getline(in, rc.password);
+      // The first line, at most 4 KiB: a path to something endless (/dev/zero) is not a secret.
+      constexpr std::streamsize kMaxSecretBytes = 4096;
+      std::string line(kMaxSecretBytes, '\0');
+      in.getline(line.data(), kMaxSecretBytes);
+      if (in.fail() && !in.eof()) {
+        errors.Add(Join(r.path(), "password_file"),
+                   absl::StrCat(password_file, ": first line longer than 4 KiB"));
+      }
+      line.resize(std::strlen(line.c_str()));
+      rc.password = line;
       rc.password_source = "file:" + password_file;
     }
   }
