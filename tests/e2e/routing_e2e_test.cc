@@ -417,6 +417,28 @@ TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
   EXPECT_NE((*bad)->Output().find("reps[1].id"), std::string::npos) << (*bad)->Output();
 }
 
+TEST(LeadrouterBinary, SimulateReportsTheShippedLeadsUnderTheExampleConfig) {
+  const std::string config = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
+  const std::string leads = LEADROUTER_SOURCE_DIR "/deploy/demo/leads.jsonl";
+  const std::string html = ::testing::TempDir() + "/sim-" + std::to_string(::getpid()) + ".html";
+  auto sim = Subprocess::Start(
+      {LEADROUTER_BIN, "simulate", "--config", config, "--leads", leads, "--html", html});
+  ASSERT_TRUE(sim.ok());
+  EXPECT_EQ(*(*sim)->Wait(30s), 0) << (*sim)->Output();
+  EXPECT_NE((*sim)->Output().find("assigned 4, unassigned 0, nurture 1, disqualified 3"),
+            std::string::npos)
+      << (*sim)->Output();
+  std::ifstream page(html);
+  const std::string body((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  EXPECT_NE(body.find("<svg"), std::string::npos);
+  EXPECT_EQ(body.find("https://"), std::string::npos) << "self-contained";
+
+  auto bad = Subprocess::Start(
+      {LEADROUTER_BIN, "simulate", "--config", "/nonexistent.yaml", "--leads", leads});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(*(*bad)->Wait(30s), 2);
+}
+
 TEST(LeadrouterBinary, RefusesABadConfigNamingTheField) {
   const std::string path = ::testing::TempDir() + "/bad-" + std::to_string(::getpid()) + ".yaml";
   std::ofstream(path) << "kafka: {bootstrap_servers: 127.0.0.1:1}\nreps: [{id: a}, {id: a}]\n";

@@ -1,0 +1,338 @@
+#include "leadrouter/simulate/simulate.h"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "leadrouter/lead/decode.h"
+#include "leadrouter/lead/validate.h"
+#include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/qualify/qualifier.h"
+#include "leadrouter/routing/engine.h"
+
+namespace leadrouter::simulate {
+namespace {
+
+core::TimePoint ToTimePoint(const google::protobuf::Timestamp& ts) {
+  return core::TimePoint(std::chrono::duration_cast<core::TimePoint::duration>(
+      std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
+}
+
+std::string FormatUtc(core::TimePoint t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
+}
+
+const char* StrategyName(routing::Strategy s) {
+  switch (s) {
+    case routing::Strategy::kWeightedRoundRobin:
+      return "weighted_round_robin";
+    case routing::Strategy::kLeastLoaded:
+      return "least_loaded";
+    case routing::Strategy::kConversionWeighted:
+      return "conversion_weighted";
+  }
+  return "unknown";
+}
+
+bool IsCatchAll(const routing::TerritoryMatch& m) {
+  return m.countries.empty() && m.regions.empty() && m.postal_prefixes.empty() &&
+         m.industries.empty() && m.segments.empty() && m.source_kinds.empty() &&
+         m.domains.empty() && !m.min_employees && !m.max_employees && !m.min_revenue_usd &&
+         !m.max_revenue_usd;
+}
+
+// Classifies an ineligible candidate's "why" (see Engine::Compiled::Ineligible).
+void CountSkip(const std::string& why, RepRow& rep) {
+  if (absl::StrContains(why, "at daily cap")) {
+    ++rep.skipped_daily_cap;
+  } else if (absl::StrContains(why, "at capacity")) {
+    ++rep.skipped_max_open;
+  } else if (absl::StrContains(why, "out of office")) {
+    ++rep.skipped_out_of_office;
+  } else if (absl::StrContains(why, "outside working hours")) {
+    ++rep.skipped_off_hours;
+  } else {
+    ++rep.skipped_other;
+  }
+}
+
+std::string QualificationReason(const qualify::Decision& d) {
+  const std::string reasons = absl::StrJoin(d.reasons, ", ");
+  // Threshold reasons already carry the score ("score 14 < nurture 15").
+  if (absl::StartsWith(reasons, "score ")) return reasons;
+  return reasons.empty() ? absl::StrCat("score ", d.score)
+                         : absl::StrCat("score ", d.score, ": ", reasons);
+}
+
+bool IsBlank(const std::string& line) {
+  for (char c : line) {
+    if (!absl::ascii_isspace(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* LeadOutcomeName(LeadOutcome outcome) {
+  switch (outcome) {
+    case LeadOutcome::kAssigned:
+      return "assigned";
+    case LeadOutcome::kUnassigned:
+      return "unassigned";
+    case LeadOutcome::kNurture:
+      return "nurture";
+    case LeadOutcome::kDisqualified:
+      return "disqualified";
+    case LeadOutcome::kDuplicate:
+      return "duplicate";
+    case LeadOutcome::kInvalid:
+      return "invalid";
+  }
+  return "unknown";
+}
+
+Report Simulate(const config::Config& config, const std::vector<std::string>& jsonl_lines,
+                const Options& options) {
+  Report report;
+  report.config_version = config.version;
+  const routing::RoutingRules& rules = config.routing;
+
+  // Reps in config order (config.reps carries the names; routing rules the same ids).
+  std::map<std::string, size_t> rep_at;
+  for (const config::RepConfig& r : config.reps) {
+    rep_at.emplace(r.id, report.reps.size());
+    report.reps.push_back(RepRow{.id = r.id, .name = r.name.empty() ? r.id : r.name});
+  }
+  for (const routing::RepProfile& r : rules.reps) {
+    if (rep_at.emplace(r.id, report.reps.size()).second) {
+      report.reps.push_back(RepRow{.id = r.id, .name = r.id});
+    }
+  }
+  auto rep_row = [&](const std::string& id) -> RepRow& {
+    auto [it, inserted] = rep_at.emplace(id, report.reps.size());
+    if (inserted) report.reps.push_back(RepRow{.id = id, .name = id});
+    return report.reps[it->second];
+  };
+
+  std::map<std::string, size_t> pool_at;
+  for (const routing::Pool& p : rules.pools) {
+    PoolRow row{.name = p.name, .strategy = StrategyName(p.strategy)};
+    for (const routing::PoolMember& m : p.members) {
+      row.members.push_back(absl::StrCat(m.rep_id, " (weight ", m.weight, ")"));
+    }
+    pool_at.emplace(p.name, report.pools.size());
+    report.pools.push_back(std::move(row));
+  }
+  std::map<std::string, size_t> territory_at;
+  for (const routing::Territory& t : rules.territories) {
+    territory_at.emplace(t.name, report.territories.size());
+    report.territories.push_back(
+        TerritoryRow{.name = t.name, .pool = t.pool, .catch_all = IsCatchAll(t.match)});
+  }
+
+  const core::TimePoint validation_now =
+      options.validation_now.value_or(std::chrono::system_clock::now());
+  const size_t max_bytes = config.kafka.max_event_bytes > 0
+                               ? static_cast<size_t>(config.kafka.max_event_bytes)
+                               : static_cast<size_t>(1) << 20;
+  routing::RoutingState state;
+  std::map<std::string, int> first_line_of;  // event id -> line that decided it
+  std::optional<core::TimePoint> previous;
+
+  for (size_t i = 0; i < jsonl_lines.size(); ++i) {
+    std::string line = jsonl_lines[i];
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (IsBlank(line)) continue;
+    ++report.counts.lines;
+    LeadRow row;
+    row.line = static_cast<int>(i + 1);
+
+    lead::DecodeResult decoded =
+        lead::DecodeLeadEvent(line, std::string_view("application/json"), max_bytes);
+    if (const auto* rejected = std::get_if<lead::Rejection>(&decoded)) {
+      row.outcome = LeadOutcome::kInvalid;
+      const std::string name(lead::RejectReasonName(rejected->reason));
+      row.reason = absl::StrCat(name, ": ", rejected->detail);
+      ++report.counts.invalid;
+      ++report.counts.invalid_by_reason[name];
+      report.leads.push_back(std::move(row));
+      continue;
+    }
+    const v1::LeadEvent& event = std::get<v1::LeadEvent>(decoded);
+    row.event_id = event.event_id();
+    row.company = event.company().name();
+    if (event.has_occurred_at()) row.occurred_at = FormatUtc(ToTimePoint(event.occurred_at()));
+
+    if (const std::optional<lead::Rejection> rejected =
+            lead::ValidateLeadEvent(event, validation_now)) {
+      row.outcome = LeadOutcome::kInvalid;
+      const std::string name(lead::RejectReasonName(rejected->reason));
+      row.reason = absl::StrCat(name, ": ", rejected->detail);
+      ++report.counts.invalid;
+      ++report.counts.invalid_by_reason[name];
+      report.leads.push_back(std::move(row));
+      continue;
+    }
+
+    // Idempotency: only valid events claim their id (invalid ones are dead-lettered unstored).
+    if (auto [it, first] = first_line_of.emplace(event.event_id(), row.line); !first) {
+      row.outcome = LeadOutcome::kDuplicate;
+      row.reason =
+          absl::StrCat("repeats event id of line ", it->second, "; replayed, not routed again");
+      ++report.counts.duplicates;
+      report.leads.push_back(std::move(row));
+      continue;
+    }
+
+    const core::TimePoint now = ToTimePoint(event.occurred_at());
+    if (previous && now < *previous) ++report.clock_went_backwards;
+    previous = now;
+
+    const qualify::Decision decision = config.qualifier->Evaluate(event);
+    row.score = decision.score;
+    if (decision.outcome != qualify::Outcome::kQualified) {
+      row.reason = QualificationReason(decision);
+      if (decision.outcome == qualify::Outcome::kNurture) {
+        row.outcome = LeadOutcome::kNurture;
+        ++report.counts.nurture;
+      } else {
+        row.outcome = LeadOutcome::kDisqualified;
+        ++report.counts.disqualified;
+        // Threshold reasons carry each lead's score; bucket them so the counts stay few.
+        std::string key = absl::StrJoin(decision.reasons, ", ");
+        if (key.empty()) key = "(no reason)";
+        if (absl::StartsWith(key, "score ")) key = "score below the nurture threshold";
+        ++report.counts.disqualified_by_reason[key];
+      }
+      report.leads.push_back(std::move(row));
+      continue;
+    }
+
+    const v1::Qualification qualification = pipeline::ToProto(decision);
+    const routing::RoutingDecision route =
+        config.engine->Route(pipeline::LeadFactsFor(event, qualification.segments()), now, state);
+
+    for (const routing::CandidateTrace& c : route.candidates) {
+      if (c.chosen || absl::StartsWith(c.why, "eligible: ")) continue;
+      CountSkip(c.why, rep_row(c.rep_id));
+    }
+    // Every pool tried except the one that assigned had nobody eligible.
+    for (const std::string& p : route.pools_tried) {
+      if (p == route.pool) continue;
+      if (auto it = pool_at.find(p); it != pool_at.end())
+        ++report.pools[it->second].nobody_eligible;
+    }
+
+    const bool direct = route.rep_id.has_value() && route.pool.empty();
+    if (direct) {
+      ++report.bypassed_territories;
+    } else if (!route.territory.empty()) {
+      if (auto it = territory_at.find(route.territory); it != territory_at.end()) {
+        TerritoryRow& t = report.territories[it->second];
+        ++t.leads;
+        if (route.rep_id) ++t.assigned;
+        if (t.catch_all) ++report.fell_to_catch_all;
+      }
+    } else if (!rules.territories.empty()) {
+      ++report.matched_no_territory;
+    }
+
+    row.territory = route.territory;
+    row.pool = route.pool;
+    row.reason = route.reason;
+    if (route.rep_id) {
+      row.outcome = LeadOutcome::kAssigned;
+      row.rep_id = *route.rep_id;
+      ++report.counts.assigned;
+      RepRow& rep = rep_row(*route.rep_id);
+      ++rep.leads;
+      if (direct) ++rep.direct;
+      if (auto it = pool_at.find(route.pool); it != pool_at.end()) {
+        PoolRow& pool = report.pools[it->second];
+        ++pool.leads;
+        if (route.pools_tried.size() > 1) ++pool.via_overflow;
+      }
+    } else {
+      row.outcome = LeadOutcome::kUnassigned;
+      ++report.counts.unassigned;
+    }
+    report.leads.push_back(std::move(row));
+  }
+
+  // Target shares: per pool, weight / total weight, against the leads the pool placed.
+  std::map<std::pair<std::string, std::string>, int64_t> by_pool_rep;
+  for (const LeadRow& row : report.leads) {
+    if (row.outcome == LeadOutcome::kAssigned && !row.pool.empty()) {
+      ++by_pool_rep[{row.pool, row.rep_id}];
+    }
+  }
+  for (size_t p = 0; p < rules.pools.size(); ++p) {
+    const routing::Pool& pool = rules.pools[p];
+    int64_t total = 0;
+    for (const routing::PoolMember& m : pool.members) total += m.weight;
+    for (const routing::PoolMember& m : pool.members) {
+      PoolShare share{.pool = pool.name, .weight = m.weight, .pool_weight = total};
+      share.target_share = total > 0 ? static_cast<double>(m.weight) / total : 0.0;
+      share.leads = by_pool_rep[{pool.name, m.rep_id}];
+      share.expected = static_cast<double>(report.pools[p].leads) * share.target_share;
+      share.deviation = static_cast<double>(share.leads) - share.expected;
+      rep_row(m.rep_id).pools.push_back(std::move(share));
+    }
+  }
+  for (RepRow& rep : report.reps) {
+    rep.target = static_cast<double>(rep.direct);
+    for (const PoolShare& s : rep.pools) rep.target += s.expected;
+  }
+  return report;
+}
+
+Diff Compare(const Report& baseline, const Report& candidate, size_t sample_limit) {
+  Diff diff;
+  diff.baseline_version = baseline.config_version;
+  diff.candidate_version = candidate.config_version;
+  diff.sample_limit = sample_limit;
+
+  std::map<std::string, size_t> at;
+  auto row = [&](const std::string& id, const std::string& name) -> RepDelta& {
+    auto [it, inserted] = at.emplace(id, diff.reps.size());
+    if (inserted) diff.reps.push_back(RepDelta{.rep_id = id, .name = name});
+    return diff.reps[it->second];
+  };
+  for (const RepRow& r : baseline.reps) row(r.id, r.name).baseline = r.leads;
+  for (const RepRow& r : candidate.reps) row(r.id, r.name).candidate = r.leads;
+  for (RepDelta& d : diff.reps) d.delta = d.candidate - d.baseline;
+
+  std::map<std::pair<int, std::string>, const LeadRow*> base_rows;
+  for (const LeadRow& r : baseline.leads) base_rows[{r.line, r.event_id}] = &r;
+  for (const LeadRow& c : candidate.leads) {
+    const auto it = base_rows.find({c.line, c.event_id});
+    if (it == base_rows.end()) continue;
+    const LeadRow& b = *it->second;
+    if (b.outcome == c.outcome && b.rep_id == c.rep_id) continue;
+    ++diff.changed;
+    if (diff.sample.size() >= sample_limit) continue;
+    diff.sample.push_back(OwnerChange{.line = c.line,
+                                      .event_id = c.event_id,
+                                      .baseline_outcome = LeadOutcomeName(b.outcome),
+                                      .candidate_outcome = LeadOutcomeName(c.outcome),
+                                      .baseline_rep = b.rep_id,
+                                      .candidate_rep = c.rep_id,
+                                      .baseline_reason = b.reason,
+                                      .candidate_reason = c.reason});
+  }
+  return diff;
+}
+
+}  // namespace leadrouter::simulate

@@ -1,0 +1,366 @@
+#include "leadrouter/simulate/simulate.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "leadrouter/config/config.h"
+#include "leadrouter/simulate/render.h"
+
+namespace leadrouter::simulate {
+namespace {
+
+#ifndef LEADROUTER_SOURCE_DIR
+#error "LEADROUTER_SOURCE_DIR must be defined for this test"
+#endif
+
+// Validation checks occurred_at against "now"; pin it so the tests do not depend on the date.
+Options Pinned() {
+  Options o;
+  o.validation_now = std::chrono::system_clock::from_time_t(1'800'000'000);  // 2027-01-15
+  return o;
+}
+
+config::Config MustParse(const std::string& yaml) {
+  auto cfg = config::ParseConfig(yaml);
+  EXPECT_TRUE(cfg.ok()) << cfg.status() << "\n" << yaml;
+  return cfg.ok() ? *cfg : config::Config{};
+}
+
+// A valid lead in the US, occurring at `at` (UTC).
+std::string Lead(const std::string& id, absl::CivilSecond at,
+                 const std::string& company = "Acme Corp") {
+  return absl::StrFormat(
+      R"({"event_id":"%s","occurred_at":"%04d-%02d-%02dT%02d:%02d:%02dZ",)"
+      R"("source_kind":"LEAD_SOURCE_KIND_INBOUND_MARKETING",)"
+      R"("person":{"email":"buyer-%s@acme.example"},"company":{"name":"%s","country":"US"}})",
+      id, at.year(), at.month(), at.day(), at.hour(), at.minute(), at.second(), id, company);
+}
+
+std::string WeightedConfig(const std::vector<int64_t>& weights) {
+  std::string yaml = "kafka: {bootstrap_servers: 127.0.0.1:9092}\nreps:\n";
+  for (size_t i = 0; i < weights.size(); ++i) {
+    yaml += absl::StrFormat("  - {id: r%d, name: Rep Number %d}\n", i + 1, i + 1);
+  }
+  yaml += "pools:\n  - name: main\n    strategy: weighted_round_robin\n    members:\n";
+  for (size_t i = 0; i < weights.size(); ++i) {
+    yaml += absl::StrFormat("      - {rep: r%d, weight: %d}\n", i + 1, weights[i]);
+  }
+  return yaml;
+}
+
+std::vector<std::string> SyntheticLeads(int n) {
+  std::vector<std::string> lines;
+  const absl::CivilSecond start(2026, 11, 2, 0, 0, 0);
+  for (int i = 0; i < n; ++i) lines.push_back(Lead(absl::StrFormat("syn-%04d", i), start + i * 60));
+  return lines;
+}
+
+int64_t LeadsOf(const Report& r, const std::string& rep) {
+  for (const RepRow& row : r.reps) {
+    if (row.id == rep) return row.leads;
+  }
+  ADD_FAILURE() << "no rep " << rep;
+  return -1;
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+const std::string kSource = LEADROUTER_SOURCE_DIR;
+
+TEST(SimulateTest, WeightedPoolMatchesTheFairnessGuarantee) {
+  const std::vector<int64_t> w = {1, 2, 3, 4};
+  const int64_t big_w = 10;
+  const int n = 300;
+  const Report r = Simulate(MustParse(WeightedConfig(w)), SyntheticLeads(n), Pinned());
+  EXPECT_EQ(r.counts.assigned, n);
+  int64_t sum = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const int64_t count = LeadsOf(r, absl::StrFormat("r%d", i + 1));
+    // |count - N*w/W| < 1, in integers.
+    EXPECT_LT(std::llabs(big_w * count - n * w[i]), big_w) << "rep r" << i + 1;
+    sum += count;
+  }
+  EXPECT_EQ(sum, n);
+
+  // The same bound at every prefix, recomputed from the per-lead rows.
+  std::map<std::string, int64_t> counts;
+  int64_t step = 0;
+  for (const LeadRow& row : r.leads) {
+    ASSERT_EQ(row.outcome, LeadOutcome::kAssigned);
+    ++counts[row.rep_id];
+    ++step;
+    for (size_t i = 0; i < w.size(); ++i) {
+      const int64_t c = counts[absl::StrFormat("r%d", i + 1)];
+      ASSERT_LT(std::llabs(big_w * c - step * w[i]), big_w) << "prefix " << step;
+    }
+  }
+
+  // The report's target shares are weight / pool weight over the pool's leads.
+  for (const RepRow& rep : r.reps) {
+    ASSERT_EQ(rep.pools.size(), 1u);
+    EXPECT_EQ(rep.pools[0].pool_weight, big_w);
+    EXPECT_DOUBLE_EQ(rep.pools[0].expected, n * static_cast<double>(rep.pools[0].weight) / 10.0);
+    EXPECT_LT(std::abs(rep.pools[0].deviation), 1.0);
+  }
+}
+
+TEST(SimulateTest, RaisingOneWeightMovesLeadsOnlyTowardThatRep) {
+  const std::vector<std::string> leads = SyntheticLeads(300);
+  const Report base = Simulate(MustParse(WeightedConfig({1, 2, 3, 4})), leads, Pinned());
+  const Report cand = Simulate(MustParse(WeightedConfig({1, 5, 3, 4})), leads, Pinned());
+  const Diff diff = Compare(base, cand);
+
+  // A rotation re-sequences which individual lead goes to whom, so lead-by-lead owners are not
+  // comparable; per-rep counts and the diff's own consistency are.
+  ASSERT_EQ(diff.reps.size(), 4u);
+  int64_t total_delta = 0;
+  for (const RepDelta& d : diff.reps) {
+    EXPECT_EQ(d.baseline, LeadsOf(base, d.rep_id));
+    EXPECT_EQ(d.candidate, LeadsOf(cand, d.rep_id));
+    EXPECT_EQ(d.delta, d.candidate - d.baseline);
+    if (d.rep_id == "r2") {
+      EXPECT_GT(d.delta, 0);
+    } else {
+      EXPECT_LE(d.delta, 0) << d.rep_id;
+    }
+    total_delta += d.delta;
+  }
+  EXPECT_EQ(total_delta, 0);
+  EXPECT_EQ(cand.counts.assigned, 300);
+
+  // The changed-lead sample: capped at the limit, each entry a real change with both reasons.
+  EXPECT_GT(diff.changed, 20);
+  EXPECT_EQ(diff.sample.size(), 20u);
+  for (const OwnerChange& c : diff.sample) {
+    EXPECT_NE(c.baseline_rep, c.candidate_rep);
+    EXPECT_FALSE(c.baseline_reason.empty());
+    EXPECT_FALSE(c.candidate_reason.empty());
+  }
+  EXPECT_EQ(Compare(base, cand, 3).sample.size(), 3u);
+  EXPECT_EQ(Compare(base, base).changed, 0);
+}
+
+TEST(SimulateTest, DemoFileOutcomesMatchTheDaemon) {
+  auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");
+  ASSERT_EQ(lines.size(), 10u);
+  const Report r = Simulate(*cfg, lines, Pinned());
+  EXPECT_EQ(r.counts.lines, 10);
+  EXPECT_EQ(r.counts.invalid, 1);
+  EXPECT_EQ(r.counts.invalid_by_reason.at("missing_field"), 1);
+  EXPECT_EQ(r.counts.duplicates, 1);
+  EXPECT_EQ(r.counts.assigned, 4);
+  EXPECT_EQ(r.counts.unassigned, 0);
+  EXPECT_EQ(r.counts.nurture, 1);
+  EXPECT_EQ(r.counts.disqualified, 3);
+  ASSERT_EQ(r.leads.size(), 10u);
+  EXPECT_EQ(r.leads[7].outcome, LeadOutcome::kDuplicate);
+  EXPECT_EQ(r.leads[7].event_id, "demo-0001");
+  int64_t rep_total = 0;
+  for (const RepRow& rep : r.reps) rep_total += rep.leads;
+  EXPECT_EQ(rep_total, 4);
+}
+
+TEST(SimulateTest, ClockFollowsOccurredAtForWorkingHours) {
+  const config::Config cfg = MustParse(R"(
+kafka: {bootstrap_servers: 127.0.0.1:9092}
+reps:
+  - id: weekday
+    timezone: UTC
+    working_hours: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+  - id: always
+pools:
+  - name: main
+    members: [weekday, always]
+)");
+  // Every 2 hours from Friday 2026-11-06 00:00 to Monday 2026-11-09 22:00 UTC.
+  std::vector<std::string> lines;
+  std::map<std::string, absl::CivilSecond> at;
+  for (absl::CivilSecond t(2026, 11, 6, 0, 0, 0); t < absl::CivilSecond(2026, 11, 10, 0, 0, 0);
+       t += 2 * 3600) {
+    const std::string id = absl::StrFormat("wh-%d-%02d", t.day(), t.hour());
+    at[id] = t;
+    lines.push_back(Lead(id, t));
+  }
+  const Report r = Simulate(cfg, lines, Pinned());
+  EXPECT_EQ(r.counts.assigned, static_cast<int64_t>(lines.size()));
+  int weekday_leads = 0;
+  for (const LeadRow& row : r.leads) {
+    if (row.rep_id != "weekday") continue;
+    ++weekday_leads;
+    const absl::CivilSecond t = at.at(row.event_id);
+    const absl::Weekday day = absl::GetWeekday(t);
+    EXPECT_NE(day, absl::Weekday::saturday) << row.event_id;
+    EXPECT_NE(day, absl::Weekday::sunday) << row.event_id;
+    EXPECT_GE(t.hour(), 9) << row.event_id;
+    EXPECT_LT(t.hour(), 17) << row.event_id;
+  }
+  EXPECT_GT(weekday_leads, 0);
+  EXPECT_EQ(LeadsOf(r, "weekday"), weekday_leads);
+  for (const RepRow& rep : r.reps) {
+    if (rep.id == "weekday") {
+      EXPECT_GT(rep.skipped_off_hours, 0);
+    }
+  }
+}
+
+TEST(SimulateTest, DailyCapAndAbsencePerSimulatedDay) {
+  const config::Config cfg = MustParse(R"(
+kafka: {bootstrap_servers: 127.0.0.1:9092}
+reps:
+  - {id: capped, timezone: UTC, daily_cap: 2}
+  - id: away
+    out_of_office: [{from: "2026-11-03T00:00:00Z", to: "2026-11-04T00:00:00Z"}]
+  - id: spare
+pools:
+  - name: main
+    members: [capped, away, spare]
+)");
+  std::vector<std::string> lines;
+  for (int day = 2; day <= 4; ++day) {
+    for (int i = 0; i < 10; ++i) {
+      lines.push_back(Lead(absl::StrFormat("cap-%d-%d", day, i),
+                           absl::CivilSecond(2026, 11, day, 8 + i, 0, 0)));
+    }
+  }
+  const Report r = Simulate(cfg, lines, Pinned());
+  EXPECT_EQ(r.counts.assigned, 30);
+  std::map<std::string, int> capped_per_day;
+  for (const LeadRow& row : r.leads) {
+    const std::string day = row.occurred_at.substr(0, 10);
+    if (row.rep_id == "capped") ++capped_per_day[day];
+    if (row.rep_id == "away") {
+      EXPECT_NE(day, "2026-11-03") << row.event_id;
+    }
+  }
+  ASSERT_EQ(capped_per_day.size(), 3u);
+  for (const auto& [day, n] : capped_per_day) EXPECT_EQ(n, 2) << day;  // reached, never passed
+  for (const RepRow& rep : r.reps) {
+    if (rep.id == "capped") {
+      EXPECT_GT(rep.skipped_daily_cap, 0);
+    }
+    if (rep.id == "away") {
+      EXPECT_EQ(rep.skipped_out_of_office, 10);
+    }
+  }
+}
+
+TEST(SimulateTest, BadLinesAreReportedNotFatal) {
+  const config::Config cfg = MustParse(WeightedConfig({1}));
+  const std::vector<std::string> lines = {"{",
+                                          "not json",
+                                          "",
+                                          "   ",
+                                          std::string("\xff\xfe\x00", 3),
+                                          R"({"event_id":"x"})",
+                                          Lead("ok-1", absl::CivilSecond(2026, 11, 2, 10, 0, 0))};
+  const Report r = Simulate(cfg, lines, Pinned());
+  EXPECT_EQ(r.counts.lines, 5);  // blank lines are skipped
+  EXPECT_EQ(r.counts.invalid, 4);
+  EXPECT_EQ(r.counts.assigned, 1);
+  EXPECT_EQ(r.leads.back().line, 7);
+}
+
+// Demo leads plus one whose company name is markup, under the demo config and a baseline.
+struct Rendered {
+  Report report;
+  Diff diff;
+};
+Rendered DemoWithMarkup() {
+  auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");
+  lines.push_back(Lead("evil-1", absl::CivilSecond(2026, 11, 22, 10, 0, 0),
+                       R"(<script>alert(\"x\")</script> & \"co\" \\ \u0001)"));
+  Rendered out;
+  out.report = Simulate(*cfg, lines, Pinned());
+  out.diff = Compare(out.report, out.report);
+  return out;
+}
+
+TEST(SimulateTest, HtmlIsSelfContainedAndEscaped) {
+  const Rendered d = DemoWithMarkup();
+  const std::string html = RenderHtml(d.report, &d.diff);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  for (const char* name : {"Ada Lovelace", "Grace Hopper", "Linus Torvalds"}) {
+    EXPECT_NE(html.find(name), std::string::npos) << name;
+  }
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;co&quot;"),
+            std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("Baseline vs candidate per rep"), std::string::npos);
+  EXPECT_EQ(HtmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+  EXPECT_EQ(HtmlEscape(std::string("\xff")), "\xEF\xBF\xBD");
+}
+
+TEST(SimulateTest, HtmlRendersInHeadlessChromium) {
+  const char* chromium = "/usr/bin/chromium";
+  if (!std::filesystem::exists(chromium)) GTEST_SKIP() << "no " << chromium;
+  const Rendered d = DemoWithMarkup();
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / "leadrouter_simulate_test.html";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << RenderHtml(d.report, &d.diff);
+  }
+  const std::string cmd = std::string(chromium) +
+                          " --headless --no-sandbox --disable-gpu --dump-dom file://" +
+                          path.string() + " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::filesystem::remove(path);
+}
+
+TEST(SimulateTest, JsonParses) {
+  const Rendered d = DemoWithMarkup();
+  const std::string json = RenderJson(d.report, &d.diff);
+  google::protobuf::Struct parsed;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &parsed);
+  ASSERT_TRUE(status.ok()) << status << "\n" << json;
+  const auto& counts = parsed.fields().at("counts").struct_value().fields();
+  EXPECT_EQ(counts.at("assigned").number_value(), 4);  // the markup lead scores 0: disqualified
+  EXPECT_EQ(counts.at("duplicates").number_value(), 1);
+  const auto& leads = parsed.fields().at("leads").list_value().values();
+  ASSERT_EQ(leads.size(), 11);
+  EXPECT_EQ(leads[10].struct_value().fields().at("company").string_value(),
+            "<script>alert(\"x\")</script> & \"co\" \\ \x01");
+  EXPECT_TRUE(parsed.fields().contains("diff"));
+  EXPECT_EQ(JsonQuote(std::string("a\"\\\n\x01")), "\"a\\\"\\\\\\n\\u0001\"");
+}
+
+TEST(SimulateTest, TextReportHasTheSections) {
+  const Rendered d = DemoWithMarkup();
+  const std::string text = RenderText(d.report, &d.diff);
+  for (const char* s : {"Outcomes", "Reps", "Pool shares", "Pools", "Territories", "Leads", "Diff",
+                        "Ada Lovelace", "missing_field"}) {
+    EXPECT_NE(text.find(s), std::string::npos) << s;
+  }
+  EXPECT_EQ(text.find('\x01'), std::string::npos);  // control characters never reach a terminal
+}
+
+}  // namespace
+}  // namespace leadrouter::simulate
