@@ -85,6 +85,20 @@ TEST(DecodeTest, RejectsWhatCannotBeDecoded) {
             RejectReason::kUndecodable);
 }
 
+TEST(DecodeTest, RejectsInvalidUtf8InJson) {
+  for (const std::string& bad : {std::string("{\"event_id\":\"a\xff\"}"),         // stray byte
+                                 std::string("{\"event_id\":\"\xc0\xaf\"}"),      // overlong '/'
+                                 std::string("{\"event_id\":\"\xed\xa0\x80\"}"),  // surrogate
+                                 std::string("{\"event_id\":\"\xe2\x82\"}")}) {   // truncated
+    const Rejection r = DecodeRejected(bad, "application/json");
+    EXPECT_EQ(r.reason, RejectReason::kUndecodable) << r.detail;
+    EXPECT_NE(r.detail.find("invalid UTF-8 at byte"), std::string::npos) << r.detail;
+  }
+  const v1::LeadEvent ok =
+      DecodeOk("{\"event_id\":\"caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80\"}", "application/json");
+  EXPECT_EQ(ok.event_id(), "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80");
+}
+
 TEST(DecodeTest, RejectsUnsupportedContentTypeAndOversizedEvents) {
   const Rejection type = DecodeRejected(kValidJson, "text/csv");
   EXPECT_EQ(type.reason, RejectReason::kUnsupportedContentType);

@@ -48,6 +48,46 @@ std::optional<Encoding> EncodingFor(std::string_view payload,
   return std::nullopt;
 }
 
+// The offset of the first byte that breaks UTF-8 (overlongs, surrogates and code points above
+// U+10FFFF included), or npos when the text is valid.
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t code_point = 0;
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      code_point = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      code_point = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      code_point = byte & 0x07;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinForLength[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string_view> content_type,
@@ -67,6 +107,11 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
   v1::LeadEvent event;
   switch (*encoding) {
     case Encoding::kJson: {
+      // JSON text is UTF-8 (RFC 8259); checked here so the rule holds whatever the parser does.
+      if (const size_t bad = FirstInvalidUtf8(payload); bad != std::string_view::npos) {
+        return Rejection{RejectReason::kUndecodable,
+                         absl::StrCat("invalid UTF-8 at byte ", bad, " of the JSON payload")};
+      }
       const google::protobuf::StringPiece json(payload.data(), payload.size());
       google::protobuf::util::JsonParseOptions strict;
       auto status = google::protobuf::util::JsonStringToMessage(json, &event, strict);

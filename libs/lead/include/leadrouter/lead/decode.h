@@ -16,6 +16,7 @@ namespace leadrouter::lead {
 // Without the header the payload is sniffed: JSON if its first non-blank byte is '{', else binary.
 // Unknown JSON fields are ignored, as binary protobuf ignores unknown fields, so producers can
 // add fields before leadrouter knows them; a misspelled enum value is still an error.
+// JSON payloads must be valid UTF-8 (RFC 8259); binary strings are checked by protobuf.
 using DecodeResult = std::variant<v1::LeadEvent, Rejection>;
 
 // Decodes one payload. Pure and thread-safe. Never throws; never crashes on hostile input.
