@@ -39,7 +39,8 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
   const std::string described = internal::DescribePartitions(partitions);
   switch (err) {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-      spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(handle), described);
+      spdlog::info("kafka consumer {}: assigned {} ({} rebalance)", rd_kafka_name(handle),
+                   described, cooperative ? "cooperative" : "eager");
       if (cooperative) {
         LogRebalanceError("incremental assign", rd_kafka_incremental_assign(handle, partitions));
       } else {
@@ -55,7 +56,8 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
       }
       return;
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-      spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(handle), described);
+      spdlog::info("kafka consumer {}: revoked {} ({} rebalance)", rd_kafka_name(handle), described,
+                   cooperative ? "cooperative" : "eager");
       if (cooperative) {
         LogRebalanceError("incremental unassign",
                           rd_kafka_incremental_unassign(handle, partitions));
@@ -169,6 +171,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
+      // Incremental rebalancing: a member joining or leaving moves only the partitions that
+      // change hands; the others keep flowing (and keep their in-flight batch).
+      {"partition.assignment.strategy", "cooperative-sticky"},
   };
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
