@@ -169,6 +169,36 @@ std::map<std::string, std::string> ChangedFields(const std::map<std::string, std
   return changed;
 }
 
+// "rep-ada open 3->4, day 2026-11-23 2->3; pool americas step 10->11, count 7->8, credit 1->-1":
+// the shared counters this decision moved, for the trace.
+std::string CountersMoved(const routing::RoutingDecision& route,
+                          const routing::RoutingState& before, const routing::RoutingState& after) {
+  const std::string& rep = *route.rep_id;
+  auto rep_of = [&rep](const routing::RoutingState& s) {
+    auto it = s.reps.find(rep);
+    return it == s.reps.end() ? routing::RepCounters{} : it->second;
+  };
+  const routing::RepCounters b = rep_of(before), a = rep_of(after);
+  const int64_t day_before = b.day == a.day ? b.assigned_on_day : 0;
+  std::string text = absl::StrCat(rep, " open ", b.open_leads, "->", a.open_leads, ", day ", a.day,
+                                  " ", day_before, "->", a.assigned_on_day);
+  auto pool_of = [&route](const routing::RoutingState& s) {
+    auto it = s.pools.find(route.pool);
+    return it == s.pools.end() ? routing::PoolCounters{} : it->second;
+  };
+  if (!route.pool.empty()) {
+    const routing::PoolCounters pb = pool_of(before), pa = pool_of(after);
+    auto value = [&rep](const std::map<std::string, int64_t>& m) {
+      auto it = m.find(rep);
+      return it == m.end() ? int64_t{0} : it->second;
+    };
+    absl::StrAppend(&text, "; pool ", route.pool, " step ", pb.step, "->", pa.step, ", count ",
+                    value(pb.count), "->", value(pa.count), ", credit ", value(pb.credit), "->",
+                    value(pa.credit));
+  }
+  return text;
+}
+
 }  // namespace
 
 Assigner::Assigner(store::AssignmentStore& store, std::shared_ptr<const config::Config> config,
@@ -183,7 +213,9 @@ std::string Assigner::AssignmentIdFor(const std::string& tenant, const std::stri
   return "as_" + core::Sha256Hex(absl::StrCat("assignment\n", tenant, "\n", event_id), 24);
 }
 
-void Assigner::ApplyRoute(const routing::RoutingDecision& route, v1::AssignmentEvent& a) const {
+void Assigner::ApplyRoute(const routing::RoutingDecision& route,
+                          const routing::RoutingState& before, const routing::RoutingState& after,
+                          v1::AssignmentEvent& a) const {
   a.set_status(route.rep_id ? v1::ASSIGNMENT_STATUS_ASSIGNED : v1::ASSIGNMENT_STATUS_UNASSIGNED);
   a.set_rep_id(route.rep_id.value_or(""));
   a.set_territory(route.territory);
@@ -208,6 +240,7 @@ void Assigner::ApplyRoute(const routing::RoutingDecision& route, v1::AssignmentE
   for (const auto& candidate : route.candidates) {
     add("candidate", candidate.rep_id, candidate.why);
   }
+  if (route.rep_id) add("counters", *route.rep_id, CountersMoved(route, before, after));
   add("route", route.rep_id.value_or("unassigned"), route.reason);
 }
 
@@ -235,13 +268,14 @@ v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead, routing::RoutingSta
   *a->mutable_lead_occurred_at() = lead.occurred_at();
   *a->mutable_qualification() = ToProto(decision);
   *a->mutable_lead() = lead;
+  const routing::RoutingState before = state;  // for the counters' before/after in the trace
   v1::TraceStep* qualify_step = a->add_trace();
   qualify_step->set_stage("qualify");
   qualify_step->set_decision("qualified");
   qualify_step->set_reason(decision.reasons.empty() ? "" : decision.reasons.front());
   const routing::RoutingDecision route =
       config.engine->Route(LeadFactsFor(lead, a->qualification().segments()), clock_.Now(), state);
-  ApplyRoute(route, *a);
+  ApplyRoute(route, before, state, *a);
   return outcome;
 }
 
@@ -346,10 +380,11 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
         continue;
       }
       v1::AssignmentEvent* a = outcome->mutable_assignment();
+      const routing::RoutingState before = state;
       const routing::RoutingDecision route = config_->engine->Route(
           LeadFactsFor(a->lead(), a->qualification().segments()), clock_.Now(), state);
       if (!route.rep_id) continue;  // still nobody: stays queued, state untouched for it
-      ApplyRoute(route, *a);
+      ApplyRoute(route, before, state, *a);
       commit.replaced_records.emplace_back(event_id, outcome->SerializeAsString());
       commit.queue_remove.push_back(event_id);
       result.assigned.push_back(std::move(outcome));

@@ -220,6 +220,14 @@ territories:
     }
   }
   EXPECT_TRUE(explained_absence) << a_de.DebugString();
+  bool counters_explained = false;
+  for (const auto& step : a_de.trace()) {
+    if (step.stage() == "counters") {
+      counters_explained = step.reason().find("eu-backup open 0->1") != std::string::npos &&
+                           step.reason().find("pool europe step 0->1") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(counters_explained) << a_de.DebugString();
   const auto& a_jp = (*results)[2].outcome->assignment();
   EXPECT_EQ(a_jp.status(), v1::ASSIGNMENT_STATUS_UNASSIGNED) << a_jp.reason();
   EXPECT_FALSE(a_jp.reason().empty());

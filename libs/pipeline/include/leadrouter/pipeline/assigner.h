@@ -60,8 +60,9 @@ class Assigner {
  private:
   // The outcome for a lead without a stored one; routing effects go into `state`.
   v1::EventOutcome Decide(const v1::LeadEvent& lead, routing::RoutingState& state) const;
-  // Fills `a` (status, rep, territory, pool, trace) from a routing decision.
-  void ApplyRoute(const routing::RoutingDecision& route, v1::AssignmentEvent& a) const;
+  // Fills `a` (status, rep, territory, pool, trace, the counters it moved) from a decision.
+  void ApplyRoute(const routing::RoutingDecision& route, const routing::RoutingState& before,
+                  const routing::RoutingState& after, v1::AssignmentEvent& a) const;
 
   store::AssignmentStore& store_;
   const std::shared_ptr<const config::Config> config_;
