@@ -6,11 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
-#include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "leadrouter/api/assignment_hub.h"
 #include "leadrouter/api/grpc_server.h"
@@ -22,8 +19,7 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/pipeline.h"
-#include "leadrouter/simulate/render.h"
-#include "leadrouter/simulate/simulate.h"
+#include "leadrouter/simulate/command.h"
 #include "leadrouter/store/assignment_store.h"
 
 namespace {
@@ -56,70 +52,6 @@ int CheckConfig(const std::string& path) {
   return 0;
 }
 
-struct SimulateArgs {
-  std::string config_path;
-  std::string leads_path;
-  std::string baseline_path;
-  std::string html_path;
-  bool json = false;
-  size_t sample = 20;
-};
-
-// `leadrouter simulate`: replays a lead file through a candidate config (and optionally a
-// baseline) in memory and prints the report. Exit 0, 2 for a bad config, 1 for an unreadable
-// leads file or an unwritable --html file.
-int Simulate(const SimulateArgs& args) {
-  auto candidate = leadrouter::config::LoadConfigFile(args.config_path);
-  if (!candidate.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(candidate.status().message()).c_str());
-    return kExitConfig;
-  }
-  std::optional<leadrouter::config::Config> baseline;
-  if (!args.baseline_path.empty()) {
-    auto loaded = leadrouter::config::LoadConfigFile(args.baseline_path);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
-      return kExitConfig;
-    }
-    baseline = std::move(*loaded);
-  }
-  std::ifstream in(args.leads_path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "leadrouter: cannot read leads file %s\n", args.leads_path.c_str());
-    return 1;
-  }
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
-  if (in.bad()) {
-    std::fprintf(stderr, "leadrouter: error reading leads file %s\n", args.leads_path.c_str());
-    return 1;
-  }
-
-  const leadrouter::simulate::Report report = leadrouter::simulate::Simulate(*candidate, lines);
-  std::optional<leadrouter::simulate::Diff> diff;
-  if (baseline) {
-    diff = leadrouter::simulate::Compare(leadrouter::simulate::Simulate(*baseline, lines), report,
-                                         args.sample);
-  }
-  const leadrouter::simulate::Diff* d = diff ? &*diff : nullptr;
-  if (!args.html_path.empty()) {
-    std::ofstream html(args.html_path, std::ios::binary | std::ios::trunc);
-    html << leadrouter::simulate::RenderHtml(report, d);
-    html.close();
-    if (!html) {
-      std::fprintf(stderr, "leadrouter: cannot write %s\n", args.html_path.c_str());
-      return 1;
-    }
-  }
-  const std::string text = args.json ? leadrouter::simulate::RenderJson(report, d)
-                                     : leadrouter::simulate::RenderText(report, d);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (!args.html_path.empty() && !args.json) {
-    std::printf("\nHTML report written to %s\n", args.html_path.c_str());
-  }
-  return 0;
-}
-
 int main(int argc, char** argv) {
   CLI::App app{"leadrouter: routes lead events from Kafka to sales reps"};
   app.require_subcommand(0, 1);
@@ -133,7 +65,7 @@ int main(int argc, char** argv) {
   check->add_option("file", check_path, "YAML configuration file")->required();
   auto* simulate = app.add_subcommand(
       "simulate", "replay leads through a config in memory (what-if), print a report, exit");
-  SimulateArgs sim;
+  leadrouter::simulate::CommandOptions sim;
   simulate->add_option("-c,--config", sim.config_path, "candidate YAML configuration")->required();
   simulate->add_option("--leads", sim.leads_path, "lead events, one JSON object per line")
       ->required();
@@ -143,7 +75,7 @@ int main(int argc, char** argv) {
   simulate->add_option("--sample", sim.sample, "changed leads to list in the diff (default 20)");
   CLI11_PARSE(app, argc, argv);
   if (check->parsed()) return CheckConfig(check_path);
-  if (simulate->parsed()) return Simulate(sim);
+  if (simulate->parsed()) return leadrouter::simulate::RunCommand(sim);
   if (config_path.empty()) {
     std::fprintf(stderr,
                  "leadrouter: --config FILE is required (or: leadrouter check-config FILE)\n");
