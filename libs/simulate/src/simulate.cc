@@ -161,13 +161,17 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
 
     lead::DecodeResult decoded =
         lead::DecodeLeadEvent(line, std::string_view("application/json"), max_bytes);
-    if (const auto* rejected = std::get_if<lead::Rejection>(&decoded)) {
+    // An invalid line is reported with the reason the daemon would dead-letter it with.
+    auto reject = [&report, &row](const lead::Rejection& rejected) {
       row.outcome = LeadOutcome::kInvalid;
-      const std::string name(lead::RejectReasonName(rejected->reason));
-      row.reason = absl::StrCat(name, ": ", rejected->detail);
+      const std::string name(lead::RejectReasonName(rejected.reason));
+      row.reason = absl::StrCat(name, ": ", rejected.detail);
       ++report.counts.invalid;
       ++report.counts.invalid_by_reason[name];
       report.leads.push_back(std::move(row));
+    };
+    if (const auto* rejected = std::get_if<lead::Rejection>(&decoded)) {
+      reject(*rejected);
       continue;
     }
     const v1::LeadEvent& event = std::get<v1::LeadEvent>(decoded);
@@ -177,12 +181,7 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
 
     if (const std::optional<lead::Rejection> rejected =
             lead::ValidateLeadEvent(event, validation_now)) {
-      row.outcome = LeadOutcome::kInvalid;
-      const std::string name(lead::RejectReasonName(rejected->reason));
-      row.reason = absl::StrCat(name, ": ", rejected->detail);
-      ++report.counts.invalid;
-      ++report.counts.invalid_by_reason[name];
-      report.leads.push_back(std::move(row));
+      reject(*rejected);
       continue;
     }
 
