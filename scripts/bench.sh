@@ -49,40 +49,14 @@ rate=2000
 if [ "$quick" = 1 ]; then min_time=0.05; latency_seconds=2; fi
 [ -n "$n" ] || { if [ "$quick" = 1 ]; then n=5000; else n=200000; fi; }
 
-work="$(mktemp -d -t leadrouter-bench.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source scripts/lib.sh
+lr_workdir bench
 
 now() { date +%s.%N; }
 fail() { echo "bench: $*" >&2; exit 1; }
-# Waits up to $2 seconds for a line matching $1 in file $3; prints it.
-wait_for_line() {
-  for _ in $(seq $(($2 * 10))); do
-    if grep -m1 -- "$1" "$3" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench: timed out waiting for '$1' in $3:" >&2
-  cat "$3" >&2
-  return 1
-}
-
 # --- servers -------------------------------------------------------------------------------------
-for _ in $(seq 20); do
-  port=$((20000 + RANDOM % 30000))
-  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &
-  redis_pid=$!
-  sleep 0.3
-  if kill -0 "$redis_pid" 2>/dev/null && redis-cli -p "$port" ping >/dev/null 2>&1; then break; fi
-  redis_pid=""
-done
-[ -n "${redis_pid:-}" ] || fail "could not start redis-server"
-pids+=("$redis_pid")
+start_redis || fail "could not start redis-server"
+port="$redis_port"
 
 # 32 partitions: the embedded broker keeps only ~5 MiB per partition. leads.inbound2 is the fresh
 # topic of the two-instance run.
@@ -147,19 +121,12 @@ kafka_ceiling="$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n /
 # Its reps' daily caps (40) and open-lead caps (200) are lifted: with them nearly every qualified
 # lead of a bench run would be "unassigned" and the latency histogram (assignments only) empty.
 start_leadrouter() {
-  sed -e "s|bootstrap_servers: .*|bootstrap_servers: $bootstrap|" \
-      -e "s|group_id: leadrouter |group_id: $2 |" \
-      -e "s|inbound: leads.inbound |inbound: $3 |" \
-      -e "s|batch_max_wait_ms: 50 |batch_max_wait_ms: 20 |" \
-      -e "s|consumer_properties: {}|consumer_properties: {session.timeout.ms: \"6000\"}|" \
-      -e "s|^  port: 6379|  port: $port|" \
-      -e "s|daily_cap: 40 |daily_cap: 0 |" \
-      -e "s|max_open_leads: 200 |max_open_leads: 0 |" \
-      -e "s|listen: 127.0.0.1:50051|listen: \"127.0.0.1:0\"|" \
-      -e "s|listen: 127.0.0.1:9464|listen: \"127.0.0.1:0\"|" \
-      deploy/config/leadrouter.example.yaml >"$work/$1.yaml"
-  grep -q "group_id: $2 " "$work/$1.yaml" && grep -q "inbound: $3 " "$work/$1.yaml" ||
-    fail "the example config's kafka section changed; update start_leadrouter"
+  example_config "$bootstrap" "$port" "$2" \
+    -e "s|inbound: leads.inbound |inbound: $3 |" \
+    -e "s|daily_cap: 40 |daily_cap: 0 |" \
+    -e "s|max_open_leads: 200 |max_open_leads: 0 |" >"$work/$1.yaml" ||
+    fail "the example config changed; update start_leadrouter"
+  grep -q "inbound: $3 " "$work/$1.yaml" || fail "the example config's topics changed; update start_leadrouter"
   "$leadrouter_bin" --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.log" &
   pids+=($!)
   last_pid=$!
@@ -167,7 +134,7 @@ start_leadrouter() {
   ready="$(wait_for_line 'leadrouter ready' 60 "$work/$1.out")" || fail "leadrouter did not start"
   last_metrics="$(sed -E 's/.*metrics=([^ ]+).*/\1/' <<<"$ready")"
 }
-metrics() { curl -sf "$1"; }
+metrics() { http_get "$1"; }
 # "consumed outcomes_sum" summed over the metrics URLs given.
 counts() {
   local url

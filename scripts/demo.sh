@@ -14,47 +14,11 @@ keep_running=0
 scripts/build.sh release --target leadrouter leadctl leadrouter-kafka-mock >/dev/null
 bin="$root/build/release/services"
 
-work="$(mktemp -d -t leadrouter-demo.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits up to $2 seconds for a line matching $1 in file $3; prints it.
-wait_for_line() {
-  local pattern="$1" seconds="$2" file="$3"
-  for _ in $(seq $((seconds * 10))); do
-    if grep -m1 -- "$pattern" "$file" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "demo: timed out waiting for '$pattern' in $file:" >&2
-  cat "$file" >&2
-  return 1
-}
-
-http_get() {  # host port path: the body of an HTTP GET, with bash alone (no curl needed)
-  exec 3<>"/dev/tcp/$1/$2"
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3
-  sed '1,/^\r$/d' <&3
-  exec 3<&-
-}
+source scripts/lib.sh
+lr_workdir demo
 
 echo "== starting redis-server on a free loopback port"
-for _ in $(seq 20); do
-  redis_port=$((20000 + RANDOM % 30000))
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-    >"$work/redis.log" 2>&1 &
-  redis_pid=$!
-  sleep 0.3
-  if kill -0 "$redis_pid" 2>/dev/null && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then break; fi
-  redis_pid=""
-done
-[ -n "${redis_pid:-}" ] || { echo "demo: could not start redis-server" >&2; cat "$work/redis.log" >&2; exit 1; }
-pids+=("$redis_pid")
+start_redis
 echo "   redis at 127.0.0.1:$redis_port"
 
 echo "== starting the embedded Kafka (librdkafka mock cluster)"
@@ -64,14 +28,7 @@ bootstrap="$(wait_for_line 'bootstrap=' 30 "$work/kafka.out" | cut -d= -f2)"
 echo "   kafka at $bootstrap (try: kcat -L -b $bootstrap)"
 
 # The documented example config, as is, pointed at this demo's servers.
-sed -e "s|bootstrap_servers: .*|bootstrap_servers: $bootstrap|" \
-    -e "s|group_id: leadrouter |group_id: leadrouter-demo |" \
-    -e "s|batch_max_wait_ms: 50 |batch_max_wait_ms: 20 |" \
-    -e "s|consumer_properties: {}|consumer_properties: {session.timeout.ms: \"6000\"}|" \
-    -e "s|^  port: 6379|  port: $redis_port|" \
-    -e "s|listen: 127.0.0.1:50051|listen: \"127.0.0.1:0\"|" \
-    -e "s|listen: 127.0.0.1:9464|listen: \"127.0.0.1:0\"|" \
-    deploy/config/leadrouter.example.yaml >"$work/leadrouter.yaml"
+example_config "$bootstrap" "$redis_port" leadrouter-demo >"$work/leadrouter.yaml"
 
 echo "== starting leadrouter"
 "$bin/leadrouter/leadrouter" --config "$work/leadrouter.yaml" >"$work/leadrouter.out" 2>"$work/leadrouter.log" &
@@ -88,9 +45,8 @@ sleep 1
 kcat -P -b "$bootstrap" -t leads.inbound -H content-type=application/json <deploy/demo/leads.jsonl
 # Wait for every event to reach an outcome: 10 published = 4 assigned + 1 nurture
 # + 3 disqualified + 1 replayed + 1 dead letter.
-metrics_hostport="$(sed -E 's#http://([^/]+)/.*#\1#' <<<"$metrics_url")"
 for _ in $(seq 300); do
-  consumed="$(http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
+  consumed="$(http_get "$metrics_url" |
     awk '/^leadrouter_events_consumed_total /{print $2}')"
   [ "${consumed:-0}" = "10" ] && break
   sleep 0.1
@@ -120,7 +76,7 @@ echo "== dead letters (kcat -C -t leads.deadletter), reason in the headers:"
 kcat -C -b "$bootstrap" -t leads.deadletter -e -q -f '%h\n%s\n' 2>/dev/null | sed 's/^/   /'
 echo
 echo "== metrics ($metrics_url):"
-http_get "${metrics_hostport%:*}" "${metrics_hostport#*:}" /metrics |
+http_get "$metrics_url" |
   grep -E '^leadrouter_(events_consumed_total|events_outcome_total|leads_assigned_total|events_deadlettered_total|leads_failed_requirement_total)' |
   sed 's/^/   /'
 echo
