@@ -201,13 +201,11 @@ std::optional<v1::LeadSourceKind> ParseSourceKind(std::string_view short_name) {
   return kind;
 }
 
-std::string CompanyDomainOf(const v1::LeadEvent& lead,
-                            const std::unordered_set<std::string>& extra_free_mail) {
-  std::string domain = WebsiteHost(lead.company().website());
+std::string CompanyDomainOf(std::string_view website, const std::string& email_domain,
+                            bool email_is_free_mail) {
+  std::string domain = WebsiteHost(website);
   if (!domain.empty()) return domain;
-  const std::string email_domain = EmailDomain(lead.person().email());
-  const bool free_mail = IsFreeMailDomain(email_domain) || extra_free_mail.contains(email_domain);
-  return !free_mail && LooksLikeHost(email_domain) ? email_domain : "";
+  return !email_is_free_mail && LooksLikeHost(email_domain) ? email_domain : "";
 }
 
 LeadView::LeadView(const v1::LeadEvent& lead,
@@ -215,7 +213,7 @@ LeadView::LeadView(const v1::LeadEvent& lead,
     : lead_(lead), email_domain_(EmailDomain(lead.person().email())) {
   is_free_mail_ = !email_domain_.empty() &&
                   (IsFreeMailDomain(email_domain_) || extra_free_mail.contains(email_domain_));
-  company_domain_ = CompanyDomainOf(lead, extra_free_mail);
+  company_domain_ = CompanyDomainOf(lead.company().website(), email_domain_, is_free_mail_);
 }
 
 std::optional<FieldValue> LeadView::Get(const FieldRef& field) const {

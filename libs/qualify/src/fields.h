@@ -73,9 +73,9 @@ std::string EmailDomain(std::string_view email);
 // "shop.acme.co.uk" stays as is.
 std::string WebsiteHost(std::string_view website);
 
-// Website host, else a non-free-mail email domain (the shipped list plus `extra_free_mail`).
-std::string CompanyDomainOf(const v1::LeadEvent& lead,
-                            const std::unordered_set<std::string>& extra_free_mail);
+// The website's host, else the email domain unless it is a free-mail one; "" when neither.
+std::string CompanyDomainOf(std::string_view website, const std::string& email_domain,
+                            bool email_is_free_mail);
 
 // Enum short names: the value's name without the enum's prefix; "" for UNSPECIFIED and for
 // numbers the schema does not know.

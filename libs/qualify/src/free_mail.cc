@@ -41,8 +41,9 @@ bool IsFreeMailDomain(const std::string& domain) {
 }
 
 std::string CompanyDomain(const v1::LeadEvent& lead) {
-  static const std::unordered_set<std::string> kNoExtra;
-  return internal::CompanyDomainOf(lead, kNoExtra);
+  const std::string email_domain = internal::EmailDomain(lead.person().email());
+  return internal::CompanyDomainOf(lead.company().website(), email_domain,
+                                   IsFreeMailDomain(email_domain));
 }
 
 }  // namespace leadrouter::qualify
