@@ -37,5 +37,15 @@ TEST(HashTest, Sha256KnownVector) {
   EXPECT_EQ(Sha256Hex("abc", 8), "ba7816bf");
 }
 
+TEST(HashTest, HmacSha256Rfc4231Vector) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?", 32),
+            "5bdcc146bf60754e6a042426089575c7");
+  EXPECT_NE(HmacSha256Hex("other key", "what do ya want for nothing?"),
+            HmacSha256Hex("Jefe", "what do ya want for nothing?"));
+}
+
 }  // namespace
 }  // namespace leadrouter::core

@@ -351,14 +351,16 @@ INSTANTIATE_TEST_SUITE_P(
     CompanyDomain, CompanyDomainTest,
     ::testing::Values(
         DomainCase{"website_full_url", "https://www.Acme.com/about?x=1", "", "acme.com"},
-        DomainCase{"website_port_and_user", "http://user@Shop.Acme.co.uk:8080/x", "",
-                   "shop.acme.co.uk"},
+        DomainCase{"website_port_and_user", "http://user@Shop.Acme.co.uk:8080/x", "", "acme.co.uk"},
         DomainCase{"website_bare", "acme.io", "", "acme.io"},
         DomainCase{"website_trailing_dot", "WWW.ACME.COM.", "", "acme.com"},
         DomainCase{"website_wins_over_email", "acme.com", "a@other.com", "acme.com"},
         DomainCase{"corporate_email_fallback", "", "jane@Initech.com", "initech.com"},
         DomainCase{"garbage_website_falls_back", "n/a", "jane@initech.com", "initech.com"},
         DomainCase{"free_mail_is_not_a_company", "", "jane@gmail.com", ""},
+        DomainCase{"free_mail_subdomain_is_not_a_company", "", "jane@mail.gmail.com", ""},
+        DomainCase{"email_subdomain_gives_the_registrable_domain", "", "jane@eu.mail.acme.co.uk",
+                   "acme.co.uk"},
         DomainCase{"nothing", "", "", ""}),
     [](const ::testing::TestParamInfo<DomainCase>& info) { return info.param.name; });
 

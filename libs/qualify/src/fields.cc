@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "leadrouter/normalize/normalize.h"
 #include "leadrouter/qualify/qualifier.h"
 
 namespace leadrouter::qualify::internal {
@@ -67,18 +68,6 @@ std::optional<FieldValue> Text(const std::string& s) {
 std::optional<FieldValue> Number(int64_t n) {
   if (n == 0) return std::nullopt;
   return FieldValue{std::to_string(n), static_cast<double>(n)};
-}
-
-// A plausible host name: at least one dot, no blanks, no characters a URL host cannot hold.
-bool LooksLikeHost(std::string_view host) {
-  if (host.empty() || host.find('.') == std::string_view::npos) return false;
-  if (host.front() == '.' || host.front() == '-') return false;
-  for (unsigned char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-                    c == '_' || c >= 0x80;
-    if (!ok) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -160,22 +149,6 @@ std::string EmailDomain(std::string_view email) {
   return AsciiLower(domain);
 }
 
-std::string WebsiteHost(std::string_view website) {
-  std::string_view s = Trim(website);
-  if (const auto scheme = s.find("://"); scheme != std::string_view::npos) {
-    s.remove_prefix(scheme + 3);
-  } else if (s.substr(0, 2) == "//") {
-    s.remove_prefix(2);
-  }
-  s = s.substr(0, s.find_first_of("/?#"));
-  if (const auto at = s.rfind('@'); at != std::string_view::npos) s.remove_prefix(at + 1);
-  s = s.substr(0, s.find(':'));
-  while (!s.empty() && s.back() == '.') s.remove_suffix(1);
-  std::string host = AsciiLower(s);
-  if (host.compare(0, 4, "www.") == 0) host.erase(0, 4);
-  return LooksLikeHost(host) ? host : "";
-}
-
 std::string ShortName(v1::LeadSourceKind kind) {
   return StripPrefix(v1::LeadSourceKind_Name(kind), "LEAD_SOURCE_KIND_");
 }
@@ -203,16 +176,22 @@ std::optional<v1::LeadSourceKind> ParseSourceKind(std::string_view short_name) {
 
 std::string CompanyDomainOf(std::string_view website, const std::string& email_domain,
                             bool email_is_free_mail) {
-  std::string domain = WebsiteHost(website);
+  // Registrable domains (Public Suffix List), so "https://shop.acme.co.uk/x" and
+  // "jane@mail.acme.co.uk" both give "acme.co.uk"; "" for IPs, bare suffixes, single labels.
+  std::string domain = normalize::RegistrableDomain(website);
   if (!domain.empty()) return domain;
-  return !email_is_free_mail && LooksLikeHost(email_domain) ? email_domain : "";
+  return email_is_free_mail ? "" : normalize::RegistrableDomain(email_domain);
 }
 
 LeadView::LeadView(const v1::LeadEvent& lead,
                    const std::unordered_set<std::string>& extra_free_mail)
     : lead_(lead), email_domain_(EmailDomain(lead.person().email())) {
-  is_free_mail_ = !email_domain_.empty() &&
-                  (IsFreeMailDomain(email_domain_) || extra_free_mail.contains(email_domain_));
+  // "mail.gmail.com" is as free as "gmail.com": check the registrable domain too.
+  const std::string registrable = normalize::RegistrableDomain(email_domain_);
+  auto free = [&extra_free_mail](const std::string& d) {
+    return !d.empty() && (IsFreeMailDomain(d) || extra_free_mail.contains(d));
+  };
+  is_free_mail_ = free(email_domain_) || free(registrable);
   company_domain_ = CompanyDomainOf(lead.company().website(), email_domain_, is_free_mail_);
 }
 

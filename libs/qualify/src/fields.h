@@ -68,12 +68,8 @@ std::string AsciiLower(std::string_view s);
 // "" when there is none.
 std::string EmailDomain(std::string_view email);
 
-// The host of a website: scheme, user info, path/query/fragment, port, a leading "www." and a
-// trailing dot removed, lower-cased. "" when nothing is left. No public-suffix handling (yet):
-// "shop.acme.co.uk" stays as is.
-std::string WebsiteHost(std::string_view website);
-
-// The website's host, else the email domain unless it is a free-mail one; "" when neither.
+// The registrable domain (Public Suffix List) of the website, else of the email domain unless
+// it is a free-mail one; "" when neither. "https://shop.acme.co.uk/x" -> "acme.co.uk".
 std::string CompanyDomainOf(std::string_view website, const std::string& email_domain,
                             bool email_is_free_mail);
 

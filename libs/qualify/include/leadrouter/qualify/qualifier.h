@@ -79,8 +79,9 @@ class Qualifier {
 // time. Thread-safe.
 bool IsFreeMailDomain(const std::string& domain);
 
-// The lead's company domain as the `company.domain` field sees it: the website's host, else the
-// email domain when that is not a free-mail domain; lower-case, "" when unknown. Pure.
+// The lead's company domain as the `company.domain` field sees it: the registrable domain
+// (Public Suffix List) of the website, else of the email domain when that is not a free-mail
+// domain (nor a subdomain of one); lower-case ASCII, "" when unknown. Pure.
 std::string CompanyDomain(const v1::LeadEvent& lead);
 
 }  // namespace leadrouter::qualify
