@@ -54,6 +54,10 @@ start_redis() {
   return 1
 }
 
+# The example config reads its dedupe HMAC key from LEADROUTER_DEDUPE_KEY. A demo or benchmark
+# run gets a throw-away key unless the caller brought one; a deployment sets its own secret.
+export LEADROUTER_DEDUPE_KEY="${LEADROUTER_DEDUPE_KEY:-demo-only-dedupe-key-$RANDOM$RANDOM}"
+
 # example_config BOOTSTRAP REDIS_PORT GROUP [SED_ARGS...]: deploy/config/leadrouter.example.yaml
 # pointed at these servers (free ports for gRPC and metrics, 20 ms batches, the embedded broker's
 # short session timeout) on stdout; SED_ARGS add further edits. Fails if an edit did not apply,

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "leadrouter/api/assignment_hub.h"
+#include "leadrouter/api/auth.h"
 #include "leadrouter/api/grpc_server.h"
 #include "leadrouter/api/router_service.h"
 #include "leadrouter/config/config.h"
@@ -18,6 +19,7 @@
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
+#include "leadrouter/pipeline/lead_service.h"
 #include "leadrouter/pipeline/pipeline.h"
 #include "leadrouter/simulate/command.h"
 #include "leadrouter/store/assignment_store.h"
@@ -141,9 +143,21 @@ int main(int argc, char** argv) {
 
   leadrouter::api::AssignmentHub hub(
       [&metrics](size_t n) { metrics.SetStreamSubscribers(static_cast<double>(n)); });
+  // Bearer tokens of grpc.auth (none: auth off, every caller may do everything). Fixed for the
+  // life of the process, like the rest of the grpc section; outlives the services using it.
+  const leadrouter::api::Authorizer authorizer(config->grpc.auth.tokens);
+  leadrouter::pipeline::LeadService leads(configs, redis, **producer, metrics,
+                                          leadrouter::core::SystemClock::Get());
   leadrouter::api::RouterServiceImpl router_service(
-      hub, static_cast<size_t>(config->grpc.subscriber_queue_limit));
-  auto grpc_server = leadrouter::api::GrpcServer::Start(config->grpc.listen, {&router_service});
+      hub, static_cast<size_t>(config->grpc.subscriber_queue_limit), leads, authorizer);
+  leadrouter::api::AdminServiceImpl admin_service(leads, authorizer);
+  leadrouter::api::TlsOptions grpc_tls;
+  grpc_tls.cert_pem = config->grpc.tls.cert_pem;
+  grpc_tls.key_pem = config->grpc.tls.key_pem;
+  grpc_tls.client_ca_pem = config->grpc.tls.client_ca_pem;
+  grpc_tls.require_client_cert = config->grpc.tls.require_client_cert;
+  auto grpc_server = leadrouter::api::GrpcServer::Start(
+      config->grpc.listen, {&router_service, &admin_service}, grpc_tls);
   if (!grpc_server.ok()) return Fail(kExitStartup, grpc_server.status().ToString());
 
   // One machine-readable line on stdout: scripts and tests wait for it.
@@ -178,7 +192,13 @@ int main(int argc, char** argv) {
     }
   });
 
-  leadrouter::pipeline::Pipeline pipeline(configs, **consumer, **producer, **store, hub, metrics,
+  // Stream subscribers are fed from the shared assignment log; SLA deadlines are checked twice
+  // a second (any instance expires any lead, each once).
+  leadrouter::pipeline::LogTailer tailer(redis, hub);
+  std::thread tail_thread([&tailer] { tailer.Run(stop); });
+  std::thread expiry_thread([&leads] { leads.RunExpiry(stop, std::chrono::milliseconds(500)); });
+
+  leadrouter::pipeline::Pipeline pipeline(configs, **consumer, **producer, **store, metrics,
                                           leadrouter::core::SystemClock::Get());
   // Readiness follows backpressure: while a dependency fails and consumption is paused, the
   // health service says NOT_SERVING (liveness is the process itself).
@@ -187,6 +207,8 @@ int main(int argc, char** argv) {
   spdlog::info("shutting down");
   stop.store(true);
   watcher.join();
+  tail_thread.join();
+  expiry_thread.join();
 
   hub.CloseAll();
   (*grpc_server)->Shutdown(std::chrono::seconds(2));

@@ -17,6 +17,7 @@
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/store/redis_connection.h"
+#include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/free_port.h"
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/subprocess.h"
@@ -26,15 +27,8 @@ namespace leadrouter {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::LineField;
 using testing::Subprocess;
-
-std::string Field(const std::string& line, const std::string& key) {
-  const auto start = line.find(key + "=");
-  if (start == std::string::npos) return "";
-  const auto value = start + key.size() + 1;
-  const auto end = line.find(' ', value);
-  return line.substr(value, end == std::string::npos ? std::string::npos : end - value);
-}
 
 std::string LeadJson(const std::string& event_id) {
   return absl::StrCat(R"({"event_id":")", event_id, R"(","occurred_at":"2026-11-22T09:00:00Z",)",
@@ -69,7 +63,7 @@ class FaultTest : public ::testing::Test {
     kafka_ = std::move(*kafka);
     auto line = kafka_->WaitForLine("bootstrap=", 30s);
     ASSERT_TRUE(line.ok()) << line.status();
-    bootstrap_ = Field(*line, "bootstrap");
+    bootstrap_ = LineField(*line, "bootstrap");
     auto producer = kafka::Producer::Create({bootstrap_, {{"linger.ms", "20"}}});
     ASSERT_TRUE(producer.ok()) << producer.status();
     producer_ = std::move(*producer);
@@ -117,7 +111,7 @@ class FaultTest : public ::testing::Test {
     routers_[i] = std::move(*router);
     auto ready = routers_[i]->WaitForLine("leadrouter ready", 30s);
     ASSERT_TRUE(ready.ok()) << ready.status();
-    const std::string url = Field(*ready, "metrics");
+    const std::string url = LineField(*ready, "metrics");
     const auto port_start = url.rfind(':') + 1;
     if (metrics_ports_.size() <= i) metrics_ports_.resize(i + 1);
     metrics_ports_[i] = std::stoi(url.substr(port_start, url.find('/', port_start) - port_start));

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
+#include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
@@ -26,18 +28,11 @@ namespace leadrouter {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::LineField;
+using testing::StreamCollector;
 using testing::Subprocess;
 
 const std::vector<std::string> kReps = {"rep-ada", "rep-grace", "rep-linus"};
-
-// The value after `key=` up to the next space in `line`.
-std::string Field(const std::string& line, const std::string& key) {
-  const auto start = line.find(key + "=");
-  if (start == std::string::npos) return "";
-  const auto value = start + key.size() + 1;
-  const auto end = line.find(' ', value);
-  return line.substr(value, end == std::string::npos ? std::string::npos : end - value);
-}
 
 std::string LeadJson(const std::string& event_id, const std::string& email) {
   return absl::StrCat(
@@ -46,54 +41,6 @@ std::string LeadJson(const std::string& event_id, const std::string& email) {
       R"("campaign":"e2e","person":{"first_name":"Test","email":")", email,
       R"("},"company":{"name":"Example Co","employee_count":250,"country":"US"}})");
 }
-
-// Collects every AssignmentEvent from one StreamAssignments call on a background thread.
-class StreamCollector {
- public:
-  explicit StreamCollector(const std::string& target)
-      : stub_(v1::RouterService::NewStub(
-            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {
-    thread_ = std::thread([this] {
-      v1::StreamAssignmentsRequest request;
-      auto reader = stub_->StreamAssignments(&context_, request);
-      v1::AssignmentEvent event;
-      while (reader->Read(&event)) {
-        std::lock_guard lock(mu_);
-        events_.push_back(event);
-        changed_.notify_all();
-      }
-      std::lock_guard lock(mu_);
-      final_status_ = reader->Finish();
-      finished_ = true;
-      changed_.notify_all();
-    });
-  }
-  ~StreamCollector() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // Waits until at least n events arrived; returns them all.
-  std::vector<v1::AssignmentEvent> WaitFor(size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    changed_.wait_for(lock, timeout, [&] { return events_.size() >= n || finished_; });
-    return events_;
-  }
-  std::vector<v1::AssignmentEvent> events() {
-    std::lock_guard lock(mu_);
-    return events_;
-  }
-
- private:
-  std::unique_ptr<v1::RouterService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::vector<v1::AssignmentEvent> events_;
-  grpc::Status final_status_;
-  bool finished_ = false;
-};
 
 class RoutingEndToEnd : public ::testing::Test {
  protected:
@@ -107,7 +54,7 @@ class RoutingEndToEnd : public ::testing::Test {
     kafka_ = std::move(*kafka);
     auto line = kafka_->WaitForLine("bootstrap=", 30s);
     ASSERT_TRUE(line.ok()) << line.status();
-    bootstrap_ = Field(*line, "bootstrap");
+    bootstrap_ = LineField(*line, "bootstrap");
 
     config_path_ = ::testing::TempDir() + "/e2e-" + std::to_string(::getpid()) + ".yaml";
     WriteConfig("reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n" + ExtraConfig());
@@ -153,8 +100,8 @@ class RoutingEndToEnd : public ::testing::Test {
     router_ = std::move(*router);
     auto ready = router_->WaitForLine("leadrouter ready", 30s);
     ASSERT_TRUE(ready.ok()) << ready.status();
-    grpc_target_ = Field(*ready, "grpc");
-    const std::string metrics_url = Field(*ready, "metrics");  // http://127.0.0.1:PORT/metrics
+    grpc_target_ = LineField(*ready, "grpc");
+    const std::string metrics_url = LineField(*ready, "metrics");  // http://127.0.0.1:PORT/metrics
     const auto port_start = metrics_url.rfind(':') + 1;
     metrics_port_ =
         std::stoi(metrics_url.substr(port_start, metrics_url.find('/', port_start) - port_start));
@@ -238,13 +185,15 @@ TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmle
   // A new lead afterwards is routed as usual; the replay neither routed again nor moved a count
   // (checked by the outcome metrics below).
   Publish(LeadJson("evt-7", "seven@example.com"), {{"content-type", "application/json"}});
-  events = stream.WaitFor(8, 30s);
-  ASSERT_EQ(events.size(), 8u);
-  std::set<std::string> assignment_ids_for_evt3;
-  for (const auto& e : events) {
-    if (e.event_id() == "evt-3") assignment_ids_for_evt3.insert(e.assignment_id());
-  }
-  EXPECT_EQ(assignment_ids_for_evt3.size(), 1u) << "the replay re-published the same assignment";
+  // The stream (fed from the shared assignment log) carries each assignment once: the replay is
+  // re-published on the Kafka topic only.
+  events = stream.WaitFor(7, 30s);
+  ASSERT_EQ(events.size(), 7u);
+  int evt3_on_stream = 0;
+  for (const auto& e : events) evt3_on_stream += e.event_id() == "evt-3";
+  EXPECT_EQ(evt3_on_stream, 1) << "the replay must not reach stream subscribers twice";
+  for (const auto& e : events)
+    EXPECT_FALSE(e.cursor().empty()) << "every streamed event has a cursor";
   const auto& evt7 = std::find_if(events.begin(), events.end(),
                                   [](const auto& e) { return e.event_id() == "evt-7"; });
   ASSERT_NE(evt7, events.end());
@@ -399,6 +348,7 @@ TEST_F(QualifyingEndToEnd, LeadsThatDoNotQualifyGoToNurtureWithTheirReasons) {
 }
 
 TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
+  setenv("LEADROUTER_DEDUPE_KEY", "e2e-test-dedupe-key-0123456789", 1);
   const std::string good = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
   auto ok = Subprocess::Start({LEADROUTER_BIN, "check-config", good});
   ASSERT_TRUE(ok.ok());
@@ -418,6 +368,7 @@ TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
 }
 
 TEST(LeadrouterBinary, SimulateReportsTheShippedLeadsUnderTheExampleConfig) {
+  setenv("LEADROUTER_DEDUPE_KEY", "e2e-test-dedupe-key-0123456789", 1);
   const std::string config = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
   const std::string leads = LEADROUTER_SOURCE_DIR "/deploy/demo/leads.jsonl";
   const std::string html = ::testing::TempDir() + "/sim-" + std::to_string(::getpid()) + ".html";

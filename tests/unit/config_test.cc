@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -56,7 +57,7 @@ kafka:
   consumer_properties: {session.timeout.ms: "6000"}
   producer_properties: {linger.ms: "1"}
 redis: {host: redis.internal, port: 6380, tenant: acme, timeout_ms: 500, idempotency_ttl_s: 3600}
-grpc: {listen: "0.0.0.0:6000", subscriber_queue_limit: 50}
+grpc: {listen: "0.0.0.0:6000", subscriber_queue_limit: 50, allow_insecure: true}
 metrics: {listen: "0.0.0.0:9000"}
 pool: west
 reps: [{id: a}]
@@ -168,6 +169,54 @@ TEST(ConfigTest, SecretsComeFromTheEnvironmentOrAFileNeverInline) {
       ErrorOf(
           "kafka: {bootstrap_servers: k:1}\nredis: {password_file: /dev/zero}\nreps: [{id: a}]"),
       "config: redis.password_file: /dev/zero: first line longer than 4 KiB");
+}
+
+TEST(ConfigTest, DedupeNeedsASecretKeyAndCoherentWindows) {
+  constexpr char kBase[] = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n";
+  auto off = ParseConfig(kBase);
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->dedupe.enabled);
+  EXPECT_NE(Summarize(*off).find("dedupe:         OFF"), std::string::npos) << Summarize(*off);
+
+  ::setenv("LEADROUTER_TEST_DEDUPE_KEY", "0123456789abcdef-secret", 1);
+  auto on =
+      ParseConfig(std::string(kBase) +
+                  "dedupe: {hmac_key_env: LEADROUTER_TEST_DEDUPE_KEY, person_window_days: 30, "
+                  "account_owner_idle_days: 7, default_phone_region: DE}\n");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->dedupe.enabled);
+  EXPECT_EQ(on->dedupe.hmac_key, "0123456789abcdef-secret");
+  EXPECT_EQ(on->dedupe.person_window, std::chrono::hours(24 * 30));
+  EXPECT_EQ(on->dedupe.account_owner_idle, std::chrono::hours(24 * 7));
+  EXPECT_EQ(on->dedupe.default_phone_region, "DE");
+  EXPECT_EQ(Summarize(*on).find("0123456789abcdef-secret"), std::string::npos);
+  EXPECT_NE(Summarize(*on).find("HMAC key from env:LEADROUTER_TEST_DEDUPE_KEY"), std::string::npos);
+
+  EXPECT_EQ(ErrorOf(std::string(kBase) + "dedupe: {}"),
+            "config: dedupe.hmac_key_env: dedupe keys are HMACs under a secret: set hmac_key_env "
+            "or hmac_key_file (or enabled: false)");
+  EXPECT_EQ(ErrorOf(std::string(kBase) + "dedupe: {hmac_key: inline}"),
+            "config: dedupe.hmac_key: secrets are never inline: use hmac_key_env (a variable name) "
+            "or hmac_key_file\n"
+            "config: dedupe.hmac_key_env: dedupe keys are HMACs under a secret: set hmac_key_env "
+            "or hmac_key_file (or enabled: false)");
+  ::setenv("LEADROUTER_TEST_SHORT_KEY", "short", 1);
+  EXPECT_EQ(ErrorOf(std::string(kBase) + "dedupe: {hmac_key_env: LEADROUTER_TEST_SHORT_KEY}"),
+            "config: dedupe.hmac_key_env: the key from env:LEADROUTER_TEST_SHORT_KEY has 5 bytes; "
+            "use at least 16 random bytes");
+  EXPECT_EQ(
+      ErrorOf(std::string(kBase) +
+              "dedupe: {hmac_key_env: LEADROUTER_TEST_DEDUPE_KEY, default_phone_region: usa}"),
+      "config: dedupe.default_phone_region: must be an ISO 3166-1 alpha-2 code in capitals "
+      "(e.g. US, DE), got \"usa\"");
+  EXPECT_EQ(ErrorOf(std::string(kBase) +
+                    "redis: {idempotency_ttl_s: 86400}\n"
+                    "dedupe: {hmac_key_env: LEADROUTER_TEST_DEDUPE_KEY, person_window_days: 2}"),
+            "config: dedupe.person_window_days: the window (2 days) outlasts the stored leads it "
+            "points at (redis.idempotency_ttl_s = 86400); raise idempotency_ttl_s");
+  auto disabled = ParseConfig(std::string(kBase) + "dedupe: {enabled: false}");
+  ASSERT_TRUE(disabled.ok()) << disabled.status();
+  EXPECT_FALSE(disabled->dedupe.enabled);
 }
 
 constexpr char kQualification[] = R"(
@@ -378,6 +427,7 @@ TEST(ConfigTest, LoadConfigFileNamesTheFile) {
 }
 
 TEST(ConfigTest, ShippedExampleConfigIsValid) {
+  setenv("LEADROUTER_DEDUPE_KEY", "config-test-dedupe-key-0123", 1);
   auto cfg = LoadConfigFile(LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_GE(cfg->reps.size(), 2u);
@@ -439,6 +489,228 @@ TEST_F(ConfigReloaderTest, EndpointChangesWaitForARestart) {
   EXPECT_EQ(now->redis.port, 6379);
   ASSERT_EQ(now->reps.size(), 1u);
   EXPECT_EQ(now->reps[0].id, "solo");
+}
+
+}  // namespace
+}  // namespace leadrouter::config
+
+// grpc.tls, grpc.auth and grpc.allow_insecure (issue #6). (These includes belong at the top;
+// they are here so this block could be appended while others edit the file.)
+#include <gmock/gmock.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace leadrouter::config {
+namespace {
+
+class GrpcSecurityConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/grpc-security-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+    Write("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIBserver\n-----END CERTIFICATE-----\n");
+    Write("key.pem", "-----BEGIN PRIVATE KEY-----\nMIGHkey\n-----END PRIVATE KEY-----\n");
+    Write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n");
+    Write("tokens.yaml", R"(tokens:
+  - name: crm-emea
+    token: "crm-secret-0123456789abcdef"
+    scopes: [stream, act]
+    reps: [rep-ada]
+    pools: [emea]
+  - name: ops
+    token: "ops-secret-fedcba9876543210"
+    scopes: [admin, admin]
+)");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  void Write(const std::string& name, const std::string& text) const {
+    std::ofstream(Path(name), std::ios::trunc) << text;
+  }
+  // A config with reps rep-ada, rep-bo, pool emea, and `grpc` as given.
+  std::string WithGrpc(const std::string& grpc) const {
+    return "kafka: {bootstrap_servers: k:1}\ngrpc:\n" + grpc +
+           "reps: [{id: rep-ada}, {id: rep-bo}]\npools: [{name: emea, members: [rep-bo]}]\n";
+  }
+  std::string Tls(const std::string& extra = "") const {
+    return "  tls: {cert_file: " + Path("cert.pem") + ", key_file: " + Path("key.pem") + extra +
+           "}\n";
+  }
+  std::string Auth(const std::string& file = "tokens.yaml") const {
+    return "  auth: {tokens_file: " + Path(file) + "}\n";
+  }
+  // The error of a tokens file with this text.
+  std::string TokensError(const std::string& tokens_yaml) const {
+    Write("bad-tokens.yaml", tokens_yaml);
+    return ErrorOf(WithGrpc(Auth("bad-tokens.yaml")));
+  }
+
+  std::string dir_;
+};
+
+TEST_F(GrpcSecurityConfigTest, TlsAndTokensAreReadAtParseTime) {
+  auto cfg = ParseConfig(WithGrpc(
+      "  listen: 0.0.0.0:50051\n" +
+      Tls(", client_ca_file: " + Path("ca.pem") + ", require_client_cert: true") + Auth()));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const GrpcConfig& g = cfg->grpc;
+  EXPECT_TRUE(g.tls.enabled());
+  EXPECT_EQ(g.tls.cert_file, Path("cert.pem"));
+  EXPECT_THAT(g.tls.cert_pem, ::testing::HasSubstr("MIIBserver"));
+  EXPECT_THAT(g.tls.key_pem, ::testing::HasSubstr("MIGHkey"));
+  EXPECT_THAT(g.tls.client_ca_pem, ::testing::HasSubstr("MIIBca"));
+  EXPECT_TRUE(g.tls.require_client_cert);
+  EXPECT_FALSE(g.allow_insecure);
+  ASSERT_TRUE(g.auth.enabled());
+  EXPECT_EQ(g.auth.tokens_file, Path("tokens.yaml"));
+  ASSERT_EQ(g.auth.tokens.size(), 2u);
+  EXPECT_EQ(g.auth.tokens[0].name, "crm-emea");
+  EXPECT_EQ(g.auth.tokens[0].token, "crm-secret-0123456789abcdef");
+  EXPECT_EQ(g.auth.tokens[0].scopes, (std::vector<std::string>{"stream", "act"}));
+  EXPECT_EQ(g.auth.tokens[0].reps, std::vector<std::string>{"rep-ada"});
+  EXPECT_EQ(g.auth.tokens[0].pools, std::vector<std::string>{"emea"});
+  EXPECT_EQ(g.auth.tokens[1].scopes, std::vector<std::string>{"admin"}) << "kept once";
+  EXPECT_TRUE(g.auth.tokens[1].reps.empty() && g.auth.tokens[1].pools.empty());
+
+  const std::string summary = Summarize(*cfg);
+  EXPECT_THAT(summary, ::testing::HasSubstr("grpc security:  TLS (cert " + Path("cert.pem") +
+                                            "), mTLS: client certificates required (CA " +
+                                            Path("ca.pem") + ")"));
+  EXPECT_THAT(summary, ::testing::HasSubstr("auth: 2 tokens from " + Path("tokens.yaml") +
+                                            " (crm-emea: stream,act for reps rep-ada, pools "
+                                            "emea; ops: admin)"));
+  EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("secret"))) << "never a token";
+  EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("MIGHkey"))) << "never a key";
+
+  auto optional_ca = ParseConfig(WithGrpc(Tls(", client_ca_file: " + Path("ca.pem"))));
+  ASSERT_TRUE(optional_ca.ok()) << optional_ca.status();
+  EXPECT_FALSE(optional_ca->grpc.tls.require_client_cert);
+  EXPECT_THAT(Summarize(*optional_ca),
+              ::testing::HasSubstr("client certificates verified when presented"));
+}
+
+TEST_F(GrpcSecurityConfigTest, WithoutTlsAndAuthLoopbackStaysOpen) {
+  auto cfg = ParseConfig(kMinimal);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_FALSE(cfg->grpc.tls.enabled());
+  EXPECT_FALSE(cfg->grpc.auth.enabled());
+  EXPECT_THAT(Summarize(*cfg),
+              ::testing::HasSubstr("grpc security:  plaintext (no TLS); auth: none (every caller "
+                                   "may do everything)"));
+  for (const std::string listen : {"127.0.0.1:0", "localhost:50051", "\"[::1]:50051\""}) {
+    auto loopback = ParseConfig(WithGrpc("  listen: " + listen + "\n"));
+    EXPECT_TRUE(loopback.ok()) << listen << ": " << loopback.status();
+  }
+}
+
+TEST_F(GrpcSecurityConfigTest, OtherInterfacesNeedTlsAndAuthOrAnExplicitOptOut) {
+  const std::string open = ErrorOf(WithGrpc("  listen: 0.0.0.0:50051\n"));
+  EXPECT_EQ(open.rfind("config: grpc.listen: \"0.0.0.0:50051\" is reachable from other hosts but "
+                       "grpc.tls and grpc.auth are not configured: anyone who can connect could "
+                       "stream every assignment and act for every rep.",
+                       0),
+            0u)
+      << open;
+  EXPECT_THAT(open, ::testing::HasSubstr("set grpc.allow_insecure: true"));
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: 10.0.0.5:50051\n" + Tls())),
+              ::testing::HasSubstr("config: grpc.listen: \"10.0.0.5:50051\" is reachable from "
+                                   "other hosts but grpc.auth is not configured"));
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: \"[::]:50051\"\n" + Auth())),
+              ::testing::HasSubstr("but grpc.tls is not configured"));
+
+  auto opted_out = ParseConfig(WithGrpc("  listen: 0.0.0.0:50051\n  allow_insecure: true\n"));
+  ASSERT_TRUE(opted_out.ok()) << opted_out.status();
+  EXPECT_TRUE(opted_out->grpc.allow_insecure);
+  EXPECT_THAT(Summarize(*opted_out), ::testing::HasSubstr("; allow_insecure: true"));
+  EXPECT_TRUE(ParseConfig(WithGrpc("  listen: 0.0.0.0:50051\n" + Tls() + Auth())).ok());
+  EXPECT_EQ(ErrorOf(WithGrpc("  listen: 127.0.0.1:1\n  allow_insecure: yes\n")),
+            "config: grpc.allow_insecure: must be true or false");
+}
+
+TEST_F(GrpcSecurityConfigTest, TlsErrorsNameTheField) {
+  EXPECT_EQ(ErrorOf(WithGrpc("  tls: {cert_file: " + Path("cert.pem") +
+                             ", key_file: /nonexistent/key.pem}\n")),
+            "config: grpc.tls.key_file: cannot read /nonexistent/key.pem");
+  EXPECT_EQ(ErrorOf(WithGrpc("  tls: {}\n")),
+            "config: grpc.tls.cert_file: is required\nconfig: grpc.tls.key_file: is required");
+  Write("not-pem.txt", "just text\n");
+  EXPECT_EQ(ErrorOf(WithGrpc("  tls: {cert_file: " + Path("not-pem.txt") +
+                             ", key_file: " + Path("cert.pem") + "}\n")),
+            "config: grpc.tls.cert_file: " + Path("not-pem.txt") +
+                " is not a PEM certificate (no \"-----BEGIN CERTIFICATE-----\")\n"
+                "config: grpc.tls.key_file: " +
+                Path("cert.pem") +
+                " is not a PEM private key (no \"-----BEGIN ... PRIVATE KEY-----\")");
+  Write("encrypted.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIx\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  EXPECT_THAT(ErrorOf(WithGrpc("  tls: {cert_file: " + Path("cert.pem") +
+                               ", key_file: " + Path("encrypted.pem") + "}\n")),
+              ::testing::HasSubstr("config: grpc.tls.key_file: " + Path("encrypted.pem") +
+                                   " is an encrypted key"));
+  EXPECT_EQ(ErrorOf(WithGrpc(Tls(", require_client_cert: true"))),
+            "config: grpc.tls.require_client_cert: needs client_ca_file (the CA that signs the "
+            "clients' certificates)");
+  EXPECT_EQ(ErrorOf(WithGrpc(Tls(", client_ca_file: /dev/zero"))),
+            "config: grpc.tls.client_ca_file: /dev/zero: larger than 1 MiB");
+  EXPECT_THAT(ErrorOf(WithGrpc(Tls(", ca_file: x"))),
+              ::testing::HasSubstr("config: grpc.tls.ca_file: unknown field"));
+}
+
+TEST_F(GrpcSecurityConfigTest, TokenFileErrorsNameThePathInsideTheFile) {
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: aaaaaaaaaaaaaaaaaaaa, scopes: [stream]}\n"
+                        "  - {name: b, token: bbbbbbbbbbbbbbbbbbbb, scopes: [strem]}\n"),
+            "config: grpc.auth.tokens_file: tokens[1].scopes[0]: unknown scope \"strem\" "
+            "(known: stream, act, admin)");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: short, scopes: [act]}\n"),
+            "config: grpc.auth.tokens_file: tokens[0].token: must be at least 16 printable ASCII "
+            "characters without spaces (got 5 bytes); use e.g. `openssl rand -hex 32`");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: \"has a space in it 0123\", scopes: [act]}"),
+            "config: grpc.auth.tokens_file: tokens[0].token: must be at least 16 printable ASCII "
+            "characters without spaces (got 22 bytes); use e.g. `openssl rand -hex 32`");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: same-secret-0123456789, scopes: [act]}\n"
+                        "  - {name: a, token: same-secret-0123456789, scopes: [act]}\n"),
+            "config: grpc.auth.tokens_file: tokens[1].name: duplicate token name \"a\" (also "
+            "tokens[0])\n"
+            "config: grpc.auth.tokens_file: tokens[1].token: the same secret as tokens[0]: every "
+            "caller gets its own token");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: \"a b\", token: aaaaaaaaaaaaaaaaaaaa}\n"),
+            "config: grpc.auth.tokens_file: tokens[0].name: must be 1-64 of [A-Za-z0-9._-]\n"
+            "config: grpc.auth.tokens_file: tokens[0].scopes: is required: a list of stream, "
+            "act, admin");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: aaaaaaaaaaaaaaaaaaaa, scopes: []}\n"),
+            "config: grpc.auth.tokens_file: tokens[0].scopes: must list at least one of stream, "
+            "act, admin");
+  EXPECT_THAT(TokensError("tokens:\n  - {name: a, token: aaaaaaaaaaaaaaaaaaaa, scopes: [act], "
+                          "team: x}\n"),
+              ::testing::HasSubstr("config: grpc.auth.tokens_file: tokens[0].team: unknown field"));
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: aaaaaaaaaaaaaaaaaaaa, scopes: [act], "
+                        "reps: [rep-ada, rep-zed], pools: [emea, apac]}\n"),
+            "config: grpc.auth.tokens_file: tokens[0].reps[1]: unknown rep \"rep-zed\" (not in "
+            "reps)\n"
+            "config: grpc.auth.tokens_file: tokens[0].pools[1]: unknown pool \"apac\" (not in "
+            "pools)");
+  EXPECT_EQ(TokensError("tokens: []\n"),
+            "config: grpc.auth.tokens_file: tokens: at least one token is required (without "
+            "tokens, leave out grpc.auth)");
+  EXPECT_EQ(TokensError("tokenz: []\n"),
+            "config: grpc.auth.tokens_file: tokenz: unknown field (known: tokens)\n"
+            "config: grpc.auth.tokens_file: tokens: at least one token is required (without "
+            "tokens, leave out grpc.auth)");
+  EXPECT_EQ(TokensError("tokens:\n  - {name: a, token: [unclosed\n"),
+            "config: grpc.auth.tokens_file: " + Path("bad-tokens.yaml") +
+                ": line 3, column 1: end of sequence flow not found");
+  EXPECT_EQ(ErrorOf(WithGrpc(Auth("missing.yaml"))),
+            "config: grpc.auth.tokens_file: cannot read " + Path("missing.yaml"));
+  EXPECT_EQ(ErrorOf(WithGrpc("  auth: {tokens_file: /dev/zero}\n")),
+            "config: grpc.auth.tokens_file: /dev/zero: larger than 1 MiB");
+  EXPECT_EQ(ErrorOf(WithGrpc("  auth: {}\n")), "config: grpc.auth.tokens_file: is required");
+  EXPECT_THAT(ErrorOf(WithGrpc("  auth: {tokens: [{name: a, token: x}]}\n")),
+              ::testing::HasSubstr("config: grpc.auth.tokens: tokens are secrets, never inline"));
+  const std::string short_secret =
+      TokensError("tokens:\n  - {name: a, token: hunter2-pw, scopes: [act]}\n");
+  EXPECT_THAT(short_secret, ::testing::Not(::testing::HasSubstr("hunter2"))) << "never a token";
 }
 
 }  // namespace

@@ -162,6 +162,7 @@ TEST(SimulateTest, RaisingOneWeightMovesLeadsOnlyTowardThatRep) {
 }
 
 TEST(SimulateTest, DemoFileOutcomesMatchTheDaemon) {
+  setenv("LEADROUTER_DEDUPE_KEY", "simulate-test-dedupe-key-0123", 1);
   auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   const std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");
@@ -289,6 +290,7 @@ struct Rendered {
   Diff diff;
 };
 Rendered DemoWithMarkup() {
+  setenv("LEADROUTER_DEDUPE_KEY", "simulate-test-dedupe-key-0123", 1);
   auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
   EXPECT_TRUE(cfg.ok()) << cfg.status();
   std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");

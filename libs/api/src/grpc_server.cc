@@ -9,19 +9,48 @@
 
 namespace leadrouter::api {
 
+namespace {
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(const TlsOptions& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  // With a client CA, a presented certificate is always verified; only "must present one"
+  // differs. Never the *_BUT_DONT_VERIFY variants: an unverified certificate proves nothing.
+  grpc_ssl_client_certificate_request_type request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  if (tls.require_client_cert) {
+    request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  } else if (!tls.client_ca_pem.empty()) {
+    request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  grpc::SslServerCredentialsOptions options(request);
+  options.pem_root_certs = tls.client_ca_pem;
+  options.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& listen, const std::vector<grpc::Service*>& services) {
+    const std::string& listen, const std::vector<grpc::Service*>& services, const TlsOptions& tls) {
+  if (tls.enabled() && tls.key_pem.empty()) {
+    return absl::InvalidArgumentError("grpc: TLS needs the private key with the certificate");
+  }
+  if (tls.require_client_cert && (!tls.enabled() || tls.client_ca_pem.empty())) {
+    return absl::InvalidArgumentError(
+        "grpc: require_client_cert needs TLS and the CA that signs client certificates");
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   std::unique_ptr<GrpcServer> server(new GrpcServer());
-  // TODO(security): TLS and bearer-token scopes arrive with the API hardening issue; until then
-  // the default listen address is loopback only.
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(listen, Credentials(tls), &server->port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::FailedPreconditionError(absl::StrCat("grpc: cannot listen on ", listen));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "grpc: cannot listen on ", listen,
+        tls.enabled() ? " (address in use, or the TLS certificate or key was rejected: see the "
+                        "gRPC log above)"
+                      : ""));
   }
   return server;
 }

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -238,44 +240,55 @@ void ParseKafka(MapReader& r, KafkaConfig& k, Errors& errors) {
   if (k.group_id.empty()) errors.Add(Join(r.path(), "group_id"), "must not be empty");
 }
 
-void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
-  r.String("host", rc.host);
-  r.Int("port", rc.port, 1, 65535);
-  std::string password_env, password_file;
-  r.Field("password", [&](const YAML::Node&, const std::string& p) {
-    errors.Add(p, "secrets are never inline: use password_env (a variable name) or password_file");
+// A secret named by `<name>_env` (an environment variable) or `<name>_file` (a file's first
+// line, at most 4 KiB), never inline: an inline `<name>` is an error. Sets `out` and `source`
+// ("env:NAME" / "file:PATH") when given; returns whether one was given.
+bool ReadSecret(MapReader& r, const std::string& name, std::string& out, std::string& source,
+                Errors& errors) {
+  std::string env_name, file_path;
+  r.Field(name, [&](const YAML::Node&, const std::string& p) {
+    errors.Add(p, absl::StrCat("secrets are never inline: use ", name, "_env (a variable name) or ",
+                               name, "_file"));
   });
-  const bool from_env = r.String("password_env", password_env);
-  const bool from_file = r.String("password_file", password_file);
+  const bool from_env = r.String(name + "_env", env_name);
+  const bool from_file = r.String(name + "_file", file_path);
   if (from_env && from_file) {
-    errors.Add(Join(r.path(), "password_env"), "give password_env or password_file, not both");
+    errors.Add(Join(r.path(), name + "_env"),
+               absl::StrCat("give ", name, "_env or ", name, "_file, not both"));
   } else if (from_env) {
-    const char* value = std::getenv(password_env.c_str());
+    const char* value = std::getenv(env_name.c_str());
     if (value == nullptr) {
-      errors.Add(Join(r.path(), "password_env"),
-                 absl::StrCat("environment variable ", password_env, " is not set"));
+      errors.Add(Join(r.path(), name + "_env"),
+                 absl::StrCat("environment variable ", env_name, " is not set"));
     } else {
-      rc.password = value;
-      rc.password_source = "env:" + password_env;
+      out = value;
+      source = "env:" + env_name;
     }
   } else if (from_file) {
-    std::ifstream in(password_file, std::ios::binary);
+    std::ifstream in(file_path, std::ios::binary);
     if (!in) {
-      errors.Add(Join(r.path(), "password_file"), absl::StrCat("cannot read ", password_file));
+      errors.Add(Join(r.path(), name + "_file"), absl::StrCat("cannot read ", file_path));
     } else {
       // The first line, at most 4 KiB: a path to something endless (/dev/zero) is not a secret.
       constexpr std::streamsize kMaxSecretBytes = 4096;
       std::string line(kMaxSecretBytes, '\0');
       in.getline(line.data(), kMaxSecretBytes);
       if (in.fail() && !in.eof()) {
-        errors.Add(Join(r.path(), "password_file"),
-                   absl::StrCat(password_file, ": first line longer than 4 KiB"));
+        errors.Add(Join(r.path(), name + "_file"),
+                   absl::StrCat(file_path, ": first line longer than 4 KiB"));
       }
       line.resize(std::strlen(line.c_str()));
-      rc.password = line;
-      rc.password_source = "file:" + password_file;
+      out = line;
+      source = "file:" + file_path;
     }
   }
+  return from_env || from_file;
+}
+
+void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
+  r.String("host", rc.host);
+  r.Int("port", rc.port, 1, 65535);
+  ReadSecret(r, "password", rc.password, rc.password_source, errors);
   r.String("tenant", rc.tenant);
   r.DurationMs("timeout_ms", rc.timeout, 1, 600000);
   int64_t ttl_s = rc.idempotency_ttl.count();
@@ -284,6 +297,49 @@ void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
   r.RejectUnknown();
   if (rc.host.empty()) errors.Add(Join(r.path(), "host"), "must not be empty");
   if (!IsIdentifier(rc.tenant)) errors.Add(Join(r.path(), "tenant"), kIdentifierRule);
+}
+
+void ParseDedupe(MapReader& r, DedupeConfig& d, Errors& errors) {
+  d.enabled = true;
+  r.Field("enabled", [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return errors.Add(p, "must be true or false");
+    }
+    d.enabled = n.Scalar() == "true";
+  });
+  const bool has_key = ReadSecret(r, "hmac_key", d.hmac_key, d.hmac_key_source, errors);
+  int64_t window_days = d.person_window.count() / 86400;
+  r.Int("person_window_days", window_days, 1, 3650);
+  d.person_window = std::chrono::seconds(window_days * 86400);
+  int64_t idle_days = d.account_owner_idle.count() / 86400;
+  r.Int("account_owner_idle_days", idle_days, 1, 3650);
+  d.account_owner_idle = std::chrono::seconds(idle_days * 86400);
+  r.String("default_phone_region", d.default_phone_region);
+  r.Field("match_company_name", [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return errors.Add(p, "must be true or false");
+    }
+    d.match_company_name = n.Scalar() == "true";
+  });
+  r.RejectUnknown();
+  if (!d.enabled) return;
+  if (!has_key) {
+    errors.Add(Join(r.path(), "hmac_key_env"),
+               "dedupe keys are HMACs under a secret: set hmac_key_env or hmac_key_file (or "
+               "enabled: false)");
+  } else if (!d.hmac_key_source.empty() && d.hmac_key.size() < 16) {
+    errors.Add(
+        Join(r.path(), d.hmac_key_source.rfind("env:", 0) == 0 ? "hmac_key_env" : "hmac_key_file"),
+        absl::StrCat("the key from ", d.hmac_key_source, " has ", d.hmac_key.size(),
+                     " bytes; use at least 16 random bytes"));
+  }
+  const std::string& region = d.default_phone_region;
+  if (region.size() != 2 || !std::isupper(static_cast<unsigned char>(region[0])) ||
+      !std::isupper(static_cast<unsigned char>(region[1]))) {
+    errors.Add(Join(r.path(), "default_phone_region"),
+               absl::StrCat("must be an ISO 3166-1 alpha-2 code in capitals (e.g. US, DE), got \"",
+                            region, "\""));
+  }
 }
 
 // A condition: `field` plus exactly one operator key, and an optional `negate`.
@@ -593,6 +649,247 @@ void ParseTerritories(const YAML::Node& n, const std::string& p, routing::Routin
   }
 }
 
+// ---- grpc.tls and grpc.auth ----
+
+// PEM files and the tokens file are read whole, up to this size: a path to something endless
+// (/dev/zero) or huge is refused rather than read.
+constexpr size_t kMaxGrpcFileBytes = 1 << 20;
+
+// Reads all of `path` (at most kMaxGrpcFileBytes) into `out`; false with `error` set if it cannot.
+bool ReadWholeFile(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = absl::StrCat("cannot read ", path);
+    return false;
+  }
+  std::string data(kMaxGrpcFileBytes + 1, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (in.bad()) {
+    error = absl::StrCat("cannot read ", path);
+    return false;
+  }
+  data.resize(static_cast<size_t>(in.gcount()));
+  if (data.size() > kMaxGrpcFileBytes) {
+    error = absl::StrCat(path, ": larger than 1 MiB");
+    return false;
+  }
+  out = std::move(data);
+  return true;
+}
+
+bool ReadBool(MapReader& r, const std::string& name, bool& out, Errors& errors) {
+  bool present = false;
+  r.Field(name, [&](const YAML::Node& n, const std::string& p) {
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return errors.Add(p, "must be true or false");
+    }
+    out = n.Scalar() == "true";
+    present = true;
+  });
+  return present;
+}
+
+enum class PemKind { kCertificate, kPrivateKey };
+
+// Reads the PEM file named by field `name` into `pem` (its path into `path`), checking that it
+// looks like the kind of PEM expected. The contents are never part of a message.
+void ReadPemFile(MapReader& r, const std::string& name, PemKind kind, bool required,
+                 std::string& path, std::string& pem, Errors& errors) {
+  if (!r.String(name, path, required) || path.empty()) return;
+  const std::string field = Join(r.path(), name);
+  std::string text, error;
+  if (!ReadWholeFile(path, text, error)) return errors.Add(field, error);
+  const size_t begin = text.find("-----BEGIN ");
+  const size_t label_end = begin == std::string::npos ? begin : text.find("-----", begin + 11);
+  const std::string label =
+      label_end == std::string::npos ? "" : text.substr(begin + 11, label_end - (begin + 11));
+  switch (kind) {
+    case PemKind::kCertificate:
+      if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        return errors.Add(field, absl::StrCat(path,
+                                              " is not a PEM certificate (no "
+                                              "\"-----BEGIN CERTIFICATE-----\")"));
+      }
+      break;
+    case PemKind::kPrivateKey:
+      if (label.size() < 11 || label.compare(label.size() - 11, 11, "PRIVATE KEY") != 0) {
+        return errors.Add(field, absl::StrCat(path,
+                                              " is not a PEM private key (no "
+                                              "\"-----BEGIN ... PRIVATE KEY-----\")"));
+      }
+      if (text.find("ENCRYPTED") != std::string::npos) {
+        return errors.Add(field, absl::StrCat(path,
+                                              " is an encrypted key; gRPC needs it unencrypted "
+                                              "(protect the file's permissions instead)"));
+      }
+      break;
+  }
+  pem = std::move(text);
+}
+
+void ParseGrpcTls(MapReader& r, GrpcTlsConfig& tls, Errors& errors) {
+  ReadPemFile(r, "cert_file", PemKind::kCertificate, /*required=*/true, tls.cert_file, tls.cert_pem,
+              errors);
+  ReadPemFile(r, "key_file", PemKind::kPrivateKey, /*required=*/true, tls.key_file, tls.key_pem,
+              errors);
+  ReadPemFile(r, "client_ca_file", PemKind::kCertificate, /*required=*/false, tls.client_ca_file,
+              tls.client_ca_pem, errors);
+  ReadBool(r, "require_client_cert", tls.require_client_cert, errors);
+  r.RejectUnknown();
+  if (tls.require_client_cert && tls.client_ca_file.empty()) {
+    errors.Add(Join(r.path(), "require_client_cert"),
+               "needs client_ca_file (the CA that signs the clients' certificates)");
+  }
+}
+
+// A bearer token travels in an HTTP/2 header: printable ASCII without spaces.
+bool IsTokenText(const std::string& token) {
+  for (char c : token) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// The tokens file (a secret): `tokens: [{name, token, scopes, reps, pools}, ...]`. Errors are
+// reported on `field` (grpc.auth.tokens_file) with the path inside the file; never a token.
+// Every entry is kept, valid or not, so tokens[i] is the i-th entry of the file.
+void ParseTokensFile(const std::string& file, const std::string& field, GrpcAuthConfig& auth,
+                     Errors& errors) {
+  std::string text, error;
+  if (!ReadWholeFile(file, text, error)) return errors.Add(field, error);
+  static const std::set<std::string> kScopes = {"stream", "act", "admin"};
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) {
+      return errors.Add(field, absl::StrCat(file,
+                                            " must be a mapping: tokens: [{name, token, "
+                                            "scopes, reps, pools}, ...]"));
+    }
+    for (const auto& kv : root) {
+      const std::string key = kv.first.as<std::string>();
+      if (key != "tokens") errors.Add(field, absl::StrCat(key, ": unknown field (known: tokens)"));
+    }
+    const YAML::Node list = root["tokens"];
+    if (!list || list.IsNull() || (list.IsSequence() && list.size() == 0)) {
+      return errors.Add(field,
+                        "tokens: at least one token is required (without tokens, leave out "
+                        "grpc.auth)");
+    }
+    if (!list.IsSequence()) return errors.Add(field, "tokens: must be a list of tokens");
+    const std::string base = absl::StrCat(field, ": tokens");
+    std::map<std::string, size_t> names;
+    std::map<std::string, size_t> secrets;
+    for (size_t i = 0; i < list.size(); ++i) {
+      MapReader t(list[i], Index(base, i), errors);
+      GrpcToken token;
+      t.String("name", token.name, /*required=*/true);
+      t.String("token", token.token, /*required=*/true);
+      std::vector<std::string> scopes;
+      t.StringList("scopes", scopes);
+      t.StringList("reps", token.reps);
+      t.StringList("pools", token.pools);
+      t.RejectUnknown();
+      if (!token.name.empty()) {
+        if (!IsIdentifier(token.name)) {
+          errors.Add(Join(t.path(), "name"), kIdentifierRule);
+        } else if (auto [it, fresh] = names.emplace(token.name, i); !fresh) {
+          errors.Add(Join(t.path(), "name"), absl::StrCat("duplicate token name \"", token.name,
+                                                          "\" (also tokens[", it->second, "])"));
+        }
+      }
+      if (!token.token.empty()) {
+        if (token.token.size() < 16 || !IsTokenText(token.token)) {
+          errors.Add(Join(t.path(), "token"),
+                     absl::StrCat("must be at least 16 printable ASCII characters without "
+                                  "spaces (got ",
+                                  token.token.size(), " bytes); use e.g. `openssl rand -hex 32`"));
+        } else if (auto [it, fresh] = secrets.emplace(token.token, i); !fresh) {
+          errors.Add(Join(t.path(), "token"), absl::StrCat("the same secret as tokens[", it->second,
+                                                           "]: every caller gets its own token"));
+        }
+      }
+      for (size_t j = 0; j < scopes.size(); ++j) {
+        if (!kScopes.count(scopes[j])) {
+          errors.Add(Index(Join(t.path(), "scopes"), j),
+                     absl::StrCat("unknown scope \"", scopes[j], "\" (known: stream, act, admin)"));
+          continue;
+        }
+        bool repeated = false;  // harmless: kept once
+        for (const std::string& scope : token.scopes) repeated = repeated || scope == scopes[j];
+        if (!repeated) token.scopes.push_back(scopes[j]);
+      }
+      if (!t.Has("scopes")) {
+        errors.Add(Join(t.path(), "scopes"), "is required: a list of stream, act, admin");
+      } else if (scopes.empty() && list[i]["scopes"].IsSequence()) {
+        errors.Add(Join(t.path(), "scopes"), "must list at least one of stream, act, admin");
+      }
+      auth.tokens.push_back(std::move(token));
+    }
+  } catch (const YAML::Exception& e) {
+    errors.Add(field, absl::StrCat(file, ": line ", e.mark.line + 1, ", column ", e.mark.column + 1,
+                                   ": ", e.msg));
+  }
+}
+
+void ParseGrpcAuth(MapReader& r, GrpcAuthConfig& auth, Errors& errors) {
+  r.Field("tokens", [&](const YAML::Node&, const std::string& p) {
+    errors.Add(p, "tokens are secrets, never inline: list them in the file named by tokens_file");
+  });
+  r.String("tokens_file", auth.tokens_file, /*required=*/true);
+  r.RejectUnknown();
+  if (!auth.tokens_file.empty()) {
+    ParseTokensFile(auth.tokens_file, Join(r.path(), "tokens_file"), auth, errors);
+  }
+}
+
+// Only these hosts keep the API on this machine; anything else is reachable from elsewhere.
+bool IsLoopbackListen(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost";
+}
+
+// A listener reachable from other hosts must authenticate callers over TLS, unless the
+// operator says otherwise explicitly.
+void CheckGrpcExposure(const GrpcConfig& grpc, bool has_tls, bool has_auth, const std::string& p,
+                       Errors& errors) {
+  if (grpc.allow_insecure || (has_tls && has_auth) || IsLoopbackListen(grpc.listen)) return;
+  const auto colon = grpc.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return;  // already refused as not host:port
+  std::vector<std::string> missing;
+  if (!has_tls) missing.push_back(Join(p, "tls"));
+  if (!has_auth) missing.push_back(Join(p, "auth"));
+  errors.Add(Join(p, "listen"),
+             absl::StrCat("\"", grpc.listen, "\" is reachable from other hosts but ",
+                          absl::StrJoin(missing, " and "), missing.size() > 1 ? " are" : " is",
+                          " not configured: anyone who can connect could stream every assignment "
+                          "and act for every rep. Configure grpc.tls and grpc.auth, listen on "
+                          "127.0.0.1, or set grpc.allow_insecure: true (e.g. behind a mesh that "
+                          "terminates mTLS and authorizes callers)"));
+}
+
+// A token's reps and pools must exist in this config (after reps and pools are parsed).
+void CheckTokenGrants(const Config& cfg, Errors& errors) {
+  std::set<std::string> reps, pools;
+  for (const auto& rep : cfg.reps) reps.insert(rep.id);
+  for (const auto& pool : cfg.routing.pools) pools.insert(pool.name);
+  const std::string base = "grpc.auth.tokens_file: tokens";
+  for (size_t i = 0; i < cfg.grpc.auth.tokens.size(); ++i) {
+    const GrpcToken& token = cfg.grpc.auth.tokens[i];
+    for (size_t j = 0; j < token.reps.size(); ++j) {
+      if (!reps.count(token.reps[j])) {
+        errors.Add(Index(Index(base, i) + ".reps", j),
+                   absl::StrCat("unknown rep \"", token.reps[j], "\" (not in reps)"));
+      }
+    }
+    for (size_t j = 0; j < token.pools.size(); ++j) {
+      if (!pools.count(token.pools[j])) {
+        errors.Add(Index(Index(base, i) + ".pools", j),
+                   absl::StrCat("unknown pool \"", token.pools[j], "\" (not in pools)"));
+      }
+    }
+  }
+}
+
 Config ParseRoot(const YAML::Node& root, Errors& errors) {
   Config cfg;
   MapReader top(root, "", errors);
@@ -607,17 +904,63 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     ParseRedis(r, cfg.redis, errors);
   });
 
+  top.Field("dedupe", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    ParseDedupe(r, cfg.dedupe, errors);
+  });
+  if (cfg.dedupe.enabled && cfg.dedupe.person_window > cfg.redis.idempotency_ttl) {
+    errors.Add("dedupe.person_window_days",
+               absl::StrCat("the window (", cfg.dedupe.person_window.count() / 86400,
+                            " days) outlasts the stored leads it points at "
+                            "(redis.idempotency_ttl_s = ",
+                            cfg.redis.idempotency_ttl.count(), "); raise idempotency_ttl_s"));
+  }
+
   top.Field("grpc", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     r.String("listen", cfg.grpc.listen);
     r.Int("subscriber_queue_limit", cfg.grpc.subscriber_queue_limit, 1, 10000000);
+    const bool has_tls = r.Has("tls");
+    r.Field("tls", [&](const YAML::Node& tn, const std::string& tp) {
+      MapReader t(tn, tp, errors);
+      ParseGrpcTls(t, cfg.grpc.tls, errors);
+    });
+    const bool has_auth = r.Has("auth");
+    r.Field("auth", [&](const YAML::Node& an, const std::string& ap) {
+      MapReader a(an, ap, errors);
+      ParseGrpcAuth(a, cfg.grpc.auth, errors);
+    });
+    ReadBool(r, "allow_insecure", cfg.grpc.allow_insecure, errors);
     r.RejectUnknown();
     CheckHostPort(errors, Join(p, "listen"), cfg.grpc.listen);
+    CheckGrpcExposure(cfg.grpc, has_tls, has_auth, p, errors);
+  });
+
+  top.Field("lifecycle", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    LifecycleConfig& l = cfg.lifecycle;
+    int64_t sla_s = l.accept_sla.count();
+    r.Int("accept_sla_s", sla_s, 0, 30ll * 24 * 3600);
+    l.accept_sla = std::chrono::seconds(sla_s);
+    r.Field("pool_accept_sla_s", [&](const YAML::Node& m, const std::string& mp) {
+      if (!m.IsMap()) return errors.Add(mp, "must be a mapping of pool name to seconds");
+      MapReader pools(m, mp, errors);
+      for (const auto& kv : m) {
+        const std::string pool = kv.first.as<std::string>();
+        int64_t v = -1;
+        pools.Int(pool, v, 0, 30ll * 24 * 3600);
+        if (v >= 0) l.pool_accept_sla[pool] = std::chrono::seconds(v);
+      }
+    });
+    r.Int("max_attempts", l.max_attempts, 1, 100);
+    r.Int("stream_retention_events", l.stream_retention_events, 100, 100000000);
+    r.RejectUnknown();
   });
 
   top.Field("metrics", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     r.String("listen", cfg.metrics.listen);
+    r.StringList("campaigns", cfg.metrics.campaigns);
     r.RejectUnknown();
     CheckHostPort(errors, Join(p, "listen"), cfg.metrics.listen);
   });
@@ -668,6 +1011,15 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     pool.name = default_pool;
     for (const auto& rep : cfg.reps) pool.members.push_back({rep.id, 1});
     cfg.routing.pools.push_back(std::move(pool));
+  }
+  CheckTokenGrants(cfg, errors);
+
+  for (const auto& [pool, sla] : cfg.lifecycle.pool_accept_sla) {
+    const bool known = std::any_of(cfg.routing.pools.begin(), cfg.routing.pools.end(),
+                                   [&pool](const routing::Pool& p) { return p.name == pool; });
+    if (!known) {
+      errors.Add(Join("lifecycle.pool_accept_sla_s", pool), "no pool of that name");
+    }
   }
 
   top.Field("qualification", [&](const YAML::Node& n, const std::string& p) {
@@ -726,6 +1078,49 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   return cfg;
 }
 
+namespace {
+
+// TLS and auth in one line, e.g. "TLS (cert /etc/lr/tls.crt), client certificates required
+// (CA /etc/lr/ca.crt); auth: 2 tokens from /etc/lr/tokens.yaml (crm-emea: stream,act for
+// reps rep-ada, pools emea; ops: admin)". Never a key or a token.
+std::string SummarizeGrpcSecurity(const GrpcConfig& g) {
+  std::string text;
+  if (!g.tls.enabled()) {
+    text = "plaintext (no TLS)";
+  } else {
+    text = absl::StrCat("TLS (cert ", g.tls.cert_file, ")");
+    if (g.tls.require_client_cert) {
+      absl::StrAppend(&text, ", mTLS: client certificates required (CA ", g.tls.client_ca_file,
+                      ")");
+    } else if (!g.tls.client_ca_pem.empty()) {
+      absl::StrAppend(&text, ", client certificates verified when presented (CA ",
+                      g.tls.client_ca_file, ")");
+    }
+  }
+  if (!g.auth.enabled()) {
+    absl::StrAppend(&text, "; auth: none (every caller may do everything)");
+  } else {
+    std::vector<std::string> tokens;
+    for (const GrpcToken& t : g.auth.tokens) {
+      std::string line = absl::StrCat(t.name, ": ", absl::StrJoin(t.scopes, ","));
+      if (!t.reps.empty() || !t.pools.empty()) {
+        std::vector<std::string> limits;
+        if (!t.reps.empty()) limits.push_back("reps " + absl::StrJoin(t.reps, ","));
+        if (!t.pools.empty()) limits.push_back("pools " + absl::StrJoin(t.pools, ","));
+        absl::StrAppend(&line, " for ", absl::StrJoin(limits, ", "));
+      }
+      tokens.push_back(std::move(line));
+    }
+    absl::StrAppend(&text, "; auth: ", g.auth.tokens.size(),
+                    g.auth.tokens.size() == 1 ? " token" : " tokens", " from ", g.auth.tokens_file,
+                    " (", absl::StrJoin(tokens, "; "), ")");
+  }
+  if (g.allow_insecure) absl::StrAppend(&text, "; allow_insecure: true");
+  return text;
+}
+
+}  // namespace
+
 std::string Summarize(const Config& c) {
   std::string reps;
   for (const auto& rep : c.reps) absl::StrAppend(&reps, reps.empty() ? "" : ", ", rep.id);
@@ -739,7 +1134,19 @@ std::string Summarize(const Config& c) {
       &text, "redis:          ", c.redis.host, ":", c.redis.port, " tenant ", c.redis.tenant,
       c.redis.password_source.empty() ? ", no AUTH" : ", AUTH from " + c.redis.password_source,
       "\n");
+  if (c.dedupe.enabled) {
+    absl::StrAppend(&text, "dedupe:         person window ", c.dedupe.person_window.count() / 86400,
+                    " days, account owner idle ", c.dedupe.account_owner_idle.count() / 86400,
+                    " days, phones default to ", c.dedupe.default_phone_region,
+                    c.dedupe.match_company_name ? ", company names matched" : "",
+                    "; HMAC key from ", c.dedupe.hmac_key_source, "\n");
+  } else {
+    absl::StrAppend(&text,
+                    "dedupe:         OFF: only replays of one event id are recognised (no "
+                    "dedupe section, or enabled: false)\n");
+  }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
+  absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "routing:        ", c.reps.size(), " reps (", reps, "), ",
                   c.routing.pools.size(), " pools, ", c.routing.territories.size(),
                   " territories\n");

@@ -6,6 +6,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -45,6 +47,46 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   outcomes_[Index(Outcome::kNurture)] = &outcomes.Add({{"outcome", "nurture"}});
   outcomes_[Index(Outcome::kDisqualified)] = &outcomes.Add({{"outcome", "disqualified"}});
   outcomes_[Index(Outcome::kUnassigned)] = &outcomes.Add({{"outcome", "unassigned"}});
+  outcomes_[Index(Outcome::kDuplicate)] = &outcomes.Add({{"outcome", "duplicate"}});
+  dedupe_matches_ = &prometheus::BuildCounter()
+                         .Name("leadrouter_dedupe_matches_total")
+                         .Help(
+                             "Dedupe matches by kind: event_replay (a redelivered event id), "
+                             "person (joined a live lead of the same person), account (routed "
+                             "to the account's owner).")
+                         .Register(*registry_);
+  lead_events_ =
+      &prometheus::BuildCounter()
+           .Name("leadrouter_lead_events_total")
+           .Help(
+               "Lead lifecycle events (assigned, accepted, returned, expired, converted, "
+               "recycled, duplicate, unassigned) by source kind, campaign, territory "
+               "and pool: return rate = returned / assigned.")
+           .Register(*registry_);
+  lead_returns_ = &prometheus::BuildCounter()
+                       .Name("leadrouter_lead_returns_total")
+                       .Help(
+                           "Leads returned by reps, by reason, source kind, campaign, territory "
+                           "and pool.")
+                       .Register(*registry_);
+  rep_lead_events_ = &prometheus::BuildCounter()
+                          .Name("leadrouter_rep_lead_events_total")
+                          .Help("Lead lifecycle events per configured rep.")
+                          .Register(*registry_);
+  sla_pending_ = &prometheus::BuildGauge()
+                      .Name("leadrouter_sla_pending_leads")
+                      .Help("Assigned leads waiting to be accepted under an SLA.")
+                      .Register(*registry_)
+                      .Add({});
+  time_to_accept_ = &prometheus::BuildHistogram()
+                         .Name("leadrouter_time_to_accept_seconds")
+                         .Help("Time from a lead's assignment to its acceptance by the rep.")
+                         .Register(*registry_)
+                         .Add({}, LatencyBuckets());
+  stage_seconds_ = &prometheus::BuildHistogram()
+                        .Name("leadrouter_stage_seconds")
+                        .Help("Time one batch spent in each pipeline stage.")
+                        .Register(*registry_);
   unassigned_depth_ = &prometheus::BuildGauge()
                            .Name("leadrouter_unassigned_queue_depth")
                            .Help("Qualified leads waiting for an eligible rep.")
@@ -123,6 +165,7 @@ void PipelineMetrics::LeadAssigned(std::string_view source_kind) {
 
 void PipelineMetrics::EventReplayed() {
   outcomes_[Index(Outcome::kReplayed)]->Increment();
+  DedupeMatch("event_replay");
 }
 
 void PipelineMetrics::EventDeadLettered(std::string_view reason) {
@@ -148,6 +191,48 @@ void PipelineMetrics::ConfigReload(std::string_view result) {
 
 void PipelineMetrics::LeadQueuedUnassigned() {
   outcomes_[Index(Outcome::kUnassigned)]->Increment();
+}
+
+void PipelineMetrics::LeadDuplicate() {
+  outcomes_[Index(Outcome::kDuplicate)]->Increment();
+  DedupeMatch("person");
+}
+
+void PipelineMetrics::DedupeMatch(std::string_view kind) {
+  dedupe_matches_->Add({{"kind", std::string(kind)}}).Increment();
+}
+
+void PipelineMetrics::LeadEvent(std::string_view event, const LeadLabels& labels,
+                                std::string_view reason) {
+  const std::map<std::string, std::string> common{{"source_kind", labels.source_kind},
+                                                  {"campaign", labels.campaign},
+                                                  {"territory", labels.territory},
+                                                  {"pool", labels.pool}};
+  auto with_event = common;
+  with_event["event"] = std::string(event);
+  lead_events_->Add(with_event).Increment();
+  if (!reason.empty()) {
+    auto with_reason = common;
+    with_reason["reason"] = std::string(reason);
+    lead_returns_->Add(with_reason).Increment();
+  }
+  if (!labels.rep.empty()) {
+    rep_lead_events_->Add({{"rep", labels.rep}, {"event", std::string(event)}}).Increment();
+  }
+}
+
+void PipelineMetrics::SetSlaPending(double n) {
+  sla_pending_->Set(n);
+}
+
+void PipelineMetrics::ObserveTimeToAccept(double seconds) {
+  time_to_accept_->Observe(seconds);
+}
+
+void PipelineMetrics::ObserveStage(std::string_view stage, double seconds) {
+  static const auto* const kStageBuckets = new prometheus::Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  stage_seconds_->Add({{"stage", std::string(stage)}}, *kStageBuckets).Observe(seconds);
 }
 
 void PipelineMetrics::SetConsumerPaused(bool paused) {

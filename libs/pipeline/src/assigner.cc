@@ -2,15 +2,18 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/core/hash.h"
+#include "leadrouter/pipeline/lifecycle.h"
 #include "leadrouter/qualify/qualifier.h"
 
 namespace leadrouter::pipeline {
@@ -22,11 +25,6 @@ namespace {
 constexpr int kMaxCommitAttempts = 64;
 constexpr auto kContentionBackoffStart = std::chrono::milliseconds(1);
 constexpr auto kContentionBackoffMax = std::chrono::milliseconds(50);
-
-google::protobuf::Timestamp ToTimestamp(core::TimePoint t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
-}
 
 int64_t ToInt(const std::string& text) {
   int64_t value = 0;
@@ -61,6 +59,11 @@ const char* KindName(qualify::RuleResult::Kind kind) {
 }
 
 }  // namespace
+
+google::protobuf::Timestamp ToTimestamp(core::TimePoint t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
 
 // "LEAD_SOURCE_KIND_PARTNER" → "PARTNER".
 std::string ShortSourceKind(v1::LeadSourceKind kind) {
@@ -156,7 +159,7 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
   return fields;
 }
 
-namespace {
+namespace {}  // namespace
 
 // The fields of `after` that differ from `before`: what a commit must write.
 std::map<std::string, std::string> ChangedFields(const std::map<std::string, std::string>& before,
@@ -168,6 +171,8 @@ std::map<std::string, std::string> ChangedFields(const std::map<std::string, std
   }
   return changed;
 }
+
+namespace {
 
 // "rep-ada open 3->4, day 2026-11-23 2->3; pool americas step 10->11, count 7->8, credit 1->-1":
 // the shared counters this decision moved, for the trace.
@@ -203,7 +208,14 @@ std::string CountersMoved(const routing::RoutingDecision& route,
 
 Assigner::Assigner(store::AssignmentStore& store, std::shared_ptr<const config::Config> config,
                    const core::Clock& clock)
-    : store_(store), config_(std::move(config)), clock_(clock) {}
+    : store_(store),
+      config_(std::move(config)),
+      clock_(clock),
+      key_maker_(config_->dedupe.enabled
+                     ? std::make_unique<const dedupe::KeyMaker>(
+                           config_->dedupe.hmac_key, config_->dedupe.default_phone_region,
+                           config_->dedupe.match_company_name)
+                     : nullptr) {}
 
 std::string Assigner::LeadIdFor(const std::string& tenant, const std::string& event_id) {
   return "ld_" + core::Sha256Hex(absl::StrCat("lead\n", tenant, "\n", event_id), 24);
@@ -213,16 +225,31 @@ std::string Assigner::AssignmentIdFor(const std::string& tenant, const std::stri
   return "as_" + core::Sha256Hex(absl::StrCat("assignment\n", tenant, "\n", event_id), 24);
 }
 
-void Assigner::ApplyRoute(const routing::RoutingDecision& route,
-                          const routing::RoutingState& before, const routing::RoutingState& after,
-                          v1::AssignmentEvent& a) const {
+void ApplyRoute(const config::Config& config, core::TimePoint now,
+                const routing::RoutingDecision& route, const routing::RoutingState& before,
+                const routing::RoutingState& after,
+                const std::optional<dedupe::AccountOwner>& owner, v1::AssignmentEvent& a) {
   a.set_status(route.rep_id ? v1::ASSIGNMENT_STATUS_ASSIGNED : v1::ASSIGNMENT_STATUS_UNASSIGNED);
   a.set_rep_id(route.rep_id.value_or(""));
   a.set_territory(route.territory);
   a.set_pool(route.pool);
   a.set_reason(route.reason);
-  a.set_config_version(config_->version);
-  *a.mutable_assigned_at() = ToTimestamp(clock_.Now());
+  a.set_config_version(config.version);
+  *a.mutable_assigned_at() = ToTimestamp(now);
+  *a.mutable_event_time() = ToTimestamp(now);
+  a.set_actor(std::string(kRouterActor));
+  a.clear_return_reason();
+  a.clear_note();
+  if (a.attempt() == 0) a.set_attempt(1);
+  a.clear_sla_deadline();
+  const std::chrono::seconds sla = config.lifecycle.AcceptSlaFor(route.pool);
+  if (route.rep_id && sla.count() > 0) *a.mutable_sla_deadline() = ToTimestamp(now + sla);
+  v1::LeadTransition* entry = a.add_history();
+  entry->set_status(a.status());
+  entry->set_rep_id(a.rep_id());
+  *entry->mutable_at() = ToTimestamp(now);
+  entry->set_actor(std::string(kRouterActor));
+  entry->set_assignment_id(a.assignment_id());
   // Keep the qualification step, replace the routing steps (a retry re-routes).
   google::protobuf::RepeatedPtrField<v1::TraceStep> kept;
   for (const auto& step : a.trace()) {
@@ -235,6 +262,11 @@ void Assigner::ApplyRoute(const routing::RoutingDecision& route,
     step->set_decision(decision);
     step->set_reason(reason);
   };
+  if (owner) {
+    add("account", owner->rep_id,
+        absl::StrCat("the account (by ", dedupe::FieldName(owner->via), ") is owned by ",
+                     owner->rep_id));
+  }
   for (const auto& territory : route.territories_tried) add("territory", "", territory);
   for (const auto& pool : route.pools_tried) add("pool", pool, "");
   for (const auto& candidate : route.candidates) {
@@ -244,7 +276,66 @@ void Assigner::ApplyRoute(const routing::RoutingDecision& route,
   add("route", route.rep_id.value_or("unassigned"), route.reason);
 }
 
-v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead, routing::RoutingState& state) const {
+v1::EventOutcome Assigner::DecideDuplicate(const v1::LeadEvent& lead,
+                                           const v1::AssignmentEvent& existing,
+                                           const dedupe::PersonCandidate& match) const {
+  v1::EventOutcome outcome;
+  v1::AssignmentEvent* a = outcome.mutable_assignment();
+  a->set_assignment_id(AssignmentIdFor(config_->redis.tenant, lead.event_id()));
+  a->set_lead_id(existing.lead_id());
+  a->set_event_id(lead.event_id());
+  a->set_rep_id(existing.rep_id());
+  a->set_pool(existing.pool());
+  a->set_territory(existing.territory());
+  a->set_status(v1::ASSIGNMENT_STATUS_DUPLICATE);
+  a->set_reason(absl::StrCat(
+      "same person (", dedupe::FieldName(match.via), ") as live lead ", existing.lead_id(),
+      existing.rep_id().empty() ? ", still unassigned" : ", held by " + existing.rep_id()));
+  a->set_config_version(config_->version);
+  *a->mutable_lead_occurred_at() = lead.occurred_at();
+  *a->mutable_assigned_at() = existing.assigned_at();
+  *a->mutable_event_time() = ToTimestamp(clock_.Now());
+  a->set_actor(std::string(kRouterActor));
+  a->set_attempt(existing.attempt());
+  *a->mutable_lead() = lead;  // the renewed activity, for the owner to see
+  v1::TraceStep* step = a->add_trace();
+  step->set_stage("dedupe");
+  step->set_decision("duplicate");
+  step->set_reason(absl::StrCat(dedupe::FieldName(match.via), " matches event ", match.event_id,
+                                " (lead ", existing.lead_id(), ", ",
+                                v1::AssignmentStatus_Name(existing.status()), ")"));
+  return outcome;
+}
+
+void Assigner::ClaimKeys(const dedupe::Identity& identity, const std::string& record_event_id,
+                         const v1::AssignmentEvent& decided, dedupe::KnownKeys& known,
+                         store::AssignmentStore::CommitRequest& commit) const {
+  const config::DedupeConfig& settings = config_->dedupe;
+  const bool duplicate = decided.status() == v1::ASSIGNMENT_STATUS_DUPLICATE;
+  for (const dedupe::MatchKey& key : identity.person) {
+    // A new lead takes over its person keys (whatever they pointed at is no longer live); a
+    // duplicate only adds identifiers its lead did not have yet (a new phone number).
+    if (duplicate && known.Person(key.hmac) != nullptr) continue;
+    known.SetPerson(key.hmac, record_event_id);
+    commit.expiring_values.push_back(
+        {store_.keys().Person(key.hmac), record_event_id, settings.person_window});
+  }
+  if (duplicate || decided.rep_id().empty()) return;
+  // The first assignment into an account makes its rep the owner; every later one into the
+  // same owner's account restarts the idle period. Another owner's account is left alone (the
+  // lead went elsewhere because the owner was not eligible, or a rep sourced it).
+  for (const dedupe::MatchKey& key : identity.account_aliases) {
+    const std::string* owner = known.Account(key.hmac);
+    if (owner != nullptr && !owner->empty() && *owner != decided.rep_id()) continue;
+    known.SetAccount(key.hmac, decided.rep_id());
+    commit.expiring_values.push_back(
+        {store_.keys().Account(key.hmac), decided.rep_id(), settings.account_owner_idle});
+  }
+}
+
+v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead,
+                                  const std::optional<dedupe::AccountOwner>& owner,
+                                  routing::RoutingState& state) const {
   const config::Config& config = *config_;
   const qualify::Decision decision = config.qualifier->Evaluate(lead);
   const std::string lead_id = LeadIdFor(config.redis.tenant, lead.event_id());
@@ -273,11 +364,40 @@ v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead, routing::RoutingSta
   qualify_step->set_stage("qualify");
   qualify_step->set_decision("qualified");
   qualify_step->set_reason(decision.reasons.empty() ? "" : decision.reasons.front());
-  const routing::RoutingDecision route =
-      config.engine->Route(LeadFactsFor(lead, a->qualification().segments()), clock_.Now(), state);
-  ApplyRoute(route, before, state, *a);
+  routing::LeadFacts facts = LeadFactsFor(lead, a->qualification().segments());
+  if (owner) facts.account_owner_rep_id = owner->rep_id;
+  const routing::RoutingDecision route = config.engine->Route(facts, clock_.Now(), state);
+  ApplyRoute(config, clock_.Now(), route, before, state, owner, *a);
   return outcome;
 }
+
+namespace {
+
+// A lead that dedupe may still attach activity to: someone holds it or it waits for someone.
+bool IsLive(const v1::EventOutcome& outcome) {
+  if (!outcome.has_assignment()) return false;
+  switch (outcome.assignment().status()) {
+    case v1::ASSIGNMENT_STATUS_ASSIGNED:
+    case v1::ASSIGNMENT_STATUS_ACCEPTED:
+    case v1::ASSIGNMENT_STATUS_UNASSIGNED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const v1::EventOutcome>> ParseRecord(const std::string& event_id,
+                                                                    const std::string& bytes) {
+  auto outcome = std::make_shared<v1::EventOutcome>();
+  if (!outcome->ParseFromString(bytes) ||
+      outcome->outcome_case() == v1::EventOutcome::OUTCOME_NOT_SET) {
+    return absl::DataLossError(
+        absl::StrCat("stored outcome of event \"", event_id, "\" does not parse"));
+  }
+  return outcome;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     const std::vector<const v1::LeadEvent*>& leads) {
@@ -292,51 +412,155 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     }
   }
 
+  timings_ = {};
+  using SteadyClock = std::chrono::steady_clock;
+  auto since = [](SteadyClock::time_point start) {
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+  };
+  auto started = SteadyClock::now();
+  // Who each lead is, and the dedupe keys to read with the routing state (pure, computed once).
+  std::vector<dedupe::Identity> identities(unique_ids.size());
+  std::vector<std::string> value_keys;
+  struct ValueKey {
+    bool person;
+    std::string hmac;
+  };
+  std::vector<ValueKey> value_key_meaning;
+  if (key_maker_) {
+    std::unordered_set<std::string> requested;
+    auto request = [&](bool person, const std::string& hmac) {
+      std::string key = person ? store_.keys().Person(hmac) : store_.keys().Account(hmac);
+      if (!requested.insert(key).second) return;
+      value_keys.push_back(std::move(key));
+      value_key_meaning.push_back({person, hmac});
+    };
+    for (size_t u = 0; u < unique_ids.size(); ++u) {
+      const v1::LeadEvent& lead = *leads[first_lead_of_unique[u]];
+      identities[u] = key_maker_->IdentityOf(lead, qualify::CompanyDomain(lead));
+      for (const auto& key : identities[u].person) request(true, key.hmac);
+      for (const auto& key : identities[u].account_aliases) request(false, key.hmac);
+    }
+  }
+
+  timings_.dedupe += since(started);
+
   core::Backoff backoff(kContentionBackoffStart, kContentionBackoffMax,
                         reinterpret_cast<uintptr_t>(this));
   for (int attempt = 0; attempt < kMaxCommitAttempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(backoff.Next());
-    auto snapshot = store_.Load(unique_ids);
+    started = SteadyClock::now();
+    auto snapshot = store_.Load(unique_ids, value_keys);
+    timings_.redis_load += since(started);
     if (!snapshot.ok()) return snapshot.status();
 
     routing::RoutingState state = StateFromFields(snapshot->state);
     std::vector<std::shared_ptr<const v1::EventOutcome>> decided(unique_ids.size());
     std::vector<bool> was_stored(unique_ids.size(), false);
+    std::vector<LeadResult::Match> matched(unique_ids.size(), LeadResult::Match::kNone);
+    for (size_t u = 0; u < unique_ids.size(); ++u) {
+      if (!snapshot->records[u].has_value()) continue;
+      auto existing = ParseRecord(unique_ids[u], *snapshot->records[u]);
+      if (!existing.ok()) return existing.status();
+      decided[u] = *std::move(existing);
+      was_stored[u] = true;
+    }
+
+    // Dedupe: what the keys say, and the stored leads person keys point at outside the batch
+    // (a second round trip, only when some person was seen before).
+    started = SteadyClock::now();
+    dedupe::KnownKeys known;
+    std::vector<std::string> earlier_ids;
+    for (size_t k = 0; k < value_keys.size(); ++k) {
+      const std::optional<std::string>& value = snapshot->values[k];
+      if (!value.has_value()) continue;
+      if (value_key_meaning[k].person) {
+        known.SetPerson(value_key_meaning[k].hmac, *value);
+        if (!index_of.contains(*value)) earlier_ids.push_back(*value);
+      } else {
+        known.SetAccount(value_key_meaning[k].hmac, *value);
+      }
+    }
+    std::sort(earlier_ids.begin(), earlier_ids.end());
+    earlier_ids.erase(std::unique(earlier_ids.begin(), earlier_ids.end()), earlier_ids.end());
+    std::unordered_map<std::string, std::shared_ptr<const v1::EventOutcome>> earlier;
+    if (!earlier_ids.empty()) {
+      auto records = store_.LoadRecords(earlier_ids);
+      if (!records.ok()) return records.status();
+      for (size_t i = 0; i < earlier_ids.size(); ++i) {
+        if (!(*records)[i].has_value()) continue;  // expired with its record: not live
+        auto record = ParseRecord(earlier_ids[i], *(*records)[i]);
+        if (!record.ok()) return record.status();
+        earlier.emplace(earlier_ids[i], *std::move(record));
+      }
+    }
+    auto record_of = [&](const std::string& event_id) -> const v1::EventOutcome* {
+      if (auto it = index_of.find(event_id); it != index_of.end()) return decided[it->second].get();
+      auto it = earlier.find(event_id);
+      return it == earlier.end() ? nullptr : it->second.get();
+    };
+
+    timings_.dedupe += since(started);
+
+    started = SteadyClock::now();
     store::AssignmentStore::CommitRequest commit;
     commit.expected_version = snapshot->version;
     commit.ttl = config_->redis.idempotency_ttl;
+    commit.log_max_events = config_->lifecycle.stream_retention_events;
     const int64_t now_s =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
     for (size_t u = 0; u < unique_ids.size(); ++u) {
-      if (const std::optional<std::string>& stored = snapshot->records[u]; stored.has_value()) {
-        auto existing = std::make_shared<v1::EventOutcome>();
-        if (!existing->ParseFromString(*stored) ||
-            existing->outcome_case() == v1::EventOutcome::OUTCOME_NOT_SET) {
-          return absl::DataLossError(
-              absl::StrCat("stored outcome of event \"", unique_ids[u], "\" does not parse"));
-        }
-        decided[u] = std::move(existing);
-        was_stored[u] = true;
-        continue;
+      if (was_stored[u]) continue;
+      const v1::LeadEvent& lead = *leads[first_lead_of_unique[u]];
+      const dedupe::Identity& identity = identities[u];
+      std::shared_ptr<v1::EventOutcome> outcome;
+      std::string record_event_id = unique_ids[u];
+      for (const dedupe::PersonCandidate& candidate : dedupe::PersonCandidates(identity, known)) {
+        const v1::EventOutcome* existing = record_of(candidate.event_id);
+        if (existing == nullptr || !IsLive(*existing)) continue;
+        outcome = std::make_shared<v1::EventOutcome>(
+            DecideDuplicate(lead, existing->assignment(), candidate));
+        record_event_id = candidate.event_id;
+        matched[u] = LeadResult::Match::kPerson;
+        break;
       }
-      auto outcome =
-          std::make_shared<v1::EventOutcome>(Decide(*leads[first_lead_of_unique[u]], state));
-      if (outcome->has_assignment() &&
-          outcome->assignment().status() == v1::ASSIGNMENT_STATUS_UNASSIGNED) {
-        commit.queue_add.emplace_back(unique_ids[u], now_s);
+      if (!outcome) {
+        const std::optional<dedupe::AccountOwner> owner =
+            key_maker_ ? dedupe::FindAccountOwner(identity, known) : std::nullopt;
+        outcome = std::make_shared<v1::EventOutcome>(Decide(lead, owner, state));
+        if (owner && outcome->has_assignment() && outcome->assignment().rep_id() == owner->rep_id) {
+          matched[u] = LeadResult::Match::kAccount;
+        }
+      }
+      if (outcome->has_assignment()) {
+        const v1::AssignmentEvent& a = outcome->assignment();
+        if (a.status() == v1::ASSIGNMENT_STATUS_UNASSIGNED) {
+          commit.queue_add.emplace_back(unique_ids[u], now_s);
+        }
+        if (a.has_sla_deadline())
+          commit.sla_add.emplace_back(a.lead_id(), a.sla_deadline().seconds());
+        commit.log_events.push_back(a.SerializeAsString());
+        if (key_maker_) ClaimKeys(identity, record_event_id, a, known, commit);
+        // A duplicate's lead id is its lead's, whose index already points at the original.
+        if (a.status() != v1::ASSIGNMENT_STATUS_DUPLICATE) {
+          commit.lead_index.emplace_back(a.lead_id(), unique_ids[u]);
+        }
+      } else {
+        commit.lead_index.emplace_back(outcome->nurture().lead_id(), unique_ids[u]);
       }
       commit.new_records.emplace_back(unique_ids[u], outcome->SerializeAsString());
-      commit.lead_index.emplace_back(outcome->has_assignment() ? outcome->assignment().lead_id()
-                                                               : outcome->nurture().lead_id(),
-                                     unique_ids[u]);
       decided[u] = std::move(outcome);
     }
 
     if (!commit.new_records.empty()) {
       commit.state_updates = ChangedFields(snapshot->state, state);
+      timings_.decide += since(started);
+      started = SteadyClock::now();
       auto committed = store_.Commit(commit);
+      timings_.redis_commit += since(started);
       if (!committed.ok()) return committed.status();
       if (*committed != store::AssignmentStore::CommitResult::kCommitted) continue;
+    } else {
+      timings_.decide += since(started);
     }
 
     std::vector<LeadResult> results;
@@ -344,7 +568,9 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     std::vector<bool> seen(unique_ids.size(), false);
     for (size_t i = 0; i < leads.size(); ++i) {
       const size_t u = index_of.at(leads[i]->event_id());
-      results.push_back(LeadResult{decided[u], was_stored[u] || seen[u]});
+      const bool replayed = was_stored[u] || seen[u];
+      results.push_back(
+          LeadResult{decided[u], replayed, replayed ? LeadResult::Match::kNone : matched[u]});
       seen[u] = true;
     }
     return results;
@@ -370,23 +596,65 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
     store::AssignmentStore::CommitRequest commit;
     commit.expected_version = snapshot->version;
     commit.ttl = config_->redis.idempotency_ttl;
+    commit.log_max_events = config_->lifecycle.stream_retention_events;
+    std::vector<std::shared_ptr<v1::EventOutcome>> queued(queue->first.size());
     for (size_t i = 0; i < queue->first.size(); ++i) {
-      const std::string& event_id = queue->first[i];
       auto outcome = std::make_shared<v1::EventOutcome>();
       if (!snapshot->records[i].has_value() || !outcome->ParseFromString(*snapshot->records[i]) ||
           !outcome->has_assignment() ||
           outcome->assignment().status() != v1::ASSIGNMENT_STATUS_UNASSIGNED) {
-        commit.queue_remove.push_back(event_id);  // expired or already resolved
+        commit.queue_remove.push_back(queue->first[i]);  // expired or already resolved
         continue;
       }
+      queued[i] = std::move(outcome);
+    }
+    // Account owners of the queued leads: an owner who became available takes the lead.
+    std::vector<dedupe::Identity> identities(queued.size());
+    dedupe::KnownKeys known;
+    if (key_maker_) {
+      std::vector<std::string> account_keys, account_hmacs;
+      for (size_t i = 0; i < queued.size(); ++i) {
+        if (!queued[i]) continue;
+        const v1::LeadEvent& lead = queued[i]->assignment().lead();
+        identities[i] = key_maker_->IdentityOf(lead, qualify::CompanyDomain(lead));
+        for (const auto& key : identities[i].account_aliases) {
+          account_keys.push_back(store_.keys().Account(key.hmac));
+          account_hmacs.push_back(key.hmac);
+        }
+      }
+      auto owners = store_.LoadValues(account_keys);
+      if (!owners.ok()) return owners.status();
+      for (size_t k = 0; k < account_keys.size(); ++k) {
+        if ((*owners)[k].has_value()) known.SetAccount(account_hmacs[k], *(*owners)[k]);
+      }
+    }
+    for (size_t i = 0; i < queue->first.size(); ++i) {
+      if (!queued[i]) continue;
+      const std::string& event_id = queue->first[i];
+      std::shared_ptr<v1::EventOutcome>& outcome = queued[i];
       v1::AssignmentEvent* a = outcome->mutable_assignment();
       const routing::RoutingState before = state;
-      const routing::RoutingDecision route = config_->engine->Route(
-          LeadFactsFor(a->lead(), a->qualification().segments()), clock_.Now(), state);
+      const std::optional<dedupe::AccountOwner> owner =
+          key_maker_ ? dedupe::FindAccountOwner(identities[i], known) : std::nullopt;
+      routing::LeadFacts facts = LeadFactsFor(a->lead(), a->qualification().segments());
+      if (owner) facts.account_owner_rep_id = owner->rep_id;
+      // A lead queued after a return or expiry never goes back to a rep who held it.
+      facts.excluded_reps = PreviousHolders(*a);
+      const routing::RoutingDecision route = config_->engine->Route(facts, clock_.Now(), state);
       if (!route.rep_id) continue;  // still nobody: stays queued, state untouched for it
-      ApplyRoute(route, before, state, *a);
+      ApplyRoute(*config_, clock_.Now(), route, before, state, owner, *a);
+      if (key_maker_) {
+        // Its person keys already point at it; only the account gains an owner.
+        dedupe::Identity account_only = identities[i];
+        account_only.person.clear();
+        ClaimKeys(account_only, event_id, *a, known, commit);
+      }
       commit.replaced_records.emplace_back(event_id, outcome->SerializeAsString());
       commit.queue_remove.push_back(event_id);
+      if (a->has_sla_deadline()) {
+        commit.sla_add.emplace_back(a->lead_id(), a->sla_deadline().seconds());
+      }
+      commit.log_events.push_back(a->SerializeAsString());
       result.assigned.push_back(std::move(outcome));
     }
     if (commit.replaced_records.empty() && commit.queue_remove.empty()) return result;

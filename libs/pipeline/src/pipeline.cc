@@ -12,6 +12,7 @@
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
+#include "leadrouter/pipeline/lead_service.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -38,24 +39,13 @@ kafka::OutgoingMessage DeadLetter(const config::Config& config, const kafka::Con
 absl::StatusOr<kafka::OutgoingMessage> OutcomeMessage(const config::Config& config,
                                                       const LeadResult& result) {
   const v1::EventOutcome& outcome = *result.outcome;
-  const bool assigned = outcome.has_assignment();
-  const google::protobuf::Message& payload =
-      assigned ? static_cast<const google::protobuf::Message&>(outcome.assignment())
-               : static_cast<const google::protobuf::Message&>(outcome.nurture());
-  kafka::OutgoingMessage out;
-  out.topic = assigned ? config.kafka.topics.assignments : config.kafka.topics.nurture;
-  out.key = assigned ? outcome.assignment().lead_id() : outcome.nurture().lead_id();
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  const auto status = google::protobuf::util::MessageToJsonString(payload, &out.value, options);
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("cannot encode outcome as JSON: ", status.ToString()));
+  if (outcome.has_assignment()) {
+    const v1::AssignmentEvent& a = outcome.assignment();
+    return JsonMessage(config.kafka.topics.assignments, a.lead_id(), a.event_id(), a,
+                       result.replayed);
   }
-  out.headers.push_back({"content-type", "application/json"});
-  out.headers.push_back({"x-leadrouter-event-id", assigned ? outcome.assignment().event_id()
-                                                           : outcome.nurture().event_id()});
-  if (result.replayed) out.headers.push_back({kHeaderReplay, "true"});
-  return out;
+  const v1::NurtureEvent& n = outcome.nurture();
+  return JsonMessage(config.kafka.topics.nurture, n.lead_id(), n.event_id(), n, result.replayed);
 }
 
 const std::string& EventIdOf(const v1::EventOutcome& outcome) {
@@ -69,14 +59,32 @@ constexpr size_t kQueueRetryBatch = 100;
 
 }  // namespace
 
+absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
+                                                   const std::string& lead_id,
+                                                   const std::string& event_id,
+                                                   const google::protobuf::Message& payload,
+                                                   bool replayed) {
+  kafka::OutgoingMessage out;
+  out.topic = topic;
+  out.key = lead_id;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  const auto status = google::protobuf::util::MessageToJsonString(payload, &out.value, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot encode event as JSON: ", status.ToString()));
+  }
+  out.headers.push_back({"content-type", "application/json"});
+  out.headers.push_back({"x-leadrouter-event-id", event_id});
+  if (replayed) out.headers.push_back({kHeaderReplay, "true"});
+  return out;
+}
+
 Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
                    kafka::Producer& producer, store::AssignmentStore& store,
-                   api::AssignmentHub& hub, metrics::PipelineMetrics& metrics,
-                   const core::Clock& clock)
+                   metrics::PipelineMetrics& metrics, const core::Clock& clock)
     : configs_(configs),
       consumer_(consumer),
       producer_(producer),
-      hub_(hub),
       metrics_(metrics),
       store_(store),
       clock_(clock) {
@@ -125,10 +133,18 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     }
   }
 
+  const auto decoded_at = std::chrono::steady_clock::now();
+  metrics_.ObserveStage("decode", Seconds(decoded_at - started).count());
+
   std::vector<const v1::LeadEvent*> lead_ptrs;
   lead_ptrs.reserve(leads.size());
   for (const auto& lead : leads) lead_ptrs.push_back(&lead);
   auto results = assigner_->DecideBatch(lead_ptrs);
+  const Assigner::StageTimings& timings = assigner_->last_timings();
+  metrics_.ObserveStage("dedupe", timings.dedupe);
+  metrics_.ObserveStage("decide", timings.decide);
+  metrics_.ObserveStage("redis_load", timings.redis_load);
+  metrics_.ObserveStage("redis_commit", timings.redis_commit);
   if (!results.ok()) {
     metrics_.BatchFailed("redis");
     return results.status();
@@ -142,8 +158,11 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     outputs.push_back(std::move(*message));
   }
 
-  if (absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
-      !produced.ok()) {
+  const auto publish_started = std::chrono::steady_clock::now();
+  absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
+  metrics_.ObserveStage("publish",
+                        Seconds(std::chrono::steady_clock::now() - publish_started).count());
+  if (!produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
     for (const auto& result : *results) {
       if (!result.replayed) assigned_in_failed_attempt_.insert(EventIdOf(*result.outcome));
@@ -151,18 +170,13 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     return produced;
   }
 
-  // Durable in Redis and Kafka: now subscribers may see the assignments, then the offsets move.
-  std::vector<api::SharedAssignment> published;
-  published.reserve(results->size());
-  for (const auto& result : *results) {
-    if (result.outcome->has_assignment()) {
-      // Aliasing: the assignment shares ownership of its enclosing outcome, no copy.
-      published.emplace_back(result.outcome, &result.outcome->assignment());
-    }
-  }
-  hub_.Publish(published);
-
-  if (absl::Status committed = consumer_.Commit(batch); !committed.ok()) {
+  // Durable in Redis (and its assignment log, which feeds stream subscribers) and Kafka: now the
+  // offsets move.
+  const auto commit_started = std::chrono::steady_clock::now();
+  absl::Status committed = consumer_.Commit(batch);
+  metrics_.ObserveStage("kafka_commit",
+                        Seconds(std::chrono::steady_clock::now() - commit_started).count());
+  if (!committed.ok()) {
     // Not retried: the outputs are out, and whoever consumes these offsets again (this
     // instance or another after a rebalance) finds the stored assignments and replays them.
     metrics_.BatchFailed("kafka_commit");
@@ -193,6 +207,12 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
       continue;
     }
     const v1::AssignmentEvent& assignment = outcome.assignment();
+    CountLeadEvent(metrics_, config, assignment);
+    if (assignment.status() == v1::ASSIGNMENT_STATUS_DUPLICATE) {
+      metrics_.LeadDuplicate();
+      continue;
+    }
+    if (result.match == LeadResult::Match::kAccount) metrics_.DedupeMatch("account");
     if (assignment.status() == v1::ASSIGNMENT_STATUS_UNASSIGNED) {
       metrics_.LeadQueuedUnassigned();
       continue;
@@ -214,12 +234,10 @@ absl::Status Pipeline::RetryQueuedLeads() {
   metrics_.SetUnassignedQueueDepth(static_cast<double>(retried->queue_depth));
   if (retried->assigned.empty()) return absl::OkStatus();
   std::vector<kafka::OutgoingMessage> outputs;
-  std::vector<api::SharedAssignment> published;
   for (const auto& outcome : retried->assigned) {
     auto message = OutcomeMessage(*config_, LeadResult{outcome, false});
     if (!message.ok()) return message.status();
     outputs.push_back(std::move(*message));
-    published.emplace_back(outcome, &outcome->assignment());
   }
   // The new assignments are already stored; if publishing fails here, they are not lost: the
   // stored records are the source of truth and Explain/replays return them.
@@ -228,8 +246,10 @@ absl::Status Pipeline::RetryQueuedLeads() {
     metrics_.BatchFailed("kafka_produce");
     return produced;
   }
-  hub_.Publish(published);
-  for (size_t i = 0; i < retried->assigned.size(); ++i) metrics_.QueuedLeadAssigned();
+  for (const auto& outcome : retried->assigned) {
+    metrics_.QueuedLeadAssigned();
+    CountLeadEvent(metrics_, *config_, outcome->assignment());
+  }
   spdlog::info("{} queued lead(s) assigned; {} still waiting", retried->assigned.size(),
                retried->queue_depth);
   return absl::OkStatus();

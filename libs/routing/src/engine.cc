@@ -515,6 +515,15 @@ std::optional<size_t> Engine::Compiled::MatchTerritory(const LeadFacts& lead,
 Engine::Engine(std::unique_ptr<Compiled> compiled) : compiled_(std::move(compiled)) {}
 Engine::~Engine() = default;
 
+std::optional<Engine::RepStatus> Engine::StatusOf(const std::string& rep_id, core::TimePoint now,
+                                                  const RoutingState& state) const {
+  const Compiled& c = *compiled_;
+  const auto it = c.rep_index.find(rep_id);
+  if (it == c.rep_index.end()) return std::nullopt;
+  return RepStatus{c.LocalDay(it->second, now),
+                   c.Ineligible(it->second, LeadFacts{}, nullptr, now, state)};
+}
+
 const RoutingRules& Engine::rules() const {
   return compiled_->rules;
 }

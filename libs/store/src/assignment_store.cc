@@ -11,29 +11,35 @@
 namespace leadrouter::store {
 namespace {
 
-// KEYS: routing hash, unassigned queue, new record keys, replaced record keys, lead index keys.
-// ARGV: expected version, ttl, #new, #replaced, #updates, #deletes, #queue adds, #queue removes,
-// #lead index entries, then new bytes, replaced bytes, update field/value pairs, delete fields, add
-// score/member pairs, remove members, indexed event ids. The version is compared as a canonical
-// decimal string, not a Lua number (Lua 5.1 numbers are doubles). All checks run before the first
-// write, so a refused commit writes nothing; since the first write is where Redis applies its OOM
+// KEYS: routing hash, unassigned queue, SLA deadlines, assignment log, then new record keys,
+// replaced record keys, lead index keys, expiring value keys.
+// ARGV: expected version, ttl, then the counts #new, #replaced, #updates, #deletes, #queue adds,
+// #queue removes, #lead index entries, #expiring values, #sla adds, #sla removes, #log events, and
+// the log's approximate max length; then new bytes, replaced bytes, update field/value pairs,
+// delete fields, queue score/member pairs, queue removals, indexed event ids, value/ttl pairs,
+// sla score/member pairs, sla removals, log entries. The version is compared as a canonical decimal
+// string, not a Lua number (Lua 5.1 numbers are doubles). All checks run before the first write,
+// so a refused commit writes nothing; since the first write is where Redis applies its OOM
 // refusal, a script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record
 // exists.
 constexpr std::string_view kCommitScript = R"lua(
 local version = redis.call('HGET', KEYS[1], 'version')
 if version == false then version = '0' end
 if version ~= ARGV[1] then return 1 end
-local n_new, n_rep = tonumber(ARGV[3]), tonumber(ARGV[4])
-local n_upd, n_del = tonumber(ARGV[5]), tonumber(ARGV[6])
-local n_qadd, n_qrem, n_idx = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local n = {}
+for i = 3, 14 do n[#n + 1] = tonumber(ARGV[i]) end
+local n_new, n_rep, n_upd, n_del, n_qadd, n_qrem = n[1], n[2], n[3], n[4], n[5], n[6]
+local n_idx, n_exp, n_sadd, n_srem, n_log, log_max = n[7], n[8], n[9], n[10], n[11], n[12]
+local k = 4
 for i = 1, n_new do
-  if redis.call('EXISTS', KEYS[2 + i]) == 1 then return 2 end
+  if redis.call('EXISTS', KEYS[k + i]) == 1 then return 2 end
 end
-local a = 10
+local a = 15
 for i = 1, n_new + n_rep do
-  redis.call('SET', KEYS[2 + i], ARGV[a], 'EX', ARGV[2])
+  redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[2])
   a = a + 1
 end
+k = k + n_new + n_rep
 for i = 1, n_upd do
   redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 1])
   a = a + 2
@@ -51,10 +57,29 @@ for i = 1, n_qrem do
   a = a + 1
 end
 for i = 1, n_idx do
-  redis.call('SET', KEYS[2 + n_new + n_rep + i], ARGV[a], 'EX', ARGV[2])
+  redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[2])
   a = a + 1
 end
-if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx > 0 then
+k = k + n_idx
+for i = 1, n_exp do
+  redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[a + 1])
+  a = a + 2
+end
+-- Removals first: a lead re-routed in this commit drops its old deadline and gets a new one.
+local sadd_at = a
+a = a + 2 * n_sadd
+for i = 1, n_srem do
+  redis.call('ZREM', KEYS[3], ARGV[a])
+  a = a + 1
+end
+for i = 1, n_sadd do
+  redis.call('ZADD', KEYS[3], ARGV[sadd_at + 2 * (i - 1)], ARGV[sadd_at + 2 * (i - 1) + 1])
+end
+for i = 1, n_log do
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', 'e', ARGV[a])
+  a = a + 1
+end
+if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx + n_exp + n_sadd + n_srem + n_log > 0 then
   redis.call('HINCRBY', KEYS[1], 'version', 1)
 end
 return 0
@@ -78,14 +103,60 @@ absl::StatusOr<std::unique_ptr<AssignmentStore>> AssignmentStore::Connect(
       new AssignmentStore(*std::move(connection), KeySchema(options.tenant)));
 }
 
-absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
+namespace {
+
+// The string values of a MGET reply; nullopt for a missing key (or one of another type).
+absl::StatusOr<std::vector<std::optional<std::string>>> MgetValues(const RedisReply& reply,
+                                                                   size_t expected) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != expected) {
+    return absl::InternalError("MGET answered an unexpected shape");
+  }
+  std::vector<std::optional<std::string>> values;
+  values.reserve(expected);
+  for (const RedisReply& value : reply.elements) {
+    if (value.type == RedisReply::Type::kString) {
+      values.emplace_back(value.str);
+    } else {
+      values.emplace_back(std::nullopt);
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadValues(
+    const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::vector<std::optional<std::string>>{};
+  std::vector<std::string> mget{"MGET"};
+  mget.insert(mget.end(), keys.begin(), keys.end());
+  absl::StatusOr<RedisReply> reply = connection_->Command(mget);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::InternalError(absl::StrCat("load failed: ", reply->str));
+  return MgetValues(*reply, keys.size());
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadRecords(
     const std::vector<std::string>& event_ids) {
+  std::vector<std::string> keys;
+  keys.reserve(event_ids.size());
+  for (const std::string& event_id : event_ids) keys.push_back(keys_.EventRecord(event_id));
+  return LoadValues(keys);
+}
+
+absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
+    const std::vector<std::string>& event_ids, const std::vector<std::string>& value_keys) {
   std::vector<std::vector<std::string>> commands;
   commands.push_back({"HGETALL", keys_.RoutingState()});
   if (!event_ids.empty()) {
     std::vector<std::string> mget{"MGET"};
     mget.reserve(1 + event_ids.size());
     for (const std::string& event_id : event_ids) mget.push_back(keys_.EventRecord(event_id));
+    commands.push_back(std::move(mget));
+  }
+  if (!value_keys.empty()) {
+    std::vector<std::string> mget{"MGET"};
+    mget.insert(mget.end(), value_keys.begin(), value_keys.end());
     commands.push_back(std::move(mget));
   }
   absl::StatusOr<std::vector<RedisReply>> replies = connection_->Pipeline(commands);
@@ -111,17 +182,16 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
     }
     snapshot.state.emplace(fields[i].str, fields[i + 1].str);
   }
-  snapshot.records.reserve(event_ids.size());
+  size_t next_reply = 1;
   if (!event_ids.empty()) {
-    const std::vector<RedisReply>& records = (*replies)[1].elements;
-    if (records.size() != event_ids.size()) return absl::InternalError("MGET answered short");
-    for (const RedisReply& record : records) {
-      if (record.type == RedisReply::Type::kString) {
-        snapshot.records.emplace_back(record.str);
-      } else {
-        snapshot.records.emplace_back(std::nullopt);
-      }
-    }
+    auto records = MgetValues((*replies)[next_reply++], event_ids.size());
+    if (!records.ok()) return records.status();
+    snapshot.records = *std::move(records);
+  }
+  if (!value_keys.empty()) {
+    auto values = MgetValues((*replies)[next_reply++], value_keys.size());
+    if (!values.ok()) return values.status();
+    snapshot.values = *std::move(values);
   }
   return snapshot;
 }
@@ -138,13 +208,19 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
     return absl::InvalidArgumentError("the state field \"version\" belongs to the store");
   }
   std::unordered_set<std::string_view> seen;
-  std::vector<std::string> keys{keys_.RoutingState(), keys_.UnassignedQueue()};
+  if (!r.log_events.empty() && r.log_max_events <= 0) {
+    return absl::InvalidArgumentError("log_max_events must be positive when logging events");
+  }
+  std::vector<std::string> keys{keys_.RoutingState(), keys_.UnassignedQueue(), keys_.SlaDeadlines(),
+                                keys_.AssignmentLog()};
   std::vector<std::string> args{
       std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
       std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
       std::to_string(r.state_updates.size()), std::to_string(r.state_deletes.size()),
       std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size()),
-      std::to_string(r.lead_index.size())};
+      std::to_string(r.lead_index.size()),    std::to_string(r.expiring_values.size()),
+      std::to_string(r.sla_add.size()),       std::to_string(r.sla_remove.size()),
+      std::to_string(r.log_events.size()),    std::to_string(r.log_max_events)};
   for (const auto* records : {&r.new_records, &r.replaced_records}) {
     for (const auto& [event_id, bytes] : *records) {
       // Within one script the existence check cannot see the commit's own writes, so a
@@ -171,6 +247,24 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
     keys.push_back(keys_.LeadIndex(lead_id));
     args.push_back(event_id);
   }
+  for (const auto& value : r.expiring_values) {
+    if (value.key.rfind(keys_.prefix(), 0) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key '", value.key, "' is not one of tenant ", keys_.tenant(), "'s keys"));
+    }
+    if (value.ttl.count() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("ttl of '", value.key, "' must be positive"));
+    }
+    keys.push_back(value.key);
+    args.push_back(value.value);
+    args.push_back(std::to_string(value.ttl.count()));
+  }
+  for (const auto& [lead_id, deadline_s] : r.sla_add) {
+    args.push_back(std::to_string(deadline_s));
+    args.push_back(lead_id);
+  }
+  for (const auto& lead_id : r.sla_remove) args.push_back(lead_id);
+  for (const auto& bytes : r.log_events) args.push_back(bytes);
 
   absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args);
   if (!reply.ok()) return reply.status();
@@ -204,6 +298,109 @@ absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::Pe
   std::vector<std::string> ids;
   for (const RedisReply& id : (*replies)[0].elements) ids.push_back(id.str);
   return std::make_pair(std::move(ids), (*replies)[1].integer);
+}
+
+absl::StatusOr<std::vector<std::string>> AssignmentStore::DueSlaLeads(int64_t now_s, size_t limit) {
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"ZRANGE", keys_.SlaDeadlines(), "-inf", std::to_string(now_s),
+                            "BYSCORE", "LIMIT", "0", std::to_string(std::max<size_t>(limit, 1))});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != RedisReply::Type::kArray) {
+    return absl::InternalError(absl::StrCat("SLA deadlines answered: ", reply->str));
+  }
+  std::vector<std::string> ids;
+  for (const RedisReply& id : reply->elements) ids.push_back(id.str);
+  return ids;
+}
+
+absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
+  absl::StatusOr<RedisReply> reply = connection_->Command({"ZCARD", keys_.SlaDeadlines()});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != RedisReply::Type::kInteger) {
+    return absl::InternalError(absl::StrCat("ZCARD answered: ", reply->str));
+  }
+  return reply->integer;
+}
+
+absl::StatusOr<std::optional<std::string>> AssignmentStore::EventIdOfLead(
+    const std::string& lead_id) {
+  absl::StatusOr<RedisReply> reply = connection_->Command({"GET", keys_.LeadIndex(lead_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::InternalError(absl::StrCat("GET failed: ", reply->str));
+  if (reply->type != RedisReply::Type::kString) return std::optional<std::string>();
+  return std::optional<std::string>(reply->str);
+}
+
+namespace {
+
+// The entries of an XRANGE reply, or of one stream in an XREAD reply.
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> LogEntries(const RedisReply& reply) {
+  std::vector<AssignmentStore::LogEntry> entries;
+  if (reply.is_nil()) return entries;
+  if (reply.type != RedisReply::Type::kArray) {
+    return absl::InternalError(absl::StrCat("assignment log answered: ", reply.str));
+  }
+  for (const RedisReply& entry : reply.elements) {
+    if (entry.type != RedisReply::Type::kArray || entry.elements.size() != 2 ||
+        entry.elements[1].type != RedisReply::Type::kArray) {
+      return absl::InternalError("assignment log entry has an unexpected shape");
+    }
+    const std::vector<RedisReply>& fields = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "e") entries.push_back({entry.elements[0].str, fields[i + 1].str});
+    }
+  }
+  return entries;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
+    const std::string& after_id, size_t limit) {
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"XRANGE", keys_.AssignmentLog(), "(" + after_id, "+", "COUNT",
+                            std::to_string(std::max<size_t>(limit, 1))});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) {
+    return absl::InvalidArgumentError(absl::StrCat("cursor \"", after_id, "\": ", reply->str));
+  }
+  return LogEntries(*reply);
+}
+
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
+    const std::string& after_id, size_t limit, std::chrono::milliseconds block) {
+  absl::StatusOr<RedisReply> reply = connection_->Command(
+      {"XREAD", "COUNT", std::to_string(std::max<size_t>(limit, 1)), "BLOCK",
+       std::to_string(block.count()), "STREAMS", keys_.AssignmentLog(), after_id});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::vector<LogEntry>{};
+  if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 1 ||
+      reply->elements[0].elements.size() != 2) {
+    return absl::InternalError(absl::StrCat("XREAD answered: ", reply->str));
+  }
+  return LogEntries(reply->elements[0].elements[1]);
+}
+
+absl::StatusOr<std::string> AssignmentStore::LogLastId() {
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return std::string("0-0");  // no log yet
+  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    if (reply->elements[i].str == "last-generated-id") return reply->elements[i + 1].str;
+  }
+  return absl::InternalError("XINFO STREAM has no last-generated-id");
+}
+
+absl::StatusOr<std::string> AssignmentStore::LogTrimmedUpTo() {
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return std::string("0-0");  // no log yet: nothing was trimmed
+  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    if (reply->elements[i].str == "max-deleted-entry-id") return reply->elements[i + 1].str;
+  }
+  return absl::InternalError("XINFO STREAM has no max-deleted-entry-id (Redis 7 needed)");
 }
 
 }  // namespace leadrouter::store

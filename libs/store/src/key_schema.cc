@@ -26,6 +26,14 @@ std::string KeySchema::UnassignedQueue() const {
   return prefix_ + "unassigned";
 }
 
+std::string KeySchema::SlaDeadlines() const {
+  return prefix_ + "sla";
+}
+
+std::string KeySchema::AssignmentLog() const {
+  return prefix_ + "log";
+}
+
 std::string KeySchema::EventRecord(std::string_view event_id) const {
   std::string key = prefix_;
   key.append("event:").append(event_id);
@@ -35,6 +43,18 @@ std::string KeySchema::EventRecord(std::string_view event_id) const {
 std::string KeySchema::LeadIndex(std::string_view lead_id) const {
   std::string key = prefix_;
   key.append("lead:").append(lead_id);
+  return key;
+}
+
+std::string KeySchema::Person(std::string_view hmac) const {
+  std::string key = prefix_;
+  key.append("person:").append(hmac);
+  return key;
+}
+
+std::string KeySchema::Account(std::string_view hmac) const {
+  std::string key = prefix_;
+  key.append("account:").append(hmac);
   return key;
 }
 

@@ -14,14 +14,35 @@ class Service;
 
 namespace leadrouter::api {
 
-// A running gRPC server with the standard health service and server reflection enabled.
+// TLS for the listener. Off (plaintext) when cert_pem is empty.
+struct TlsOptions {
+  std::string cert_pem;       // the server's certificate chain (PEM)
+  std::string key_pem;        // its private key (PEM)
+  std::string client_ca_pem;  // verifies client certificates; "" = none are requested
+  // Refuse the handshake without a client certificate signed by client_ca_pem. Without this,
+  // a client certificate is requested and, when presented, must verify against client_ca_pem.
+  bool require_client_cert = false;
+  bool enabled() const { return !cert_pem.empty(); }
+};
+
+// A running gRPC server with the standard health service (grpc.health.v1.Health) and server
+// reflection enabled, over TLS when `tls` is given.
+//
+// Health and reflection answer without a bearer token (the services' own handlers check tokens
+// with api::Authorizer): Kubernetes probes and grpcurl-style tools must work without secrets,
+// and neither reveals data (the serving status; the public API schema). With TLS they are
+// behind TLS like everything else: the kubelet's built-in gRPC probe speaks plaintext only, so
+// probe with `grpc_health_probe -tls -tls-ca-cert ...` (plus -tls-client-cert/-key when client
+// certificates are required), or a TCP probe.
 // Thread-safe.
 class GrpcServer {
  public:
-  // listen is host:port; port 0 picks a free port. FailedPrecondition when it cannot bind.
+  // listen is host:port; port 0 picks a free port. FailedPrecondition when it cannot bind or
+  // the TLS material is rejected; InvalidArgument for inconsistent TlsOptions.
   // The services must outlive the server.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const std::string& listen, const std::vector<grpc::Service*>& services);
+      const std::string& listen, const std::vector<grpc::Service*>& services,
+      const TlsOptions& tls = {});
   ~GrpcServer();  // Shutdown(1 s) if not yet shut down
 
   int port() const { return port_; }

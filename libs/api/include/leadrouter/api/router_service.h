@@ -3,25 +3,85 @@
 #include <cstddef>
 
 #include "leadrouter/api/assignment_hub.h"
+#include "leadrouter/api/auth.h"
+#include "leadrouter/api/lead_operations.h"
+#include "leadrouter/v1/admin_service.grpc.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
 
 namespace leadrouter::api {
 
-// leadrouter.v1.RouterService on gRPC's callback API. StreamAssignments registers a sink on the
-// hub; each stream has a queue of at most `subscriber_queue_limit` assignments and exactly one
-// write in flight. A subscriber that falls further behind is ended with RESOURCE_EXHAUSTED
-// (the durable copy is the Kafka topic), so one slow CRM never stalls routing or other
-// subscribers. Reactions never block. Thread-safe; must outlive the grpc::Server using it.
+// leadrouter.v1.RouterService on gRPC's callback API.
+//
+// StreamAssignments registers a sink on the hub (fed from the shared assignment log, so every
+// instance's subscribers see every instance's events); with after_cursor it first replays the
+// log after that cursor, holding live events meanwhile and dropping those already replayed, so
+// a reconnecting CRM misses nothing and sees nothing twice. Each stream has a queue of at most
+// `subscriber_queue_limit` live events and exactly one write in flight; a subscriber that falls
+// further behind is ended with RESOURCE_EXHAUSTED (reconnect with the last cursor), so one slow
+// CRM never stalls routing or other subscribers. Stream events are filtered to the reps the
+// caller may see.
+//
+// The unary lifecycle RPCs authorize (scope act, and the token must cover the rep), then run the
+// operation inline: a few Redis round trips and one Kafka produce. Errors map to gRPC codes with
+// a message naming the field. Thread-safe; must outlive the grpc::Server using it.
 class RouterServiceImpl final : public v1::RouterService::CallbackService {
  public:
-  RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit);
+  RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit, LeadOperations& operations,
+                    const Authorizer& authorizer);
 
   grpc::ServerWriteReactor<v1::AssignmentEvent>* StreamAssignments(
       grpc::CallbackServerContext* context, const v1::StreamAssignmentsRequest* request) override;
+  grpc::ServerUnaryReactor* AcceptLead(grpc::CallbackServerContext* context,
+                                       const v1::AcceptLeadRequest* request,
+                                       v1::LeadUpdate* response) override;
+  grpc::ServerUnaryReactor* ReturnLead(grpc::CallbackServerContext* context,
+                                       const v1::ReturnLeadRequest* request,
+                                       v1::LeadUpdate* response) override;
+  grpc::ServerUnaryReactor* ConvertLead(grpc::CallbackServerContext* context,
+                                        const v1::ConvertLeadRequest* request,
+                                        v1::LeadUpdate* response) override;
+  grpc::ServerUnaryReactor* ExplainLead(grpc::CallbackServerContext* context,
+                                        const v1::ExplainLeadRequest* request,
+                                        v1::AssignmentEvent* response) override;
 
  private:
+  // The shared path of the lifecycle RPCs: ids present, scope act, may act for the rep, run.
+  template <typename Request>
+  grpc::ServerUnaryReactor* Act(grpc::CallbackServerContext* context, const Request& request,
+                                v1::LeadUpdate* response,
+                                absl::StatusOr<v1::LeadUpdate> (LeadOperations::*operation)(
+                                    const Request&, const std::string&));
+
   AssignmentHub& hub_;
   size_t subscriber_queue_limit_;
+  LeadOperations& operations_;
+  const Authorizer& authorizer_;
+};
+
+// leadrouter.v1.AdminService: every method needs the admin scope. Thread-safe.
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  AdminServiceImpl(LeadOperations& operations, const Authorizer& authorizer);
+
+  grpc::ServerUnaryReactor* SetAvailability(grpc::CallbackServerContext* context,
+                                            const v1::SetAvailabilityRequest* request,
+                                            v1::RepLoad* response) override;
+  grpc::ServerUnaryReactor* SetCapacity(grpc::CallbackServerContext* context,
+                                        const v1::SetCapacityRequest* request,
+                                        v1::RepLoad* response) override;
+  grpc::ServerUnaryReactor* ListUnassigned(grpc::CallbackServerContext* context,
+                                           const v1::ListUnassignedRequest* request,
+                                           v1::ListUnassignedResponse* response) override;
+  grpc::ServerUnaryReactor* ListRepLoad(grpc::CallbackServerContext* context,
+                                        const v1::ListRepLoadRequest* request,
+                                        v1::ListRepLoadResponse* response) override;
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context,
+                                         const v1::ReloadConfigRequest* request,
+                                         v1::ReloadConfigResponse* response) override;
+
+ private:
+  LeadOperations& operations_;
+  const Authorizer& authorizer_;
 };
 
 }  // namespace leadrouter::api

@@ -47,17 +47,93 @@ struct RedisConfig {
   std::string tenant = "default";
   std::chrono::milliseconds timeout{2000};
   // How long a processed event id stays remembered (redeliveries inside it are harmless).
-  std::chrono::seconds idempotency_ttl{std::chrono::hours(24 * 30)};
+  // At least dedupe.person_window: a person key points at a stored lead.
+  std::chrono::seconds idempotency_ttl{std::chrono::hours(24 * 90)};
+};
+
+// Person dedupe and account matching (libs/dedupe). Off without a `dedupe` section: then only
+// redeliveries of one event id are recognised.
+struct DedupeConfig {
+  bool enabled = false;
+  // Keys the HMAC of every dedupe key; from hmac_key_env / hmac_key_file, never inline.
+  std::string hmac_key;
+  std::string hmac_key_source;  // "env:NAME" / "file:PATH", for summaries
+  // A second lead of the same person (e-mail or phone) within the window joins the first.
+  std::chrono::seconds person_window{std::chrono::hours(24 * 90)};
+  // An account's owner is forgotten after this long without a new lead into the account.
+  std::chrono::seconds account_owner_idle{std::chrono::hours(24 * 30)};
+  std::string default_phone_region = "US";
+  bool match_company_name = true;
+};
+
+// TLS for the gRPC listener (`grpc.tls`). The PEM files are read when the config is loaded;
+// off (plaintext) when cert_pem is empty.
+struct GrpcTlsConfig {
+  // Paths, for summaries.
+  std::string cert_file, key_file, client_ca_file;
+  std::string cert_pem;       // the server's certificate chain
+  std::string key_pem;        // its private key: a secret, never logged
+  std::string client_ca_pem;  // "" = client certificates are not requested
+  // Refuse clients without a certificate signed by client_ca (needs client_ca_file). Without it
+  // a client certificate, when one is presented, must still verify against client_ca.
+  bool require_client_cert = false;
+  bool enabled() const { return !cert_pem.empty(); }
+};
+
+// One bearer token from `grpc.auth.tokens_file` (see README "Configuration").
+struct GrpcToken {
+  std::string name;   // identifier, unique; callers show up as the actor "token:<name>"
+  std::string token;  // the bearer secret: >= 16 printable bytes, unique, never logged
+  // Each one of "stream" (StreamAssignments, ExplainLead), "act" (AcceptLead, ReturnLead,
+  // ConvertLead, ExplainLead), "admin" (AdminService). At least one.
+  std::vector<std::string> scopes;
+  // The token may stream and act only for these reps or members of these pools (rep ids and
+  // pool names of this config, in file order). Neither: every rep.
+  std::vector<std::string> reps;
+  std::vector<std::string> pools;
+};
+
+// Bearer-token authorization (`grpc.auth`). Off when `tokens` is empty (a configured file has
+// at least one token): then every caller may do everything.
+struct GrpcAuthConfig {
+  std::string tokens_file;  // for summaries
+  std::vector<GrpcToken> tokens;
+  bool enabled() const { return !tokens.empty(); }
 };
 
 struct GrpcConfig {
   std::string listen = "127.0.0.1:50051";
   // Assignments buffered per StreamAssignments subscriber before it is cut off as too slow.
   int subscriber_queue_limit = 10000;
+  GrpcTlsConfig tls;
+  GrpcAuthConfig auth;
+  // A non-loopback `listen` needs tls and auth, unless this is set (e.g. behind a mesh that
+  // terminates mTLS and authorizes callers).
+  bool allow_insecure = false;
+};
+
+// A lead's life after assignment (accept SLA, re-routing, recycling) and the shared event log.
+struct LifecycleConfig {
+  // Time an ASSIGNED lead has to be accepted before it expires and is re-routed; 0 = no SLA.
+  std::chrono::seconds accept_sla{std::chrono::minutes(15)};
+  std::map<std::string, std::chrono::seconds> pool_accept_sla;  // per pool, overrides accept_sla
+  // Routing attempts (the first assignment included) before a returned or expired lead is
+  // recycled to marketing on the nurture topic.
+  int max_attempts = 3;
+  // Events kept in the shared assignment log for StreamAssignments resume (approximate).
+  int64_t stream_retention_events = 20000;
+
+  std::chrono::seconds AcceptSlaFor(const std::string& pool) const {
+    auto it = pool_accept_sla.find(pool);
+    return it == pool_accept_sla.end() ? accept_sla : it->second;
+  }
 };
 
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";
+  // Campaigns that get their own label value on lead metrics; every other is "other" (label
+  // values must stay bounded).
+  std::vector<std::string> campaigns;
 };
 
 struct RepConfig {
@@ -71,8 +147,10 @@ struct Config {
   std::string version;
   KafkaConfig kafka;
   RedisConfig redis;
+  DedupeConfig dedupe;
   GrpcConfig grpc;
   MetricsConfig metrics;
+  LifecycleConfig lifecycle;
   std::vector<RepConfig> reps;
   // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
   // a parsed Config). Without a `pools` section every rep is a weight-1 member of one

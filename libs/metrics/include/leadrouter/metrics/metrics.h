@@ -22,8 +22,16 @@ class Family;
 namespace leadrouter::metrics {
 
 // Outcome of one consumed event. Every consumed event ends in exactly one.
-enum class Outcome { kAssigned, kReplayed, kDeadLettered, kNurture, kDisqualified, kUnassigned };
-inline constexpr size_t kOutcomeCount = 6;
+enum class Outcome {
+  kAssigned,
+  kReplayed,
+  kDeadLettered,
+  kNurture,
+  kDisqualified,
+  kUnassigned,
+  kDuplicate,  // joined a live lead of the same person
+};
+inline constexpr size_t kOutcomeCount = 7;
 
 // The metric families leadrouter exports, registered once; the hot path increments cached
 // references, never looks families up by name. Label values are bounded (enum names, config
@@ -41,6 +49,15 @@ class PipelineMetrics {
   void EventReplayed();
   // A qualified lead nobody could take: queued.
   void LeadQueuedUnassigned();
+  // A new event that joined a live lead of the same person (outcome "duplicate"; also counted
+  // as a dedupe match of kind "person").
+  void LeadDuplicate();
+  // A dedupe match by kind: "event_replay" (a redelivered event id), "person" (a duplicate),
+  // "account" (routed to the account's owner).
+  void DedupeMatch(std::string_view kind);
+  // Seconds one batch spent in a stage: "decode", "dedupe", "decide" (qualify + route),
+  // "redis_load", "redis_commit", "publish", "kafka_commit".
+  void ObserveStage(std::string_view stage, double seconds);
   // A queued lead routed on a later attempt.
   void QueuedLeadAssigned();
   void SetUnassignedQueueDepth(double n);
@@ -62,6 +79,19 @@ class PipelineMetrics {
   void BatchFailed(std::string_view stage);
   void SetStreamSubscribers(double n);
   void SetConfigInfo(const std::string& version);
+
+  // One lead lifecycle event: `event` is "assigned", "accepted", "returned", "expired",
+  // "converted", "recycled", "duplicate" or "unassigned"; labels are bounded by the caller
+  // (source kind enum, allow-listed campaign, configured territory and pool). `rep` ("" for
+  // none) is counted per rep (reps are bounded by the config). For "returned", `reason` (a
+  // ReturnReason short name) is counted too.
+  struct LeadLabels {
+    std::string source_kind, campaign, territory, pool, rep;
+  };
+  void LeadEvent(std::string_view event, const LeadLabels& labels, std::string_view reason = "");
+  void SetSlaPending(double n);
+  // Seconds from assignment to acceptance.
+  void ObserveTimeToAccept(double seconds);
 
   // Reads back a counter value: for tests and the conservation check.
   double Consumed() const;
@@ -86,6 +116,13 @@ class PipelineMetrics {
   prometheus::Gauge* unassigned_depth_;
   prometheus::Gauge* consumer_paused_;
   prometheus::Counter* queued_assigned_;
+  prometheus::Family<prometheus::Counter>* dedupe_matches_;
+  prometheus::Family<prometheus::Counter>* lead_events_;
+  prometheus::Family<prometheus::Counter>* lead_returns_;
+  prometheus::Family<prometheus::Counter>* rep_lead_events_;
+  prometheus::Gauge* sla_pending_;
+  prometheus::Histogram* time_to_accept_;
+  prometheus::Family<prometheus::Histogram>* stage_seconds_;
 };
 
 // Serves a registry on http://<listen>/metrics. Thread-safe.

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/dedupe/dedupe.h"
 #include "leadrouter/routing/engine.h"
 #include "leadrouter/store/assignment_store.h"
 #include "leadrouter/v1/assignment.pb.h"
@@ -22,11 +23,25 @@ struct LeadResult {
   // True when the event id already had a stored outcome (a redelivery or a re-published event):
   // nothing was decided, the stored outcome is returned as it was.
   bool replayed = false;
+  // How dedupe matched a newly decided lead: kPerson when the event joined a live lead of the
+  // same person (a DUPLICATE outcome for that lead's owner), kAccount when it was routed to the
+  // owner of its account.
+  enum class Match { kNone, kPerson, kAccount };
+  Match match = Match::kNone;
 };
 
-// Decides each validated lead exactly once per event id across every instance: qualifies it
-// against the ICP and routes the qualified ones with the routing engine (both pure), and stores
-// every outcome under its event id together with the routing counters it moved.
+// Decides each validated lead exactly once per event id across every instance: matches it
+// against earlier leads of the same person and against its account's owner (dedupe), qualifies
+// it against the ICP and routes the qualified ones with the routing engine (all pure), and
+// stores every outcome under its event id together with the routing counters it moved and the
+// dedupe keys it claimed.
+//
+// Dedupe (when config.dedupe.enabled): a lead whose e-mail or phone belongs to a live lead (one
+// still ASSIGNED, ACCEPTED or UNASSIGNED) stored within the person window becomes a DUPLICATE
+// outcome of that lead, for its current owner, and moves no counter. A qualified lead of an
+// account with an owner is routed to the owner when eligible. Person and account keys are
+// written in the same compare-and-set as the outcome, so two instances deciding the same new
+// person at once produce one assignment and one duplicate.
 //
 // One round trip loads the shared routing state and the stored outcomes of the batch's event
 // ids; the batch is decided in memory; one atomic compare-and-set script writes the new outcomes,
@@ -53,21 +68,53 @@ class Assigner {
   };
   absl::StatusOr<RetryResult> RetryUnassigned(size_t limit);
 
+  // Where the last DecideBatch spent its time, summed over its attempts, in seconds.
+  struct StageTimings {
+    double dedupe = 0;        // identities, and fetching the leads person keys point at
+    double decide = 0;        // qualify + route (pure)
+    double redis_load = 0;    // the state / records / keys load
+    double redis_commit = 0;  // the compare-and-set script
+  };
+  const StageTimings& last_timings() const { return timings_; }
+
   // Stable ids derived from the tenant and event id: the same on every instance and replay.
   static std::string LeadIdFor(const std::string& tenant, const std::string& event_id);
   static std::string AssignmentIdFor(const std::string& tenant, const std::string& event_id);
 
  private:
   // The outcome for a lead without a stored one; routing effects go into `state`.
-  v1::EventOutcome Decide(const v1::LeadEvent& lead, routing::RoutingState& state) const;
-  // Fills `a` (status, rep, territory, pool, trace, the counters it moved) from a decision.
-  void ApplyRoute(const routing::RoutingDecision& route, const routing::RoutingState& before,
-                  const routing::RoutingState& after, v1::AssignmentEvent& a) const;
+  v1::EventOutcome Decide(const v1::LeadEvent& lead,
+                          const std::optional<dedupe::AccountOwner>& owner,
+                          routing::RoutingState& state) const;
+  // The DUPLICATE outcome of `lead` joining the live lead `existing` (an assignment).
+  v1::EventOutcome DecideDuplicate(const v1::LeadEvent& lead, const v1::AssignmentEvent& existing,
+                                   const dedupe::PersonCandidate& match) const;
+  // The person and account keys a decided lead claims (into `commit` and `known`).
+  void ClaimKeys(const dedupe::Identity& identity, const std::string& record_event_id,
+                 const v1::AssignmentEvent& decided, dedupe::KnownKeys& known,
+                 store::AssignmentStore::CommitRequest& commit) const;
 
   store::AssignmentStore& store_;
   const std::shared_ptr<const config::Config> config_;
   const core::Clock& clock_;
+  const std::unique_ptr<const dedupe::KeyMaker> key_maker_;  // null when dedupe is off
+  StageTimings timings_;
 };
+
+// The actor of every transition leadrouter makes itself (routing, re-routing, expiry).
+inline constexpr std::string_view kRouterActor = "leadrouter";
+
+// Fills `a` from a routing decision made at `now`: status (ASSIGNED, or UNASSIGNED when nobody
+// was eligible), rep, territory, pool, reason, config version, assigned_at / event_time, the
+// accept-SLA deadline (config.lifecycle, ASSIGNED only), attempt (1 when unset), a history
+// entry, and the trace: the qualification step is kept, routing steps are replaced by this
+// decision's (account owner, territories, pools, candidates, counters moved). Pure.
+void ApplyRoute(const config::Config& config, core::TimePoint now,
+                const routing::RoutingDecision& route, const routing::RoutingState& before,
+                const routing::RoutingState& after,
+                const std::optional<dedupe::AccountOwner>& owner, v1::AssignmentEvent& a);
+
+google::protobuf::Timestamp ToTimestamp(core::TimePoint t);
 
 // The qualification decision as its protobuf message.
 v1::Qualification ToProto(const qualify::Decision& decision);
@@ -85,5 +132,9 @@ std::string ShortSourceKind(v1::LeadSourceKind kind);
 // ("rep:<id>:open", "pool:<name>:credit:<rep>", ...). Unknown fields are ignored.
 routing::RoutingState StateFromFields(const std::map<std::string, std::string>& fields);
 std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& state);
+// The fields of FieldsFromState(after) that differ from `before` (a loaded hash): what a commit
+// must write.
+std::map<std::string, std::string> ChangedFields(const std::map<std::string, std::string>& before,
+                                                 const routing::RoutingState& after);
 
 }  // namespace leadrouter::pipeline

@@ -28,12 +28,21 @@ inline constexpr char kHeaderSourceOffset[] = "x-leadrouter-source-offset";
 // On leads.assignments: "true" when the message re-publishes a stored assignment.
 inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
 
+// `payload` as protobuf JSON (field names as in the .proto) for `topic`, keyed by lead id, with
+// content-type and x-leadrouter-event-id headers (and x-leadrouter-replay when `replayed`).
+absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
+                                                   const std::string& lead_id,
+                                                   const std::string& event_id,
+                                                   const google::protobuf::Message& payload,
+                                                   bool replayed = false);
+
 // The consume → decode → validate → qualify → assign → publish → commit loop.
 //
 // Guarantees: every consumed event ends as exactly one of an assignment, a nurture record
 // (not qualified) or a dead letter, new or replayed;
 // a batch's offsets are committed only after its Redis writes are done and its Kafka outputs
-// are acknowledged (acks=all), and only then are assignments pushed to stream subscribers.
+// are acknowledged (acks=all). Stream subscribers are fed from the shared assignment log that
+// the Redis commit appends to (see LogTailer), not from here.
 // A failure before the commit retries the same batch with capped backoff; a crash re-consumes
 // it, and event-id idempotency makes the replay harmless.
 // The config is read from `configs` at the start of every batch, so a reload applies to the
@@ -42,7 +51,7 @@ inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
 class Pipeline {
  public:
   Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
-           kafka::Producer& producer, store::AssignmentStore& store, api::AssignmentHub& hub,
+           kafka::Producer& producer, store::AssignmentStore& store,
            metrics::PipelineMetrics& metrics, const core::Clock& clock);
 
   // Processes one polled batch to completion (or returns the first error, having committed
@@ -72,7 +81,6 @@ class Pipeline {
   std::shared_ptr<const config::Config> config_;
   kafka::Consumer& consumer_;
   kafka::Producer& producer_;
-  api::AssignmentHub& hub_;
   metrics::PipelineMetrics& metrics_;
   store::AssignmentStore& store_;
   const core::Clock& clock_;

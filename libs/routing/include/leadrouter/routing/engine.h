@@ -87,6 +87,17 @@ class Engine {
   RoutingDecision Route(const LeadFacts& lead, core::TimePoint now, RoutingState& state) const;
 
   const RoutingRules& rules() const;
+
+  // A configured rep's day and availability at `now` (for load views): the rep's local calendar
+  // day ("YYYY-MM-DD", the day its daily count is for) and why it could not take a lead without
+  // special requirements now ("" when it could: not out of office, inside working hours, under
+  // its caps). nullopt for an unknown rep.
+  struct RepStatus {
+    std::string local_day;
+    std::string unavailable;
+  };
+  std::optional<RepStatus> StatusOf(const std::string& rep_id, core::TimePoint now,
+                                    const RoutingState& state) const;
   ~Engine();
 
  private:

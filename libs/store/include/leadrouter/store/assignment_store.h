@@ -35,10 +35,21 @@ class AssignmentStore {
     int64_t version = 0;                              // 0 before the first commit
     std::map<std::string, std::string> state;         // the routing hash without "version"
     std::vector<std::optional<std::string>> records;  // records[i] belongs to event_ids[i]
+    std::vector<std::optional<std::string>> values;   // values[i] belongs to value_keys[i]
   };
-  // One round trip (pipelined HGETALL + MGET): the routing state and these events' records.
-  // DataLoss if the version field is not an integer.
-  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids);
+  // One round trip (pipelined HGETALL + MGET + MGET): the routing state, these events' records
+  // and the string values of `value_keys` (full key names, e.g. KeySchema::Person). DataLoss if
+  // the version field is not an integer.
+  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
+                                const std::vector<std::string>& value_keys = {});
+
+  // One round trip (MGET): the stored records of these events; nullopt where there is none.
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+      const std::vector<std::string>& event_ids);
+  // One round trip (MGET) of full key names (e.g. KeySchema::Account); nullopt where a key is
+  // missing or not a string. No round trip for an empty list.
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
+      const std::vector<std::string>& keys);
 
   // Every field has a default, so designated initializers may name only what they use.
   struct CommitRequest {
@@ -54,6 +65,21 @@ class AssignmentStore {
     // lead id -> event id, so a lead's stored outcome (and its trace) can be found by lead id.
     std::vector<std::pair<std::string /*lead_id*/, std::string /*event_id*/>> lead_index{};
     std::chrono::seconds ttl{0};  // of every written record; must be positive when writing any
+    // Plain string keys with their own expiry (dedupe person and account keys); the key must
+    // be one of this tenant's (KeySchema) and the ttl positive.
+    struct ExpiringValue {
+      std::string key;
+      std::string value;
+      std::chrono::seconds ttl{0};
+    };
+    std::vector<ExpiringValue> expiring_values{};
+    // Accept-SLA deadlines: lead id -> deadline (seconds since the epoch); and removals.
+    std::vector<std::pair<std::string /*lead_id*/, int64_t /*deadline, s*/>> sla_add{};
+    std::vector<std::string> sla_remove{};
+    // AssignmentEvents (serialized) appended to the shared assignment log, in order; the log is
+    // trimmed to about log_max_events entries.
+    std::vector<std::string> log_events{};
+    int64_t log_max_events = 0;
   };
   enum class CommitResult {
     kCommitted,     // everything written, version + 1
@@ -62,9 +88,34 @@ class AssignmentStore {
   };
   // Atomically: if the version is still expected_version and no new record exists, applies every
   // part of the request and bumps the version (a request with nothing in it writes nothing).
-  // InvalidArgument for a duplicate event id, a non-positive ttl, or a state field named
-  // "version".
+  // InvalidArgument for a duplicate event id, a non-positive ttl, a state field named "version",
+  // or an expiring value outside the tenant's keys.
   absl::StatusOr<CommitResult> Commit(const CommitRequest& request);
+
+  // Up to `limit` lead ids whose accept-SLA deadline is at or before `now_s`, earliest first.
+  absl::StatusOr<std::vector<std::string>> DueSlaLeads(int64_t now_s, size_t limit);
+  // How many leads wait for acceptance under an SLA.
+  absl::StatusOr<int64_t> SlaPendingCount();
+
+  // The event id whose record holds the lead (the lead index), or nullopt.
+  absl::StatusOr<std::optional<std::string>> EventIdOfLead(const std::string& lead_id);
+
+  // One entry of the assignment log.
+  struct LogEntry {
+    std::string id;     // the stream id ("<ms>-<seq>"): the subscriber's cursor
+    std::string bytes;  // a serialized AssignmentEvent
+  };
+  // Up to `limit` entries after `after_id` (exclusive; "0-0" for the beginning), oldest first.
+  absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id, size_t limit);
+  // Blocks up to `block` for entries after `after_id` ("$": only entries added from now on).
+  // Empty when none arrived. The connection's command timeout must exceed `block`.
+  absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
+                                                std::chrono::milliseconds block);
+  // The id of the newest entry ever added ("0-0" when the log does not exist yet).
+  absl::StatusOr<std::string> LogLastId();
+  // The id of the newest entry trimmed away ("0-0" when none was), so a cursor older than it
+  // has missed events.
+  absl::StatusOr<std::string> LogTrimmedUpTo();
 
   // Up to `limit` queued event ids, oldest first, and the queue's length.
   absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(size_t limit);

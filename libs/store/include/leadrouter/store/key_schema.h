@@ -20,6 +20,8 @@ class KeySchema {
   static absl::Status ValidateTenant(std::string_view tenant);
 
   const std::string& tenant() const { return tenant_; }
+  // "lr:{<tenant>}:": every key of the tenant starts with it.
+  const std::string& prefix() const { return prefix_; }
   // "lr:{<tenant>}:routing": one hash holding the shared routing counters (pool rotation
   // credits, rep open / daily counts) and their "version", bumped by every commit.
   std::string RoutingState() const;
@@ -30,6 +32,18 @@ class KeySchema {
   std::string EventRecord(std::string_view event_id) const;
   // "lr:{<tenant>}:lead:<lead_id>": the event id whose record holds the lead's outcome.
   std::string LeadIndex(std::string_view lead_id) const;
+  // "lr:{<tenant>}:sla": sorted set of lead ids waiting to be accepted, scored by their deadline
+  // (seconds since the epoch).
+  std::string SlaDeadlines() const;
+  // "lr:{<tenant>}:log": stream of every AssignmentEvent published (field "e"), the source of
+  // every instance's gRPC subscribers and their resume cursors.
+  std::string AssignmentLog() const;
+  // "lr:{<tenant>}:person:<hmac>": the event id whose record holds the live lead of the person
+  // with this e-mail or phone HMAC; expires with the dedupe window.
+  std::string Person(std::string_view hmac) const;
+  // "lr:{<tenant>}:account:<hmac>": the rep owning the account with this domain or company-name
+  // HMAC; expires after the owner's idle period.
+  std::string Account(std::string_view hmac) const;
 
  private:
   std::string tenant_;

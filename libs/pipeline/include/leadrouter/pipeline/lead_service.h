@@ -1,0 +1,96 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "leadrouter/api/assignment_hub.h"
+#include "leadrouter/api/lead_operations.h"
+#include "leadrouter/config/reloader.h"
+#include "leadrouter/core/clock.h"
+#include "leadrouter/kafka/producer.h"
+#include "leadrouter/metrics/metrics.h"
+#include "leadrouter/pipeline/lifecycle.h"
+#include "leadrouter/store/assignment_store.h"
+
+namespace leadrouter::pipeline {
+
+// Counts one AssignmentEvent in leadrouter_lead_events_total (its status as the event), with
+// leadrouter_lead_returns_total for returns, per-rep counts and time to accept. Campaign labels
+// are allow-listed by config.metrics.campaigns ("other" / "none" otherwise).
+void CountLeadEvent(metrics::PipelineMetrics& metrics, const config::Config& config,
+                    const v1::AssignmentEvent& event);
+
+// The lifecycle API's implementation: each call borrows a Redis connection from a small pool,
+// runs the LeadLifecycle transition on the live config, then publishes the resulting events to
+// Kafka (`leads.assignments`, recycled leads also to `leads.nurture`) and counts them.
+//
+// Delivery: a transition is committed in Redis (and its events appended to the shared log that
+// feeds every stream subscriber) before it is produced to Kafka. If Kafka does not acknowledge
+// within kafka.produce_timeout_ms the call still succeeds (the transition happened), the failure
+// is logged and counted in leadrouter_batch_failures_total{stage="kafka_produce"}; the events
+// stay in Redis and on the gRPC stream. Thread-safe.
+class LeadService final : public api::LeadOperations {
+ public:
+  LeadService(config::ConfigReloader& configs, store::RedisOptions redis, kafka::Producer& producer,
+              metrics::PipelineMetrics& metrics, const core::Clock& clock);
+  ~LeadService() override;
+
+  std::shared_ptr<const config::Config> CurrentConfig() const override;
+  absl::StatusOr<v1::LeadUpdate> Accept(const v1::AcceptLeadRequest& request,
+                                        const std::string& actor) override;
+  absl::StatusOr<v1::LeadUpdate> Return(const v1::ReturnLeadRequest& request,
+                                        const std::string& actor) override;
+  absl::StatusOr<v1::LeadUpdate> Convert(const v1::ConvertLeadRequest& request,
+                                         const std::string& actor) override;
+  absl::StatusOr<v1::AssignmentEvent> Explain(const std::string& lead_id) override;
+  absl::StatusOr<std::vector<api::SharedAssignment>> ReadLog(const std::string& after_cursor,
+                                                             size_t limit) override;
+  absl::StatusOr<std::string> LogTrimmedUpTo() override;
+  absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) override;
+  absl::StatusOr<v1::ListRepLoadResponse> ListRepLoad() override;
+  absl::StatusOr<v1::ReloadConfigResponse> ReloadConfig() override;
+
+  // Expires the leads whose accept SLA passed (any instance, each lead once), re-routes and
+  // publishes them; updates the SLA-pending gauge. Returns how many expired.
+  absl::StatusOr<size_t> ExpireDue();
+  // Calls ExpireDue every `interval` until `stop` (errors are logged and retried).
+  void RunExpiry(const std::atomic<bool>& stop, std::chrono::milliseconds interval);
+
+ private:
+  // A pooled connection, returned on destruction (dropped if it broke).
+  class Lease;
+  absl::StatusOr<Lease> Borrow();
+  // Borrows a connection, runs `transition` on the live config, publishes what it did.
+  absl::StatusOr<v1::LeadUpdate> RunTransition(
+      const std::function<absl::StatusOr<LeadUpdate>(LeadLifecycle&)>& transition);
+  // Produces the update's events and counts them; returns the proto answer.
+  v1::LeadUpdate Publish(const config::Config& config, const LeadUpdate& update);
+
+  config::ConfigReloader& configs_;
+  const store::RedisOptions redis_;
+  kafka::Producer& producer_;
+  metrics::PipelineMetrics& metrics_;
+  const core::Clock& clock_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<store::AssignmentStore>> idle_;  // guarded by mu_
+};
+
+// Feeds the hub from the shared assignment log: blocks on the log (XREAD), parses each event,
+// stamps its cursor and publishes it, so every instance's subscribers see every instance's
+// events in log order. Starts at the log's end; after a Redis failure it reconnects and carries
+// on from the last cursor it published (nothing skipped). Run() on one thread.
+class LogTailer {
+ public:
+  LogTailer(store::RedisOptions redis, api::AssignmentHub& hub);
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  store::RedisOptions redis_;
+  api::AssignmentHub& hub_;
+};
+
+}  // namespace leadrouter::pipeline

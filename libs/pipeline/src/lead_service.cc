@@ -1,0 +1,367 @@
+#include "leadrouter/pipeline/lead_service.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "leadrouter/core/backoff.h"
+#include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/pipeline.h"
+
+namespace leadrouter::pipeline {
+namespace {
+
+constexpr size_t kExpiryBatch = 100;
+constexpr size_t kMaxIdleConnections = 8;
+
+// "ASSIGNMENT_STATUS_RETURNED" -> "returned".
+std::string EventName(v1::AssignmentStatus status) {
+  std::string name = v1::AssignmentStatus_Name(status);
+  constexpr std::string_view kPrefix = "ASSIGNMENT_STATUS_";
+  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+// "RETURN_REASON_BAD_FIT" -> "bad_fit".
+std::string ReasonName(v1::ReturnReason reason) {
+  std::string name = v1::ReturnReason_Name(reason);
+  constexpr std::string_view kPrefix = "RETURN_REASON_";
+  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+double SecondsBetween(const google::protobuf::Timestamp& from,
+                      const google::protobuf::Timestamp& to) {
+  using google::protobuf::util::TimeUtil;
+  return static_cast<double>(TimeUtil::TimestampToNanoseconds(to) -
+                             TimeUtil::TimestampToNanoseconds(from)) /
+         1e9;
+}
+
+}  // namespace
+
+void CountLeadEvent(metrics::PipelineMetrics& metrics, const config::Config& config,
+                    const v1::AssignmentEvent& event) {
+  metrics::PipelineMetrics::LeadLabels labels;
+  labels.source_kind = ShortSourceKind(event.lead().source_kind());
+  const std::string& campaign = event.lead().campaign();
+  const auto& allowed = config.metrics.campaigns;
+  labels.campaign = campaign.empty() ? "none"
+                    : std::find(allowed.begin(), allowed.end(), campaign) != allowed.end()
+                        ? campaign
+                        : "other";
+  labels.territory = event.territory();
+  labels.pool = event.pool();
+  labels.rep = event.rep_id();
+  const bool returned = event.status() == v1::ASSIGNMENT_STATUS_RETURNED;
+  metrics.LeadEvent(EventName(event.status()), labels,
+                    returned ? ReasonName(event.return_reason()) : "");
+  if (event.status() == v1::ASSIGNMENT_STATUS_ACCEPTED) {
+    metrics.ObserveTimeToAccept(
+        std::max(0.0, SecondsBetween(event.assigned_at(), event.event_time())));
+  }
+}
+
+class LeadService::Lease {
+ public:
+  Lease(LeadService* owner, std::unique_ptr<store::AssignmentStore> store)
+      : owner_(owner), store_(std::move(store)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (!store_ || !store_->connection().healthy()) return;
+    std::lock_guard lock(owner_->mu_);
+    if (owner_->idle_.size() < kMaxIdleConnections) owner_->idle_.push_back(std::move(store_));
+  }
+  store::AssignmentStore& operator*() { return *store_; }
+
+ private:
+  LeadService* owner_;
+  std::unique_ptr<store::AssignmentStore> store_;
+};
+
+LeadService::LeadService(config::ConfigReloader& configs, store::RedisOptions redis,
+                         kafka::Producer& producer, metrics::PipelineMetrics& metrics,
+                         const core::Clock& clock)
+    : configs_(configs),
+      redis_(std::move(redis)),
+      producer_(producer),
+      metrics_(metrics),
+      clock_(clock) {}
+
+LeadService::~LeadService() = default;
+
+absl::StatusOr<LeadService::Lease> LeadService::Borrow() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto store = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(store));
+    }
+  }
+  auto store = store::AssignmentStore::Connect(redis_);
+  if (!store.ok()) return store.status();
+  return Lease(this, *std::move(store));
+}
+
+std::shared_ptr<const config::Config> LeadService::CurrentConfig() const {
+  return configs_.Current();
+}
+
+v1::LeadUpdate LeadService::Publish(const config::Config& config, const LeadUpdate& update) {
+  v1::LeadUpdate answer;
+  for (const auto& event : update.events) *answer.add_events() = *event;
+  if (update.unchanged) return answer;
+  std::vector<kafka::OutgoingMessage> outputs;
+  for (const auto& event : update.events) {
+    auto message =
+        JsonMessage(config.kafka.topics.assignments, event->lead_id(), event->event_id(), *event);
+    if (message.ok()) outputs.push_back(*std::move(message));
+    CountLeadEvent(metrics_, config, *event);
+  }
+  for (const auto& nurture : update.recycled) {
+    auto message =
+        JsonMessage(config.kafka.topics.nurture, nurture->lead_id(), nurture->event_id(), *nurture);
+    if (message.ok()) outputs.push_back(*std::move(message));
+  }
+  if (absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
+      !produced.ok()) {
+    metrics_.BatchFailed("kafka_produce");
+    spdlog::error(
+        "{} lifecycle event(s) committed in Redis (and on the gRPC stream) but not acknowledged "
+        "by Kafka: {}",
+        outputs.size(), produced.ToString());
+  }
+  return answer;
+}
+
+absl::StatusOr<v1::LeadUpdate> LeadService::RunTransition(
+    const std::function<absl::StatusOr<LeadUpdate>(LeadLifecycle&)>& transition) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  const auto config = configs_.Current();
+  LeadLifecycle lifecycle(**store, config, clock_);
+  auto update = transition(lifecycle);
+  if (!update.ok()) return update.status();
+  return Publish(*config, *update);
+}
+
+absl::StatusOr<v1::LeadUpdate> LeadService::Accept(const v1::AcceptLeadRequest& request,
+                                                   const std::string& actor) {
+  return RunTransition([&](LeadLifecycle& lifecycle) {
+    return lifecycle.Accept(request.lead_id(), request.rep_id(), actor);
+  });
+}
+
+absl::StatusOr<v1::LeadUpdate> LeadService::Return(const v1::ReturnLeadRequest& request,
+                                                   const std::string& actor) {
+  return RunTransition([&](LeadLifecycle& lifecycle) {
+    return lifecycle.Return(request.lead_id(), request.rep_id(), request.reason(), request.note(),
+                            actor);
+  });
+}
+
+absl::StatusOr<v1::LeadUpdate> LeadService::Convert(const v1::ConvertLeadRequest& request,
+                                                    const std::string& actor) {
+  return RunTransition([&](LeadLifecycle& lifecycle) {
+    return lifecycle.Convert(request.lead_id(), request.rep_id(), request.value(), request.note(),
+                             actor);
+  });
+}
+
+absl::StatusOr<v1::AssignmentEvent> LeadService::Explain(const std::string& lead_id) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  LeadLifecycle lifecycle(**store, configs_.Current(), clock_);
+  return lifecycle.Explain(lead_id);
+}
+
+absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(
+    const std::string& after_cursor, size_t limit) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  auto entries = (**store).ReadLog(after_cursor, limit);
+  if (!entries.ok()) return entries.status();
+  std::vector<api::SharedAssignment> events;
+  for (const auto& entry : *entries) {
+    auto event = std::make_shared<v1::AssignmentEvent>();
+    if (!event->ParseFromString(entry.bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("assignment log entry ", entry.id, " does not parse"));
+    }
+    event->set_cursor(entry.id);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+absl::StatusOr<std::string> LeadService::LogTrimmedUpTo() {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  return (**store).LogTrimmedUpTo();
+}
+
+absl::StatusOr<v1::ListUnassignedResponse> LeadService::ListUnassigned(int limit) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  auto queue = (**store).PeekUnassigned(static_cast<size_t>(std::max(1, limit)));
+  if (!queue.ok()) return queue.status();
+  auto records = (**store).LoadRecords(queue->first);
+  if (!records.ok()) return records.status();
+  v1::ListUnassignedResponse response;
+  response.set_total(queue->second);
+  for (const auto& record : *records) {
+    v1::EventOutcome outcome;
+    if (record.has_value() && outcome.ParseFromString(*record) && outcome.has_assignment()) {
+      *response.add_leads() = outcome.assignment();
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListRepLoadResponse> LeadService::ListRepLoad() {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  auto snapshot = (**store).Load({});
+  if (!snapshot.ok()) return snapshot.status();
+  const auto config = configs_.Current();
+  const routing::RoutingState state = StateFromFields(snapshot->state);
+  v1::ListRepLoadResponse response;
+  for (const routing::RepProfile& rep : config->routing.reps) {
+    v1::RepLoad* load = response.add_reps();
+    load->set_rep_id(rep.id);
+    const auto status = config->engine->StatusOf(rep.id, clock_.Now(), state);
+    if (auto it = state.reps.find(rep.id); it != state.reps.end()) {
+      load->set_open_leads(it->second.open_leads);
+      // The day count is for the rep's local day stored with it; a new local day starts at 0.
+      if (status && it->second.day == status->local_day) {
+        load->set_assigned_today(it->second.assigned_on_day);
+      }
+    }
+    load->set_max_open_leads(rep.max_open_leads);
+    load->set_daily_cap(rep.daily_cap);
+    load->set_available_now(status && status->unavailable.empty());
+    load->set_unavailable_reason(status ? status->unavailable : "not a configured rep");
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ReloadConfigResponse> LeadService::ReloadConfig() {
+  const config::ConfigReloader::Report report = configs_.Reload();
+  metrics_.ConfigReload(config::ReloadResultName(report.result));
+  v1::ReloadConfigResponse response;
+  response.set_result(config::ReloadResultName(report.result));
+  response.set_version(configs_.Current()->version);
+  response.set_detail(report.message);
+  if (report.result == config::ConfigReloader::Result::kApplied) {
+    metrics_.SetConfigInfo(configs_.Current()->version);
+  }
+  return response;
+}
+
+absl::StatusOr<size_t> LeadService::ExpireDue() {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  const auto config = configs_.Current();
+  LeadLifecycle lifecycle(**store, config, clock_);
+  auto update = lifecycle.ExpireDue(kExpiryBatch);
+  if (!update.ok()) return update.status();
+  size_t expired = 0;
+  for (const auto& event : update->events) {
+    expired += event->status() == v1::ASSIGNMENT_STATUS_EXPIRED;
+  }
+  if (!update->events.empty()) Publish(*config, *update);
+  if (auto pending = (**store).SlaPendingCount(); pending.ok()) {
+    metrics_.SetSlaPending(static_cast<double>(*pending));
+  }
+  return expired;
+}
+
+void LeadService::RunExpiry(const std::atomic<bool>& stop, std::chrono::milliseconds interval) {
+  core::Backoff backoff(interval, std::chrono::seconds(10));
+  auto wait = interval;
+  while (!stop.load()) {
+    // Sleep in small steps so shutdown is prompt.
+    for (auto slept = std::chrono::milliseconds(0); slept < wait && !stop.load();
+         slept += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (stop.load()) return;
+    auto expired = ExpireDue();
+    if (!expired.ok()) {
+      wait = backoff.Next();
+      spdlog::warn("SLA expiry pass failed, retrying in {} ms: {}", wait.count(),
+                   expired.status().ToString());
+      continue;
+    }
+    backoff.Reset();
+    wait = interval;
+    if (*expired > 0)
+      spdlog::info("{} lead(s) passed their accept SLA and were re-routed", *expired);
+  }
+}
+
+LogTailer::LogTailer(store::RedisOptions redis, api::AssignmentHub& hub)
+    : redis_(std::move(redis)), hub_(hub) {}
+
+void LogTailer::Run(const std::atomic<bool>& stop) {
+  constexpr auto kBlock = std::chrono::milliseconds(500);
+  store::RedisOptions options = redis_;
+  // XREAD BLOCK must finish before the socket timeout.
+  options.command_timeout = std::max(options.command_timeout, kBlock + std::chrono::seconds(2));
+  core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
+  std::string after;  // the last entry published; resolved from the log's end at start
+  std::unique_ptr<store::AssignmentStore> store;
+  while (!stop.load()) {
+    if (!store) {
+      auto connected = store::AssignmentStore::Connect(options);
+      if (!connected.ok()) {
+        spdlog::warn("assignment log: {}", connected.status().ToString());
+        std::this_thread::sleep_for(backoff.Next());
+        continue;
+      }
+      store = *std::move(connected);
+    }
+    if (after.empty()) {
+      // "$" in a loop would skip entries added between two reads: pin the start once.
+      auto last = store->LogLastId();
+      if (!last.ok()) {
+        spdlog::warn("assignment log: {}", last.status().ToString());
+        store.reset();
+        std::this_thread::sleep_for(backoff.Next());
+        continue;
+      }
+      after = *last;
+    }
+    auto entries = store->TailLog(after, 1000, kBlock);
+    if (!entries.ok()) {
+      spdlog::warn("assignment log: {}", entries.status().ToString());
+      store.reset();
+      std::this_thread::sleep_for(backoff.Next());
+      continue;
+    }
+    backoff.Reset();
+    std::vector<api::SharedAssignment> events;
+    events.reserve(entries->size());
+    for (const auto& entry : *entries) {
+      after = entry.id;
+      auto event = std::make_shared<v1::AssignmentEvent>();
+      if (!event->ParseFromString(entry.bytes)) {
+        spdlog::error("assignment log entry {} does not parse; skipped", entry.id);
+        continue;
+      }
+      event->set_cursor(entry.id);
+      events.push_back(std::move(event));
+    }
+    if (!events.empty()) hub_.Publish(events);
+  }
+}
+
+}  // namespace leadrouter::pipeline
