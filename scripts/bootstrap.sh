@@ -7,10 +7,11 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   librdkafka-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev openssl
-  libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
   libre2-dev tzdata clang libclang-rt-14-dev
+  libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev
   redis-server redis-tools kcat clang-format
+  python3-yaml prometheus
 )
 
 missing=()
