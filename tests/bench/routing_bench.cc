@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/config/config.h"
+#include "leadrouter/dedupe/dedupe.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/qualify/qualifier.h"
 
 namespace leadrouter {
 namespace {
@@ -113,6 +115,80 @@ void BM_AssignerDecideBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 BENCHMARK(BM_AssignerDecideBatch)->Arg(1)->Arg(50)->Arg(500)->UseRealTime();
+
+// A lead of the dedupe mix: every fifth lead is a person seen before (another spelling of an
+// earlier lead's e-mail), every third works at an account seen before.
+v1::LeadEvent DedupeLead(int64_t i) {
+  v1::LeadEvent lead = Lead(i);
+  const int64_t person = i % 5 == 4 ? i - 2 : i;
+  lead.mutable_person()->set_email(
+      absl::StrCat(" P.", person, "+webinar@Example-", person % 997, ".com"));
+  lead.mutable_person()->set_phone(absl::StrCat("+1 415 555 ", 1000 + person % 9000));
+  lead.mutable_company()->set_name(absl::StrCat("Company ", person % 997, ", Inc."));
+  lead.mutable_company()->set_website(absl::StrCat("https://www.example-", person % 997, ".com/"));
+  return lead;
+}
+
+// The pure half of dedupe: normalize e-mail, phone, domain and company name, HMAC each.
+void BM_DedupeIdentity(benchmark::State& state) {
+  const dedupe::KeyMaker maker("bench-dedupe-secret-0123456789", "US", true);
+  std::vector<v1::LeadEvent> leads;
+  for (int64_t i = 0; i < 64; ++i) leads.push_back(DedupeLead(i));
+  size_t i = 0;
+  for (auto _ : state) {
+    const v1::LeadEvent& lead = leads[i++ % leads.size()];
+    benchmark::DoNotOptimize(maker.IdentityOf(lead, qualify::CompanyDomain(lead)));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DedupeIdentity);
+
+// The Assigner with dedupe on (arg 1) or off (arg 0) against a real Redis, by batch size: the
+// difference is the dedupe stage (identities, the person/account keys read in the batch's load,
+// the earlier leads fetched for person matches, the keys written in the commit).
+void BM_AssignerDedupe(benchmark::State& state) {
+  const char* port = std::getenv("LEADROUTER_BENCH_REDIS_PORT");
+  if (port == nullptr) {
+    state.SkipWithError("LEADROUTER_BENCH_REDIS_PORT not set (run scripts/bench.sh)");
+    return;
+  }
+  const int64_t batch = state.range(0);
+  const bool dedupe_on = state.range(1) != 0;
+  store::RedisOptions options;
+  options.port = std::atoi(port);
+  options.tenant = absl::StrCat("dedupe", batch, "-", dedupe_on);
+  auto store = store::AssignmentStore::Connect(options);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return;
+  }
+  auto config = std::make_shared<config::Config>(Config());
+  config->dedupe.enabled = dedupe_on;
+  config->dedupe.hmac_key = "bench-dedupe-secret-0123456789";
+  core::FakeClock clock(core::TimePoint(std::chrono::seconds(1795446000)));
+  pipeline::Assigner assigner(**store, config, clock);
+  static int64_t next_lead = 0;
+  std::vector<v1::LeadEvent> leads(static_cast<size_t>(batch));
+  std::vector<const v1::LeadEvent*> ptrs;
+  for (const auto& lead : leads) ptrs.push_back(&lead);
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (auto& lead : leads) lead = DedupeLead(next_lead++);
+    state.ResumeTiming();
+    auto results = assigner.DecideBatch(ptrs);
+    if (!results.ok()) {
+      state.SkipWithError(results.status().ToString().c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_AssignerDedupe)
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({500, 0})
+    ->Args({500, 1})
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace leadrouter

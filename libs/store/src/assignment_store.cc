@@ -397,10 +397,25 @@ absl::StatusOr<std::string> AssignmentStore::LogTrimmedUpTo() {
       connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()});
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return std::string("0-0");  // no log yet: nothing was trimmed
+  // Trimming does not move max-deleted-entry-id (only XDEL does): a log that has lost entries has
+  // entries-added > length, and what it lost is older than its first entry.
+  int64_t added = -1, length = -1;
+  std::string first_id;
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
-    if (reply->elements[i].str == "max-deleted-entry-id") return reply->elements[i + 1].str;
+    const std::string& name = reply->elements[i].str;
+    const RedisReply& value = reply->elements[i + 1];
+    if (name == "entries-added") added = value.integer;
+    if (name == "length") length = value.integer;
+    if (name == "first-entry" && value.type == RedisReply::Type::kArray &&
+        !value.elements.empty()) {
+      first_id = value.elements[0].str;
+    }
   }
-  return absl::InternalError("XINFO STREAM has no max-deleted-entry-id (Redis 7 needed)");
+  if (added < 0 || length < 0) {
+    return absl::InternalError("XINFO STREAM has no entries-added (Redis 7 needed)");
+  }
+  if (added <= length || first_id.empty()) return std::string("0-0");
+  return first_id;
 }
 
 }  // namespace leadrouter::store

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "leadrouter/testing/redis_server.h"
 
 namespace leadrouter::store {
@@ -278,6 +279,91 @@ TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
     EXPECT_EQ(*final_state.records[i], claimed[all_events[i]]) << all_events[i];
   }
   std::cout << "commits: " << versions_committed.size() << ", retries: " << retries << "\n";
+}
+
+TEST_F(AssignmentStoreTest, ExpiringValuesStayInsideTheTenantAndExpire) {
+  CommitRequest outside;
+  outside.expiring_values.push_back({"lr:{other}:person:abc", "e1", std::chrono::seconds(60)});
+  EXPECT_EQ(store_->Commit(outside).status().code(), absl::StatusCode::kInvalidArgument);
+  CommitRequest no_ttl;
+  no_ttl.expiring_values.push_back({store_->keys().Person("abc"), "e1", std::chrono::seconds(0)});
+  EXPECT_EQ(store_->Commit(no_ttl).status().code(), absl::StatusCode::kInvalidArgument);
+
+  CommitRequest ok;
+  ok.expiring_values.push_back({store_->keys().Person("abc"), "e1", std::chrono::seconds(1)});
+  ok.expiring_values.push_back({store_->keys().Account("def"), "rep-a", std::chrono::seconds(60)});
+  ASSERT_EQ(Commit(ok), CommitResult::kCommitted);
+  auto values = store_->LoadValues({store_->keys().Person("abc"), store_->keys().Account("def"),
+                                    store_->keys().Account("none")});
+  ASSERT_TRUE(values.ok()) << values.status();
+  EXPECT_EQ((*values)[0], std::optional<std::string>("e1"));
+  EXPECT_EQ((*values)[1], std::optional<std::string>("rep-a"));
+  EXPECT_EQ((*values)[2], std::nullopt);
+  EXPECT_EQ(Load({}).version, 1) << "writing keys is a change other instances must see";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  values = store_->LoadValues({store_->keys().Person("abc")});
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ((*values)[0], std::nullopt) << "the window is the key's TTL";
+}
+
+TEST_F(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline) {
+  CommitRequest add;
+  add.sla_add = {{"ld_b", 200}, {"ld_a", 100}, {"ld_c", 300}};
+  ASSERT_EQ(Commit(add), CommitResult::kCommitted);
+  auto due = store_->DueSlaLeads(250, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  EXPECT_EQ(*due, (std::vector<std::string>{"ld_a", "ld_b"}));
+  // One commit that removes and re-adds a lead (an expiry and its re-route) keeps the new one.
+  CommitRequest reroute;
+  reroute.expected_version = Load({}).version;
+  reroute.sla_remove = {"ld_a"};
+  reroute.sla_add = {{"ld_a", 1000}};
+  ASSERT_EQ(Commit(reroute), CommitResult::kCommitted);
+  due = store_->DueSlaLeads(250, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, std::vector<std::string>{"ld_b"});
+  EXPECT_EQ(*store_->SlaPendingCount(), 3);
+}
+
+TEST_F(AssignmentStoreTest, TheLogKeepsCommittedEventsInOrderAndTrims) {
+  auto last = store_->LogLastId();
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(*last, "0-0");
+  for (int i = 0; i < 300; ++i) {
+    CommitRequest request;
+    request.expected_version = i;
+    request.log_events = {absl::StrCat("event-", i)};
+    request.log_max_events = 100;
+    ASSERT_EQ(Commit(request), CommitResult::kCommitted);
+  }
+  auto trimmed = store_->LogTrimmedUpTo();
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+  EXPECT_NE(*trimmed, "0-0") << "MAXLEN ~ 100 trims 300 entries";
+  auto entries = store_->ReadLog("0-0", 1000);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_FALSE(entries->empty());
+  EXPECT_LT(entries->size(), 300u);
+  EXPECT_EQ(entries->front().id, *trimmed) << "the oldest retained entry";
+  EXPECT_EQ(entries->back().bytes, "event-299");
+  for (size_t i = 1; i < entries->size(); ++i) {
+    EXPECT_NE((*entries)[i - 1].id, (*entries)[i].id);
+  }
+  // A tail after the last entry blocks, then returns what is committed next.
+  const std::string after = entries->back().id;
+  auto empty = store_->TailLog(after, 10, std::chrono::milliseconds(100));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  CommitRequest next;
+  next.expected_version = 300;
+  next.log_events = {"event-300"};
+  next.log_max_events = 100;
+  ASSERT_EQ(Commit(next), CommitResult::kCommitted);
+  auto tail = store_->TailLog(after, 10, std::chrono::milliseconds(100));
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ((*tail)[0].bytes, "event-300");
+  EXPECT_EQ(*store_->LogLastId(), (*tail)[0].id);
+  EXPECT_EQ(store_->ReadLog("not-a-cursor", 1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

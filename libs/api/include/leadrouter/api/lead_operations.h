@@ -37,7 +37,8 @@ class LeadOperations {
   // first, each with its `cursor` set.
   virtual absl::StatusOr<std::vector<SharedAssignment>> ReadLog(const std::string& after_cursor,
                                                                 size_t limit) = 0;
-  // The newest cursor trimmed from the log ("0-0" when none): older cursors have missed events.
+  // "0-0" when the log never lost an entry, else its oldest retained cursor: an older cursor may
+  // have missed trimmed events.
   virtual absl::StatusOr<std::string> LogTrimmedUpTo() = 0;
 
   virtual absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) = 0;

@@ -113,8 +113,9 @@ class AssignmentStore {
                                                 std::chrono::milliseconds block);
   // The id of the newest entry ever added ("0-0" when the log does not exist yet).
   absl::StatusOr<std::string> LogLastId();
-  // The id of the newest entry trimmed away ("0-0" when none was), so a cursor older than it
-  // has missed events.
+  // "0-0" when the log never lost an entry; else the id of its oldest retained entry: a cursor
+  // older than that may have missed trimmed events (one exactly at the last trimmed entry is
+  // refused too: conservative).
   absl::StatusOr<std::string> LogTrimmedUpTo();
 
   // Up to `limit` queued event ids, oldest first, and the queue's length.
