@@ -11,5 +11,6 @@ scripts/format.sh --check
 
 # Leak checking stays on; the suppressions cover leaks inside third-party libraries only.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 ctest --test-dir build/dev --output-on-failure -j"$(nproc)" --timeout 300 "$@"

@@ -1014,7 +1014,8 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
   }
   CheckTokenGrants(cfg, errors);
 
-  for (const auto& [pool, sla] : cfg.lifecycle.pool_accept_sla) {
+  for (const auto& entry : cfg.lifecycle.pool_accept_sla) {
+    const std::string& pool = entry.first;  // a plain name: lambdas may not capture bindings
     const bool known = std::any_of(cfg.routing.pools.begin(), cfg.routing.pools.end(),
                                    [&pool](const routing::Pool& p) { return p.name == pool; });
     if (!known) {
