@@ -200,7 +200,7 @@ class Generator {
       absl::StrAppend(&s, " ", kKindNames[k], "=", counts_[k]);
     absl::StrAppend(
         &s, " free_mail=", free_mail_, " unsupported_country=", unsupported_country_,
-        " (duplicates carry new event ids: no dedupe stage yet, each counts as a lead)");
+        " (duplicates carry new event ids: with dedupe on, those of a live lead become DUPLICATE)");
     return s;
   }
 
