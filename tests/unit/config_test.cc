@@ -1,8 +1,11 @@
 #include "leadrouter/config/config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -491,18 +494,7 @@ TEST_F(ConfigReloaderTest, EndpointChangesWaitForARestart) {
   EXPECT_EQ(now->reps[0].id, "solo");
 }
 
-}  // namespace
-}  // namespace leadrouter::config
-
-// grpc.tls, grpc.auth and grpc.allow_insecure (issue #6). (These includes belong at the top;
-// they are here so this block could be appended while others edit the file.)
-#include <gmock/gmock.h>
-#include <unistd.h>
-
-#include <filesystem>
-
-namespace leadrouter::config {
-namespace {
+// --- grpc.tls, grpc.auth and grpc.allow_insecure --------------------------------------------
 
 class GrpcSecurityConfigTest : public ::testing::Test {
  protected:
