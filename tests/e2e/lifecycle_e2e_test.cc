@@ -344,6 +344,46 @@ TEST_F(LifecycleEndToEnd, ResumeFromCursorMissesNothingAndRepeatsNothing) {
   EXPECT_EQ(bad.WaitFinished(10s).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// AdminService overrides through leadctl: pause, capacity, the unassigned queue, resume.
+TEST_F(LifecycleEndToEnd, AdminPausesAndCapsRepsAndTheQueueDrainsOnResume) {
+  WriteConfig("lifecycle: {accept_sla_s: 0}\n");
+  const std::string target = StartLeadrouter();
+  ASSERT_FALSE(target.empty());
+  ASSERT_EQ(Leadctl(target, {"pause", "rep-ada"}).code, 0);
+  CommandResult paused = Leadctl(target, {"pause", "rep-grace"});
+  ASSERT_EQ(paused.code, 0) << paused.output;
+  CommandResult capped = Leadctl(target, {"capacity", "rep-linus", "--max-open", "2"});
+  ASSERT_EQ(capped.code, 0) << capped.output;
+  CommandResult reps = Leadctl(target, {"reps"});
+  ASSERT_EQ(reps.code, 0) << reps.output;
+  EXPECT_NE(reps.output.find("paused by an admin"), std::string::npos) << reps.output;
+  EXPECT_EQ(Leadctl(target, {"pause", "rep-nobody"}).code, 3) << "unknown rep: NOT_FOUND";
+  EXPECT_EQ(Leadctl(target, {"capacity", "rep-linus", "--max-open", "-1"}).code, 2)
+      << "a negative cap is refused before sending (or by the server)";
+
+  StreamCollector stream(target);
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 3; ++i) Publish(absl::StrCat("adm-", i));
+  auto events = stream.WaitFor(3, 60s);
+  ASSERT_EQ(events.size(), 3u);
+  int to_linus = 0, queued = 0;
+  for (const auto& e : events) {
+    to_linus += e.status() == v1::ASSIGNMENT_STATUS_ASSIGNED && e.rep_id() == "rep-linus";
+    queued += e.status() == v1::ASSIGNMENT_STATUS_UNASSIGNED;
+  }
+  EXPECT_EQ(to_linus, 2) << "the only unpaused rep, up to its new cap";
+  EXPECT_EQ(queued, 1);
+  CommandResult unassigned = Leadctl(target, {"unassigned"});
+  EXPECT_NE(unassigned.output.find("1 unassigned lead"), std::string::npos) << unassigned.output;
+
+  // Resuming a rep drains the queue within the next retry (every second).
+  ASSERT_EQ(Leadctl(target, {"resume", "rep-ada"}).code, 0);
+  events = stream.WaitFor(4, 30s);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+  EXPECT_EQ(events[3].rep_id(), "rep-ada");
+}
+
 // Bearer tokens with scopes and reps, through leadctl against the daemon.
 TEST_F(LifecycleEndToEnd, TokensAreCheckedForScopeAndReps) {
   const std::string tokens = ::testing::TempDir() + "/tokens-" + std::to_string(::getpid());

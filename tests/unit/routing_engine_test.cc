@@ -882,3 +882,37 @@ TEST(EngineCreateTest, ReportsEveryErrorAtOnce) {
 
 }  // namespace
 }  // namespace leadrouter::routing
+
+namespace leadrouter::routing {
+namespace {
+
+// AdminService overrides live in the routing state: pause, extra absences, caps.
+TEST(EngineOverridesTest, PausedAbsentAndCappedRepsAreSkippedWithTheReason) {
+  const auto engine = MustCreate(OnePool({Rep("a"), Rep("b"), Rep("c")}));
+  ASSERT_NE(engine, nullptr);
+  RoutingState state;
+  state.reps["a"].paused = true;
+  state.reps["b"].extra_out_of_office.push_back({kNoon - hours{1}, kNoon + hours{1}});
+  const RoutingDecision first = engine->Route(LeadFacts{}, kNoon, state);
+  ASSERT_TRUE(first.rep_id.has_value());
+  EXPECT_EQ(*first.rep_id, "c");
+  ASSERT_NE(Trace(first, "a"), nullptr);
+  EXPECT_EQ(Trace(first, "a")->why, "paused by an admin");
+  ASSERT_NE(Trace(first, "b"), nullptr);
+  EXPECT_NE(Trace(first, "b")->why.find("out of office until"), std::string::npos);
+
+  // c's cap override of 1 is now reached: nobody is left.
+  state.reps["c"].max_open_override = 1;
+  EXPECT_FALSE(engine->Route(LeadFacts{}, kNoon, state).rep_id.has_value());
+  EXPECT_EQ(EffectiveMaxOpen(Rep("c"), state.reps["c"]), 1);
+  // The override replaces the config's cap; 0 means no cap.
+  state.reps["c"].max_open_override = 0;
+  EXPECT_EQ(engine->Route(LeadFacts{}, kNoon, state).rep_id.value_or(""), "c");
+  state.reps["c"].daily_cap_override = 2;  // c has 2 today now
+  EXPECT_FALSE(engine->Route(LeadFacts{}, kNoon, state).rep_id.has_value());
+  // After the window, b is back.
+  EXPECT_EQ(engine->Route(LeadFacts{}, kNoon + hours{2}, state).rep_id.value_or(""), "b");
+}
+
+}  // namespace
+}  // namespace leadrouter::routing

@@ -393,21 +393,23 @@ AdminServiceImpl::AdminServiceImpl(LeadOperations& operations, const Authorizer&
     : operations_(operations), authorizer_(authorizer) {}
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetAvailability(
-    grpc::CallbackServerContext* context, const v1::SetAvailabilityRequest* /*request*/,
-    v1::RepLoad* /*response*/) {
+    grpc::CallbackServerContext* context, const v1::SetAvailabilityRequest* request,
+    v1::RepLoad* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Done(absl::UnimplementedError(
-      "SetAvailability is not implemented yet: edit reps[].out_of_office in the config (hot "
-      "reloaded)"));
+  auto load = operations_.SetAvailability(*request);
+  if (!load.ok()) return Done(load.status());
+  *response = *std::move(load);
+  return Done(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetCapacity(grpc::CallbackServerContext* context,
-                                                        const v1::SetCapacityRequest* /*request*/,
-                                                        v1::RepLoad* /*response*/) {
+                                                        const v1::SetCapacityRequest* request,
+                                                        v1::RepLoad* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Done(absl::UnimplementedError(
-      "SetCapacity is not implemented yet: edit reps[].max_open_leads / daily_cap in the config "
-      "(hot reloaded)"));
+  auto load = operations_.SetCapacity(*request);
+  if (!load.ok()) return Done(load.status());
+  *response = *std::move(load);
+  return Done(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListUnassigned(grpc::CallbackServerContext* context,

@@ -125,6 +125,19 @@ routing::RoutingState StateFromFields(const std::map<std::string, std::string>& 
       if (parts[2] == "day_count") rep.assigned_on_day = ToInt(value);
       if (parts[2] == "recent_assigned") rep.recent_assigned = ToInt(value);
       if (parts[2] == "recent_converted") rep.recent_converted = ToInt(value);
+      if (parts[2] == "paused") rep.paused = value == "1";
+      if (parts[2] == "max_open_override") rep.max_open_override = ToInt(value);
+      if (parts[2] == "daily_cap_override") rep.daily_cap_override = ToInt(value);
+      if (parts[2] == "ooo") {
+        // "from_s-to_s,from_s-to_s": windows added through AdminService.SetAvailability.
+        for (absl::string_view window : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+          const std::vector<std::string> ends = absl::StrSplit(window, '-');
+          if (ends.size() != 2) continue;
+          rep.extra_out_of_office.push_back(
+              {core::TimePoint(std::chrono::seconds(ToInt(ends[0]))),
+               core::TimePoint(std::chrono::seconds(ToInt(ends[1])))});
+        }
+      }
     } else if (parts.size() == 3 && parts[0] == "pool" && parts[2] == "step") {
       state.pools[parts[1]].step = ToInt(value);
     } else if (parts.size() == 4 && parts[0] == "pool" && parts[2] == "credit") {
@@ -145,6 +158,23 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
     fields[prefix + "day_count"] = std::to_string(rep.assigned_on_day);
     fields[prefix + "recent_assigned"] = std::to_string(rep.recent_assigned);
     fields[prefix + "recent_converted"] = std::to_string(rep.recent_converted);
+    fields[prefix + "paused"] = rep.paused ? "1" : "0";
+    if (rep.max_open_override) {
+      fields[prefix + "max_open_override"] = std::to_string(*rep.max_open_override);
+    }
+    if (rep.daily_cap_override) {
+      fields[prefix + "daily_cap_override"] = std::to_string(*rep.daily_cap_override);
+    }
+    if (!rep.extra_out_of_office.empty()) {
+      std::string windows;
+      for (const routing::Absence& a : rep.extra_out_of_office) {
+        auto seconds = [](core::TimePoint t) {
+          return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+        };
+        absl::StrAppend(&windows, windows.empty() ? "" : ",", seconds(a.from), "-", seconds(a.to));
+      }
+      fields[prefix + "ooo"] = windows;
+    }
   }
   for (const auto& [name, pool] : state.pools) {
     const std::string prefix = absl::StrCat("pool:", name, ":");

@@ -226,6 +226,32 @@ absl::StatusOr<v1::ListUnassignedResponse> LeadService::ListUnassigned(int limit
   return response;
 }
 
+namespace {
+
+v1::RepLoad RepLoadOf(const config::Config& config, const routing::RepProfile& rep,
+                      const routing::RoutingState& state, core::TimePoint now) {
+  v1::RepLoad load;
+  load.set_rep_id(rep.id);
+  const auto status = config.engine->StatusOf(rep.id, now, state);
+  const auto it = state.reps.find(rep.id);
+  const routing::RepCounters counters =
+      it == state.reps.end() ? routing::RepCounters{} : it->second;
+  load.set_open_leads(counters.open_leads);
+  // The day count is for the rep's local day stored with it; a new local day starts at 0.
+  if (status && counters.day == status->local_day)
+    load.set_assigned_today(counters.assigned_on_day);
+  load.set_max_open_leads(routing::EffectiveMaxOpen(rep, counters));
+  load.set_daily_cap(routing::EffectiveDailyCap(rep, counters));
+  load.set_paused(counters.paused);
+  load.set_available_now(status && status->unavailable.empty());
+  load.set_unavailable_reason(status ? status->unavailable : "not a configured rep");
+  return load;
+}
+
+constexpr int kMaxAdminCommitAttempts = 16;
+
+}  // namespace
+
 absl::StatusOr<v1::ListRepLoadResponse> LeadService::ListRepLoad() {
   auto store = Borrow();
   if (!store.ok()) return store.status();
@@ -235,22 +261,96 @@ absl::StatusOr<v1::ListRepLoadResponse> LeadService::ListRepLoad() {
   const routing::RoutingState state = StateFromFields(snapshot->state);
   v1::ListRepLoadResponse response;
   for (const routing::RepProfile& rep : config->routing.reps) {
-    v1::RepLoad* load = response.add_reps();
-    load->set_rep_id(rep.id);
-    const auto status = config->engine->StatusOf(rep.id, clock_.Now(), state);
-    if (auto it = state.reps.find(rep.id); it != state.reps.end()) {
-      load->set_open_leads(it->second.open_leads);
-      // The day count is for the rep's local day stored with it; a new local day starts at 0.
-      if (status && it->second.day == status->local_day) {
-        load->set_assigned_today(it->second.assigned_on_day);
-      }
-    }
-    load->set_max_open_leads(rep.max_open_leads);
-    load->set_daily_cap(rep.daily_cap);
-    load->set_available_now(status && status->unavailable.empty());
-    load->set_unavailable_reason(status ? status->unavailable : "not a configured rep");
+    *response.add_reps() = RepLoadOf(*config, rep, state, clock_.Now());
   }
   return response;
+}
+
+absl::StatusOr<v1::RepLoad> LeadService::UpdateRep(
+    const std::string& rep_id, const std::function<absl::Status(routing::RepCounters&)>& change) {
+  if (rep_id.empty()) return absl::InvalidArgumentError("rep_id: required");
+  const auto config = configs_.Current();
+  const auto profile = std::find_if(config->routing.reps.begin(), config->routing.reps.end(),
+                                    [&](const routing::RepProfile& r) { return r.id == rep_id; });
+  if (profile == config->routing.reps.end()) {
+    return absl::NotFoundError(absl::StrCat("rep_id: no rep \"", rep_id, "\" in the config"));
+  }
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  for (int attempt = 0; attempt < kMaxAdminCommitAttempts; ++attempt) {
+    auto snapshot = (**store).Load({});
+    if (!snapshot.ok()) return snapshot.status();
+    routing::RoutingState state = StateFromFields(snapshot->state);
+    if (absl::Status changed = change(state.reps[rep_id]); !changed.ok()) return changed;
+    store::AssignmentStore::CommitRequest commit;
+    commit.expected_version = snapshot->version;
+    commit.state_updates = ChangedFields(snapshot->state, state);
+    // Overrides that were cleared leave the hash.
+    const std::map<std::string, std::string> after = FieldsFromState(state);
+    const std::string prefix = absl::StrCat("rep:", rep_id, ":");
+    for (const auto& [field, value] : snapshot->state) {
+      if (field.rfind(prefix, 0) == 0 && !after.count(field)) commit.state_deletes.push_back(field);
+    }
+    if (commit.state_updates.empty() && commit.state_deletes.empty()) {
+      return RepLoadOf(*config, *profile, state, clock_.Now());
+    }
+    auto committed = (**store).Commit(commit);
+    if (!committed.ok()) return committed.status();
+    if (*committed == store::AssignmentStore::CommitResult::kCommitted) {
+      return RepLoadOf(*config, *profile, state, clock_.Now());
+    }
+  }
+  return absl::AbortedError("routing state still contended; retry");
+}
+
+absl::StatusOr<v1::RepLoad> LeadService::SetAvailability(
+    const v1::SetAvailabilityRequest& request) {
+  const bool has_from = request.has_out_of_office_from();
+  const bool has_to = request.has_out_of_office_to();
+  if (has_from != has_to) {
+    return absl::InvalidArgumentError(has_from
+                                          ? "out_of_office_to: required with out_of_office_from"
+                                          : "out_of_office_from: required with out_of_office_to");
+  }
+  using google::protobuf::util::TimeUtil;
+  const auto from = core::TimePoint(std::chrono::seconds(request.out_of_office_from().seconds()));
+  const auto to = core::TimePoint(std::chrono::seconds(request.out_of_office_to().seconds()));
+  if (has_from && to <= from) {
+    return absl::InvalidArgumentError("out_of_office_to: must be after out_of_office_from");
+  }
+  if (!request.has_paused() && !has_from && !request.clear_out_of_office()) {
+    return absl::InvalidArgumentError(
+        "nothing to change: set paused, an out_of_office_from/to window or clear_out_of_office");
+  }
+  return UpdateRep(request.rep_id(), [&](routing::RepCounters& rep) {
+    if (request.has_paused()) rep.paused = request.paused();
+    if (request.clear_out_of_office()) rep.extra_out_of_office.clear();
+    if (has_from) rep.extra_out_of_office.push_back({from, to});
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::RepLoad> LeadService::SetCapacity(const v1::SetCapacityRequest& request) {
+  if (request.has_max_open_leads() && request.max_open_leads() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_open_leads: must be >= 0 (0 = no cap), got ", request.max_open_leads()));
+  }
+  if (request.has_daily_cap() && request.daily_cap() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("daily_cap: must be >= 0 (0 = no cap), got ", request.daily_cap()));
+  }
+  if (!request.clear() && !request.has_max_open_leads() && !request.has_daily_cap()) {
+    return absl::InvalidArgumentError("nothing to change: set max_open_leads, daily_cap or clear");
+  }
+  return UpdateRep(request.rep_id(), [&](routing::RepCounters& rep) {
+    if (request.clear()) {
+      rep.max_open_override.reset();
+      rep.daily_cap_override.reset();
+    }
+    if (request.has_max_open_leads()) rep.max_open_override = request.max_open_leads();
+    if (request.has_daily_cap()) rep.daily_cap_override = request.daily_cap();
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<v1::ReloadConfigResponse> LeadService::ReloadConfig() {

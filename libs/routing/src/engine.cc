@@ -325,8 +325,14 @@ std::string Engine::Compiled::Ineligible(size_t rep, const LeadFacts& lead,
                                          const RoutingState& state) const {
   const RepProfile& r = rules.reps[rep];
   if (lead.excluded_reps.count(r.id) > 0) return "excluded: had this lead before";
-  for (const Absence& a : r.out_of_office) {
-    if (a.from <= now && now < a.to) return absl::StrCat("out of office until ", FormatUtc(a.to));
+  const auto it = state.reps.find(r.id);
+  const RepCounters none;
+  const RepCounters& rc = it == state.reps.end() ? none : it->second;
+  if (rc.paused) return "paused by an admin";
+  for (const auto* windows : {&r.out_of_office, &rc.extra_out_of_office}) {
+    for (const Absence& a : *windows) {
+      if (a.from <= now && now < a.to) return absl::StrCat("out of office until ", FormatUtc(a.to));
+    }
   }
   const absl::CivilSecond local = absl::ToCivilSecond(absl::FromChrono(now), rep_tz[rep]);
   if (r.working_hours && !InsideWorkingHours(*r.working_hours, local)) {
@@ -334,16 +340,15 @@ std::string Engine::Compiled::Ineligible(size_t rep, const LeadFacts& lead,
                            kDayNames[WeekdayIndex(absl::GetWeekday(local))], local.year(),
                            local.month(), local.day(), local.hour(), local.minute(), r.timezone);
   }
-  const auto it = state.reps.find(r.id);
-  const RepCounters none;
-  const RepCounters& rc = it == state.reps.end() ? none : it->second;
-  if (r.max_open_leads > 0 && rc.open_leads >= r.max_open_leads) {
-    return absl::StrCat("at capacity ", rc.open_leads, "/", r.max_open_leads, " open leads");
+  const int64_t max_open = EffectiveMaxOpen(r, rc);
+  if (max_open > 0 && rc.open_leads >= max_open) {
+    return absl::StrCat("at capacity ", rc.open_leads, "/", max_open, " open leads");
   }
-  if (r.daily_cap > 0) {
+  const int64_t daily_cap = EffectiveDailyCap(r, rc);
+  if (daily_cap > 0) {
     const int64_t today =
         rc.day == absl::FormatCivilTime(absl::CivilDay(local)) ? rc.assigned_on_day : 0;
-    if (today >= r.daily_cap) return absl::StrCat("at daily cap ", today, "/", r.daily_cap);
+    if (today >= daily_cap) return absl::StrCat("at daily cap ", today, "/", daily_cap);
   }
   auto lacks = [&](const std::set<std::string>& need) -> std::string {
     for (const auto& s : need) {
@@ -452,15 +457,20 @@ std::optional<size_t> Engine::Compiled::RunPool(size_t p, const LeadFacts& lead,
         const auto it = state.reps.find(ids[i]);
         const int64_t open =
             it == state.reps.end() ? 0 : std::max<int64_t>(0, it->second.open_leads);
-        const int64_t cap = rules.reps[reps[i]].max_open_leads;
+        const int64_t cap = EffectiveMaxOpen(rules.reps[reps[i]],
+                                             it == state.reps.end() ? RepCounters{} : it->second);
         return {open, cap > 0 ? cap : 1};
+      };
+      auto capped = [&](size_t i) {
+        const auto it = state.reps.find(ids[i]);
+        return EffectiveMaxOpen(rules.reps[reps[i]],
+                                it == state.reps.end() ? RepCounters{} : it->second) > 0;
       };
       for (size_t i = 0; i < n; ++i) {
         if (!eligible[i]) continue;
         const auto [open, cap] = load(i);
-        notes[i] = rules.reps[reps[i]].max_open_leads > 0
-                       ? absl::StrCat("load ", open, "/", cap, " open leads")
-                       : absl::StrCat("load ", open, " open leads (uncapped)");
+        notes[i] = capped(i) ? absl::StrCat("load ", open, "/", cap, " open leads")
+                             : absl::StrCat("load ", open, " open leads (uncapped)");
         if (!chosen) {
           chosen = i;
           continue;
@@ -514,6 +524,14 @@ std::optional<size_t> Engine::Compiled::MatchTerritory(const LeadFacts& lead,
 
 Engine::Engine(std::unique_ptr<Compiled> compiled) : compiled_(std::move(compiled)) {}
 Engine::~Engine() = default;
+
+int64_t EffectiveMaxOpen(const RepProfile& rep, const RepCounters& counters) {
+  return counters.max_open_override.value_or(rep.max_open_leads);
+}
+
+int64_t EffectiveDailyCap(const RepProfile& rep, const RepCounters& counters) {
+  return counters.daily_cap_override.value_or(rep.daily_cap);
+}
 
 std::optional<Engine::RepStatus> Engine::StatusOf(const std::string& rep_id, core::TimePoint now,
                                                   const RoutingState& state) const {

@@ -41,6 +41,12 @@ class LeadOperations {
   // have missed trimmed events.
   virtual absl::StatusOr<std::string> LogTrimmedUpTo() = 0;
 
+  // Runtime overrides of a rep (stored with the routing state, so every instance applies them
+  // from its next decision): pause / out-of-office windows, and caps. NotFound for a rep not in
+  // the config. Return the rep's load afterwards.
+  virtual absl::StatusOr<v1::RepLoad> SetAvailability(
+      const v1::SetAvailabilityRequest& request) = 0;
+  virtual absl::StatusOr<v1::RepLoad> SetCapacity(const v1::SetCapacityRequest& request) = 0;
   virtual absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) = 0;
   virtual absl::StatusOr<v1::ListRepLoadResponse> ListRepLoad() = 0;
   virtual absl::StatusOr<v1::ReloadConfigResponse> ReloadConfig() = 0;

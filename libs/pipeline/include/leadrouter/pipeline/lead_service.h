@@ -50,6 +50,8 @@ class LeadService final : public api::LeadOperations {
   absl::StatusOr<std::vector<api::SharedAssignment>> ReadLog(const std::string& after_cursor,
                                                              size_t limit) override;
   absl::StatusOr<std::string> LogTrimmedUpTo() override;
+  absl::StatusOr<v1::RepLoad> SetAvailability(const v1::SetAvailabilityRequest& request) override;
+  absl::StatusOr<v1::RepLoad> SetCapacity(const v1::SetCapacityRequest& request) override;
   absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) override;
   absl::StatusOr<v1::ListRepLoadResponse> ListRepLoad() override;
   absl::StatusOr<v1::ReloadConfigResponse> ReloadConfig() override;
@@ -67,6 +69,10 @@ class LeadService final : public api::LeadOperations {
   // Borrows a connection, runs `transition` on the live config, publishes what it did.
   absl::StatusOr<v1::LeadUpdate> RunTransition(
       const std::function<absl::StatusOr<LeadUpdate>(LeadLifecycle&)>& transition);
+  // Applies `change` to one configured rep's runtime overrides in a compare-and-set of the
+  // routing state; returns the rep's load afterwards.
+  absl::StatusOr<v1::RepLoad> UpdateRep(
+      const std::string& rep_id, const std::function<absl::Status(routing::RepCounters&)>& change);
   // Produces the update's events and counts them; returns the proto answer.
   v1::LeadUpdate Publish(const config::Config& config, const LeadUpdate& update);
 

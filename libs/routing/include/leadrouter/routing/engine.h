@@ -34,7 +34,17 @@ struct RepCounters {
   int64_t assigned_on_day = 0;
   int64_t recent_assigned = 0;  // for kConversionWeighted: window totals
   int64_t recent_converted = 0;
+  // Runtime overrides set through AdminService, on top of the rep's config: paused (takes no new
+  // leads), extra out-of-office windows, and caps replacing max_open_leads / daily_cap.
+  bool paused = false;
+  std::vector<Absence> extra_out_of_office;
+  std::optional<int64_t> max_open_override;
+  std::optional<int64_t> daily_cap_override;
 };
+
+// The caps in force for a rep: the overrides when set, else its config.
+int64_t EffectiveMaxOpen(const RepProfile& rep, const RepCounters& counters);
+int64_t EffectiveDailyCap(const RepProfile& rep, const RepCounters& counters);
 struct PoolCounters {
   int64_t step = 0;                       // leads this pool has assigned
   std::map<std::string, int64_t> credit;  // per rep, in weight units (see Engine)
