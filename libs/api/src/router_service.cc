@@ -238,6 +238,26 @@ grpc::ServerUnaryReactor* Done(const absl::Status& status) {
   return new DoneReactor(ToGrpcStatus(status));
 }
 
+// A unary call finished later, from an executor thread (Finish may be called before gRPC has
+// bound the reactor; it holds the status until then).
+class LaterReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void OnDone() override { delete this; }
+};
+
+// Runs `work` on the executor (never on gRPC's callback threads: it does Redis and Kafka I/O)
+// and finishes the call with its result.
+template <typename Response, typename Work>
+grpc::ServerUnaryReactor* Offload(Executor& executor, Response* response, Work work) {
+  auto* reactor = new LaterReactor();
+  executor.Submit([reactor, response, work = std::move(work)]() mutable {
+    absl::StatusOr<Response> result = work();
+    if (result.ok()) *response = *std::move(result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
 // Authenticates, checks the scope and that the caller may act for `rep_id`.
 absl::StatusOr<Principal> AuthorizeFor(const Authorizer& authorizer,
                                        const grpc::CallbackServerContext& context, Scope scope,
@@ -302,34 +322,31 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>* RouterServiceImpl::StreamAssignme
     return reject(absl::InvalidArgumentError(
         absl::StrCat("after_cursor: \"", after, "\" is not a cursor (<ms>-<seq>)")));
   }
-  if (!after.empty()) {
-    auto trimmed = operations_.LogTrimmedUpTo();
-    if (!trimmed.ok()) return reject(trimmed.status());
-    if (CursorBefore(after, *trimmed)) {
-      return reject(absl::OutOfRangeError(
-          absl::StrCat("after_cursor: ", after, " is older than the retained log (trimmed up to ",
-                       *trimmed, "); re-sync from the leads.assignments topic, then resume")));
-    }
-  }
-
   auto sink = std::make_shared<StreamSink>(std::move(filter), subscriber_queue_limit_,
                                            /*catching_up=*/!after.empty());
   auto* reactor = new StreamReactor(hub_, sink);
   if (!after.empty()) {
-    // Live events are held by the sink while the backlog replays; both are ordered by cursor.
-    std::string cursor = after;
-    constexpr size_t kPage = 500;
-    while (true) {
-      auto page = operations_.ReadLog(cursor, kPage);
-      if (!page.ok()) {
-        sink->Fail(ToGrpcStatus(page.status()));
-        break;
+    // The backlog is read on the executor (Redis I/O); live events are held by the sink
+    // meanwhile, and both are ordered by cursor.
+    executor_.Submit([this, sink, after] {
+      auto trimmed = operations_.LogTrimmedUpTo();
+      if (!trimmed.ok()) return sink->Fail(ToGrpcStatus(trimmed.status()));
+      if (CursorBefore(after, *trimmed)) {
+        return sink->Fail(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
+            "after_cursor: ", after, " is older than the retained log (oldest retained ", *trimmed,
+            "); re-sync from the leads.assignments topic, then resume"))));
       }
-      sink->Replay(*page);
-      if (page->size() < kPage) break;
-      cursor = page->back()->cursor();
-    }
-    sink->CaughtUp();
+      std::string cursor = after;
+      constexpr size_t kPage = 500;
+      while (true) {
+        auto page = operations_.ReadLog(cursor, kPage);
+        if (!page.ok()) return sink->Fail(ToGrpcStatus(page.status()));
+        sink->Replay(*page);
+        if (page->size() < kPage) break;
+        cursor = page->back()->cursor();
+      }
+      sink->CaughtUp();
+    });
   }
   return reactor;
 }
@@ -343,10 +360,9 @@ grpc::ServerUnaryReactor* RouterServiceImpl::Act(
   auto principal = AuthorizeFor(authorizer_, *context, Scope::kAct, request.rep_id(),
                                 *operations_.CurrentConfig());
   if (!principal.ok()) return Done(principal.status());
-  auto update = (operations_.*operation)(request, principal->name);
-  if (!update.ok()) return Done(update.status());
-  *response = *std::move(update);
-  return Done(absl::OkStatus());
+  return Offload(executor_, response, [this, &request, operation, actor = principal->name] {
+    return (operations_.*operation)(request, actor);
+  });
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::AcceptLead(grpc::CallbackServerContext* context,
@@ -377,16 +393,19 @@ grpc::ServerUnaryReactor* RouterServiceImpl::ExplainLead(grpc::CallbackServerCon
   if (!principal->Has(Scope::kAct) && !principal->Has(Scope::kStream)) {
     return Done(authorizer_.Require(*principal, Scope::kAct));
   }
-  auto explained = operations_.Explain(request->lead_id());
-  if (!explained.ok()) return Done(explained.status());
-  if (!principal->Unrestricted() &&
-      (explained->rep_id().empty() ||
-       !principal->MayActFor(explained->rep_id(), operations_.CurrentConfig()->routing))) {
-    return Done(absl::PermissionDeniedError(
-        absl::StrCat(principal->name, " may not see lead ", request->lead_id())));
-  }
-  *response = *std::move(explained);
-  return Done(absl::OkStatus());
+  return Offload(
+      executor_, response,
+      [this, request, principal = *std::move(principal)]() -> absl::StatusOr<v1::AssignmentEvent> {
+        auto explained = operations_.Explain(request->lead_id());
+        if (!explained.ok()) return explained.status();
+        if (!principal.Unrestricted() &&
+            (explained->rep_id().empty() ||
+             !principal.MayActFor(explained->rep_id(), operations_.CurrentConfig()->routing))) {
+          return absl::PermissionDeniedError(
+              absl::StrCat(principal.name, " may not see lead ", request->lead_id()));
+        }
+        return explained;
+      });
 }
 
 AdminServiceImpl::AdminServiceImpl(LeadOperations& operations, const Authorizer& authorizer)
@@ -396,20 +415,16 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetAvailability(
     grpc::CallbackServerContext* context, const v1::SetAvailabilityRequest* request,
     v1::RepLoad* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  auto load = operations_.SetAvailability(*request);
-  if (!load.ok()) return Done(load.status());
-  *response = *std::move(load);
-  return Done(absl::OkStatus());
+  return Offload(executor_, response,
+                 [this, request] { return operations_.SetAvailability(*request); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetCapacity(grpc::CallbackServerContext* context,
                                                         const v1::SetCapacityRequest* request,
                                                         v1::RepLoad* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  auto load = operations_.SetCapacity(*request);
-  if (!load.ok()) return Done(load.status());
-  *response = *std::move(load);
-  return Done(absl::OkStatus());
+  return Offload(executor_, response,
+                 [this, request] { return operations_.SetCapacity(*request); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListUnassigned(grpc::CallbackServerContext* context,
@@ -420,30 +435,22 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListUnassigned(grpc::CallbackServerC
     return Done(absl::InvalidArgumentError(
         absl::StrCat("limit: must be between 0 and 1000, got ", request->limit())));
   }
-  auto list = operations_.ListUnassigned(request->limit() == 0 ? 100 : request->limit());
-  if (!list.ok()) return Done(list.status());
-  *response = *std::move(list);
-  return Done(absl::OkStatus());
+  const int limit = request->limit() == 0 ? 100 : request->limit();
+  return Offload(executor_, response, [this, limit] { return operations_.ListUnassigned(limit); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListRepLoad(grpc::CallbackServerContext* context,
                                                         const v1::ListRepLoadRequest* /*request*/,
                                                         v1::ListRepLoadResponse* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  auto load = operations_.ListRepLoad();
-  if (!load.ok()) return Done(load.status());
-  *response = *std::move(load);
-  return Done(absl::OkStatus());
+  return Offload(executor_, response, [this] { return operations_.ListRepLoad(); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ReloadConfig(grpc::CallbackServerContext* context,
                                                          const v1::ReloadConfigRequest* /*request*/,
                                                          v1::ReloadConfigResponse* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  auto reloaded = operations_.ReloadConfig();
-  if (!reloaded.ok()) return Done(reloaded.status());
-  *response = *std::move(reloaded);
-  return Done(absl::OkStatus());
+  return Offload(executor_, response, [this] { return operations_.ReloadConfig(); });
 }
 
 }  // namespace leadrouter::api

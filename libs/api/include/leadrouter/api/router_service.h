@@ -4,6 +4,7 @@
 
 #include "leadrouter/api/assignment_hub.h"
 #include "leadrouter/api/auth.h"
+#include "leadrouter/api/executor.h"
 #include "leadrouter/api/lead_operations.h"
 #include "leadrouter/v1/admin_service.grpc.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
@@ -21,11 +22,15 @@ namespace leadrouter::api {
 // CRM never stalls routing or other subscribers. Stream events are filtered to the reps the
 // caller may see.
 //
-// The unary lifecycle RPCs authorize (scope act, and the token must cover the rep), then run the
-// operation inline: a few Redis round trips and one Kafka produce. Errors map to gRPC codes with
-// a message naming the field. Thread-safe; must outlive the grpc::Server using it.
+// The unary lifecycle RPCs authorize (scope act, and the token must cover the rep) on the
+// callback thread, then run the operation (a few Redis round trips and one Kafka produce) on the
+// service's own executor, never on gRPC's callback pool; so does the resume backlog. Errors map to
+// gRPC codes with a message naming the field. Thread-safe; must outlive the grpc::Server using it.
 class RouterServiceImpl final : public v1::RouterService::CallbackService {
  public:
+  // Threads for the RPCs' Redis and Kafka work (each call holds one for a few round trips).
+  static constexpr size_t kWorkerThreads = 4;
+
   RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit, LeadOperations& operations,
                     const Authorizer& authorizer);
 
@@ -56,6 +61,8 @@ class RouterServiceImpl final : public v1::RouterService::CallbackService {
   size_t subscriber_queue_limit_;
   LeadOperations& operations_;
   const Authorizer& authorizer_;
+  // Redis / Kafka work of the RPCs; declared last so it is joined before the rest goes away.
+  Executor executor_{kWorkerThreads};
 };
 
 // leadrouter.v1.AdminService: every method needs the admin scope. Thread-safe.
@@ -82,6 +89,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
  private:
   LeadOperations& operations_;
   const Authorizer& authorizer_;
+  Executor executor_{2};
 };
 
 }  // namespace leadrouter::api
