@@ -79,8 +79,11 @@ void BM_EngineRoute(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineRoute);
 
-// Qualify + route + one atomic commit per batch against a real Redis: leads/s by batch size.
-void BM_AssignerDecideBatch(benchmark::State& state) {
+// Runs Assigner batches of `batch` leads from `make_lead` against the Redis of scripts/bench.sh
+// (tenant `tenant`): leads/s. `next_lead` keeps event ids unique across runs on one server.
+void RunAssignerBatches(benchmark::State& state, std::shared_ptr<const config::Config> config,
+                        const std::string& tenant, int64_t batch,
+                        v1::LeadEvent (*make_lead)(int64_t), int64_t& next_lead) {
   const char* port = std::getenv("LEADROUTER_BENCH_REDIS_PORT");
   if (port == nullptr) {
     state.SkipWithError("LEADROUTER_BENCH_REDIS_PORT not set (run scripts/bench.sh)");
@@ -88,23 +91,20 @@ void BM_AssignerDecideBatch(benchmark::State& state) {
   }
   store::RedisOptions options;
   options.port = std::atoi(port);
-  options.tenant = absl::StrCat("bench", state.range(0));
+  options.tenant = tenant;
   auto store = store::AssignmentStore::Connect(options);
   if (!store.ok()) {
     state.SkipWithError(store.status().ToString().c_str());
     return;
   }
-  const auto config = std::make_shared<const config::Config>(Config());
   core::FakeClock clock(core::TimePoint(std::chrono::seconds(1795446000)));
-  pipeline::Assigner assigner(**store, config, clock);
-  const int64_t batch = state.range(0);
-  static int64_t next_lead = 0;  // event ids stay unique across runs on the same server
+  pipeline::Assigner assigner(**store, std::move(config), clock);
   std::vector<v1::LeadEvent> leads(static_cast<size_t>(batch));
   std::vector<const v1::LeadEvent*> ptrs;
   for (const auto& lead : leads) ptrs.push_back(&lead);
   for (auto _ : state) {
     state.PauseTiming();
-    for (auto& lead : leads) lead = Lead(next_lead++);
+    for (auto& lead : leads) lead = make_lead(next_lead++);
     state.ResumeTiming();
     auto results = assigner.DecideBatch(ptrs);
     if (!results.ok()) {
@@ -113,6 +113,13 @@ void BM_AssignerDecideBatch(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// Qualify + route + one atomic commit per batch against a real Redis: leads/s by batch size.
+void BM_AssignerDecideBatch(benchmark::State& state) {
+  static int64_t next_lead = 0;
+  RunAssignerBatches(state, std::make_shared<const config::Config>(Config()),
+                     absl::StrCat("bench", state.range(0)), state.range(0), &Lead, next_lead);
 }
 BENCHMARK(BM_AssignerDecideBatch)->Arg(1)->Arg(50)->Arg(500)->UseRealTime();
 
@@ -147,41 +154,14 @@ BENCHMARK(BM_DedupeIdentity);
 // difference is the dedupe stage (identities, the person/account keys read in the batch's load,
 // the earlier leads fetched for person matches, the keys written in the commit).
 void BM_AssignerDedupe(benchmark::State& state) {
-  const char* port = std::getenv("LEADROUTER_BENCH_REDIS_PORT");
-  if (port == nullptr) {
-    state.SkipWithError("LEADROUTER_BENCH_REDIS_PORT not set (run scripts/bench.sh)");
-    return;
-  }
   const int64_t batch = state.range(0);
   const bool dedupe_on = state.range(1) != 0;
-  store::RedisOptions options;
-  options.port = std::atoi(port);
-  options.tenant = absl::StrCat("dedupe", batch, "-", dedupe_on);
-  auto store = store::AssignmentStore::Connect(options);
-  if (!store.ok()) {
-    state.SkipWithError(store.status().ToString().c_str());
-    return;
-  }
   auto config = std::make_shared<config::Config>(Config());
   config->dedupe.enabled = dedupe_on;
   config->dedupe.hmac_key = "bench-dedupe-secret-0123456789";
-  core::FakeClock clock(core::TimePoint(std::chrono::seconds(1795446000)));
-  pipeline::Assigner assigner(**store, config, clock);
   static int64_t next_lead = 0;
-  std::vector<v1::LeadEvent> leads(static_cast<size_t>(batch));
-  std::vector<const v1::LeadEvent*> ptrs;
-  for (const auto& lead : leads) ptrs.push_back(&lead);
-  for (auto _ : state) {
-    state.PauseTiming();
-    for (auto& lead : leads) lead = DedupeLead(next_lead++);
-    state.ResumeTiming();
-    auto results = assigner.DecideBatch(ptrs);
-    if (!results.ok()) {
-      state.SkipWithError(results.status().ToString().c_str());
-      return;
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
+  RunAssignerBatches(state, std::move(config), absl::StrCat("dedupe", batch, "-", dedupe_on), batch,
+                     &DedupeLead, next_lead);
 }
 BENCHMARK(BM_AssignerDedupe)
     ->Args({1, 0})

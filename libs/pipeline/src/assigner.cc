@@ -65,11 +65,26 @@ google::protobuf::Timestamp ToTimestamp(core::TimePoint t) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
-// "LEAD_SOURCE_KIND_PARTNER" → "PARTNER".
+std::string ShortEnumName(const std::string& full_name, std::string_view prefix, bool lower) {
+  std::string name = full_name.rfind(prefix, 0) == 0 ? full_name.substr(prefix.size()) : full_name;
+  if (lower) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
 std::string ShortSourceKind(v1::LeadSourceKind kind) {
-  std::string name = v1::LeadSourceKind_Name(kind);
-  constexpr std::string_view kPrefix = "LEAD_SOURCE_KIND_";
-  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
+  return ShortEnumName(v1::LeadSourceKind_Name(kind), "LEAD_SOURCE_KIND_");
+}
+
+absl::StatusOr<std::shared_ptr<v1::EventOutcome>> ParseStoredOutcome(const std::string& what,
+                                                                     const std::string& bytes) {
+  auto outcome = std::make_shared<v1::EventOutcome>();
+  if (!outcome->ParseFromString(bytes) ||
+      outcome->outcome_case() == v1::EventOutcome::OUTCOME_NOT_SET) {
+    return absl::DataLossError(absl::StrCat("stored outcome of ", what, " does not parse"));
+  }
+  return outcome;
 }
 
 routing::LeadFacts LeadFactsFor(const v1::LeadEvent& lead,
@@ -416,15 +431,9 @@ bool IsLive(const v1::EventOutcome& outcome) {
   }
 }
 
-absl::StatusOr<std::shared_ptr<const v1::EventOutcome>> ParseRecord(const std::string& event_id,
-                                                                    const std::string& bytes) {
-  auto outcome = std::make_shared<v1::EventOutcome>();
-  if (!outcome->ParseFromString(bytes) ||
-      outcome->outcome_case() == v1::EventOutcome::OUTCOME_NOT_SET) {
-    return absl::DataLossError(
-        absl::StrCat("stored outcome of event \"", event_id, "\" does not parse"));
-  }
-  return outcome;
+// The name of an event's record in errors: `event "e1"`.
+std::string EventNamed(const std::string& event_id) {
+  return absl::StrCat("event \"", event_id, "\"");
 }
 
 }  // namespace
@@ -489,7 +498,7 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     std::vector<LeadResult::Match> matched(unique_ids.size(), LeadResult::Match::kNone);
     for (size_t u = 0; u < unique_ids.size(); ++u) {
       if (!snapshot->records[u].has_value()) continue;
-      auto existing = ParseRecord(unique_ids[u], *snapshot->records[u]);
+      auto existing = ParseStoredOutcome(EventNamed(unique_ids[u]), *snapshot->records[u]);
       if (!existing.ok()) return existing.status();
       decided[u] = *std::move(existing);
       was_stored[u] = true;
@@ -518,7 +527,7 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
       if (!records.ok()) return records.status();
       for (size_t i = 0; i < earlier_ids.size(); ++i) {
         if (!(*records)[i].has_value()) continue;  // expired with its record: not live
-        auto record = ParseRecord(earlier_ids[i], *(*records)[i]);
+        auto record = ParseStoredOutcome(EventNamed(earlier_ids[i]), *(*records)[i]);
         if (!record.ok()) return record.status();
         earlier.emplace(earlier_ids[i], *std::move(record));
       }

@@ -19,22 +19,23 @@ constexpr size_t kMaxIdleConnections = 8;
 
 // "ASSIGNMENT_STATUS_RETURNED" -> "returned".
 std::string EventName(v1::AssignmentStatus status) {
-  std::string name = v1::AssignmentStatus_Name(status);
-  constexpr std::string_view kPrefix = "ASSIGNMENT_STATUS_";
-  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name;
+  return ShortEnumName(v1::AssignmentStatus_Name(status), "ASSIGNMENT_STATUS_", /*lower=*/true);
 }
 
 // "RETURN_REASON_BAD_FIT" -> "bad_fit".
 std::string ReasonName(v1::ReturnReason reason) {
-  std::string name = v1::ReturnReason_Name(reason);
-  constexpr std::string_view kPrefix = "RETURN_REASON_";
-  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name;
+  return ShortEnumName(v1::ReturnReason_Name(reason), "RETURN_REASON_", /*lower=*/true);
+}
+
+// One entry of the assignment log as its event, with the cursor set.
+absl::StatusOr<std::shared_ptr<v1::AssignmentEvent>> LogEvent(
+    const store::AssignmentStore::LogEntry& entry) {
+  auto event = std::make_shared<v1::AssignmentEvent>();
+  if (!event->ParseFromString(entry.bytes)) {
+    return absl::DataLossError(absl::StrCat("assignment log entry ", entry.id, " does not parse"));
+  }
+  event->set_cursor(entry.id);
+  return event;
 }
 
 double SecondsBetween(const google::protobuf::Timestamp& from,
@@ -191,13 +192,9 @@ absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(
   if (!entries.ok()) return entries.status();
   std::vector<api::SharedAssignment> events;
   for (const auto& entry : *entries) {
-    auto event = std::make_shared<v1::AssignmentEvent>();
-    if (!event->ParseFromString(entry.bytes)) {
-      return absl::DataLossError(
-          absl::StrCat("assignment log entry ", entry.id, " does not parse"));
-    }
-    event->set_cursor(entry.id);
-    events.push_back(std::move(event));
+    auto event = LogEvent(entry);
+    if (!event.ok()) return event.status();
+    events.push_back(*std::move(event));
   }
   return events;
 }
@@ -452,13 +449,12 @@ void LogTailer::Run(const std::atomic<bool>& stop) {
     events.reserve(entries->size());
     for (const auto& entry : *entries) {
       after = entry.id;
-      auto event = std::make_shared<v1::AssignmentEvent>();
-      if (!event->ParseFromString(entry.bytes)) {
-        spdlog::error("assignment log entry {} does not parse; skipped", entry.id);
+      auto event = LogEvent(entry);
+      if (!event.ok()) {
+        spdlog::error("{}; skipped", event.status().ToString());
         continue;
       }
-      event->set_cursor(entry.id);
-      events.push_back(std::move(event));
+      events.push_back(*std::move(event));
     }
     if (!events.empty()) hub_.Publish(events);
   }

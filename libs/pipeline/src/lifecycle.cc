@@ -17,9 +17,7 @@ constexpr auto kBackoffStart = std::chrono::milliseconds(1);
 constexpr auto kBackoffMax = std::chrono::milliseconds(50);
 
 std::string StatusName(v1::AssignmentStatus status) {
-  std::string name = v1::AssignmentStatus_Name(status);
-  constexpr std::string_view kPrefix = "ASSIGNMENT_STATUS_";
-  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
+  return ShortEnumName(v1::AssignmentStatus_Name(status), "ASSIGNMENT_STATUS_");
 }
 
 // The rep must be named and must hold the lead, which must be in one of `allowed`.
@@ -61,16 +59,6 @@ v1::AssignmentEvent Move(v1::AssignmentEvent& lead, v1::AssignmentStatus status,
 void ReleaseOpenLead(const std::string& rep_id, routing::RoutingState& state) {
   routing::RepCounters& rep = state.reps[rep_id];
   rep.open_leads = std::max<int64_t>(0, rep.open_leads - 1);
-}
-
-absl::StatusOr<v1::EventOutcome> ParseOutcome(const std::string& lead_id,
-                                              const std::string& bytes) {
-  v1::EventOutcome outcome;
-  if (!outcome.ParseFromString(bytes) ||
-      outcome.outcome_case() == v1::EventOutcome::OUTCOME_NOT_SET) {
-    return absl::DataLossError(absl::StrCat("stored state of lead ", lead_id, " does not parse"));
-  }
-  return outcome;
 }
 
 int64_t EpochSeconds(core::TimePoint t) {
@@ -238,9 +226,10 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
     auto snapshot = store_.Load({*event_id});
     if (!snapshot.ok()) return snapshot.status();
     if (!snapshot->records[0].has_value()) return UnknownLead(lead_id);
-    auto outcome = ParseOutcome(lead_id, *snapshot->records[0]);
-    if (!outcome.ok()) return outcome.status();
-    if (!outcome->has_assignment()) {
+    auto parsed = ParseStoredOutcome("lead " + lead_id, *snapshot->records[0]);
+    if (!parsed.ok()) return parsed.status();
+    v1::EventOutcome& outcome = **parsed;
+    if (!outcome.has_assignment()) {
       return absl::FailedPreconditionError(
           absl::StrCat("lead ", lead_id, " was not qualified (sent to nurture); it has no rep"));
     }
@@ -249,10 +238,10 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
     commit.expected_version = snapshot->version;
     commit.ttl = config_->redis.idempotency_ttl;
     commit.log_max_events = config_->lifecycle.stream_retention_events;
-    absl::StatusOr<LeadUpdate> update = change(*outcome->mutable_assignment(), state, commit);
+    absl::StatusOr<LeadUpdate> update = change(*outcome.mutable_assignment(), state, commit);
     if (!update.ok()) return update.status();
     if (update->unchanged || (update->events.empty() && commit.sla_remove.empty())) return update;
-    commit.replaced_records.emplace_back(*event_id, outcome->SerializeAsString());
+    commit.replaced_records.emplace_back(*event_id, outcome.SerializeAsString());
     commit.state_updates = ChangedFields(snapshot->state, state);
     for (const auto& event : update->events)
       commit.log_events.push_back(event->SerializeAsString());
@@ -388,11 +377,12 @@ absl::StatusOr<v1::AssignmentEvent> LeadLifecycle::Explain(const std::string& le
   auto records = store_.LoadRecords({*event_id});
   if (!records.ok()) return records.status();
   if (!(*records)[0].has_value()) return UnknownLead(lead_id);
-  auto outcome = ParseOutcome(lead_id, *(*records)[0]);
-  if (!outcome.ok()) return outcome.status();
-  if (outcome->has_assignment()) return outcome->assignment();
+  auto parsed = ParseStoredOutcome("lead " + lead_id, *(*records)[0]);
+  if (!parsed.ok()) return parsed.status();
+  const v1::EventOutcome& outcome = **parsed;
+  if (outcome.has_assignment()) return outcome.assignment();
   // Not qualified: explain the qualification.
-  const v1::NurtureEvent& nurture = outcome->nurture();
+  const v1::NurtureEvent& nurture = outcome.nurture();
   v1::AssignmentEvent explained;
   explained.set_lead_id(nurture.lead_id());
   explained.set_event_id(nurture.event_id());

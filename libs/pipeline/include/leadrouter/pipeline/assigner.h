@@ -125,8 +125,17 @@ v1::Qualification ToProto(const qualify::Decision& decision);
 routing::LeadFacts LeadFactsFor(const v1::LeadEvent& lead,
                                 const google::protobuf::RepeatedPtrField<std::string>& segments);
 
+// An enum value's name without its type's prefix: ("LEAD_SOURCE_KIND_PARTNER",
+// "LEAD_SOURCE_KIND_") -> "PARTNER"; lower-cased when `lower` ("returned", "bad_fit").
+std::string ShortEnumName(const std::string& full_name, std::string_view prefix,
+                          bool lower = false);
 // "LEAD_SOURCE_KIND_PARTNER" -> "PARTNER".
 std::string ShortSourceKind(v1::LeadSourceKind kind);
+
+// A stored EventOutcome (an event's record). DataLoss naming `what` (e.g. `event "e1"`,
+// `lead ld_x`) when the bytes do not parse or hold no outcome.
+absl::StatusOr<std::shared_ptr<v1::EventOutcome>> ParseStoredOutcome(const std::string& what,
+                                                                     const std::string& bytes);
 
 // The routing counters <-> the fields of the Redis routing hash
 // ("rep:<id>:open", "pool:<name>:credit:<rep>", ...). Unknown fields are ignored.
