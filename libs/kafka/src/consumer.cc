@@ -46,18 +46,19 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
       } else {
         LogRebalanceError("assign", rd_kafka_assign(handle, partitions));
       }
-      // librdkafka keeps a partition's pause flag across unassign/assign, so set it explicitly:
-      // partitions that arrive while the pipeline holds back stay paused with the rest, and a
-      // partition paused before a rebalance is not left paused after a resume it missed.
-      if (paused) {
-        LogRebalanceError("pause", rd_kafka_pause_partitions(handle, partitions));
-      } else {
-        LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
-      }
+      // Partitions that arrive while the pipeline holds back are paused with the rest. Nothing
+      // is resumed here: the revoke below already cleared the pause flag of every partition it
+      // took away (librdkafka keeps that flag across unassign/assign), and a resume racing the
+      // assignment's fetch start can leave a partition assigned but never fetched (librdkafka
+      // issue 5591; our suspect for a silent stall once seen after a broker outage).
+      if (paused) LogRebalanceError("pause", rd_kafka_pause_partitions(handle, partitions));
       return;
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
       spdlog::info("kafka consumer {}: revoked {} ({} rebalance)", rd_kafka_name(handle), described,
                    cooperative ? "cooperative" : "eager");
+      // Clear the pause flag while the partitions are still ours, so none comes back paused
+      // after a resume it missed.
+      if (paused) LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
       if (cooperative) {
         LogRebalanceError("incremental unassign",
                           rd_kafka_incremental_unassign(handle, partitions));
@@ -68,6 +69,7 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
     default:
       spdlog::error("kafka consumer {}: rebalance error {}; dropping assignment",
                     rd_kafka_name(handle), rd_kafka_err2str(err));
+      if (paused) LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
       LogRebalanceError("unassign", rd_kafka_assign(handle, nullptr));
       return;
   }

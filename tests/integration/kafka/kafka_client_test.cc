@@ -265,6 +265,50 @@ TEST_F(KafkaClientTest, PauseAndResumeMidStreamLoseNothing) {
       << during_pause << " arrived while paused";
 }
 
+// A partition taken away while its consumer is paused must not come back paused after that
+// consumer resumed: librdkafka keeps a partition's pause flag across unassign/assign.
+TEST_F(KafkaClientTest, PartitionLostWhilePausedComesBackFetching) {
+  const std::string group = "group." + TestName();
+  std::vector<OutgoingMessage> sent = MakeMessages(40);
+  const std::vector<OutgoingMessage> first(sent.begin(), sent.begin() + 20);
+  const std::vector<OutgoingMessage> second(sent.begin() + 20, sent.end());
+  ASSERT_TRUE(producer_->ProduceAndWait(first, seconds(10)).ok());
+  auto a = NewConsumer(group);
+  ASSERT_NE(a, nullptr);
+  const std::vector<ConsumedMessage> before = Receive(*a, first.size());
+  ASSERT_EQ(before.size(), first.size());
+  ASSERT_TRUE(a->Commit(before).ok());
+  ASSERT_TRUE(a->Pause().ok());
+
+  // b joins and takes one partition from the paused a.
+  auto b = NewConsumer(group);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(producer_->ProduceAndWait(second, seconds(10)).ok());
+  std::vector<ConsumedMessage> by_b;
+  std::vector<ConsumedMessage> by_a_paused;
+  const auto until = std::chrono::steady_clock::now() + kReceiveTimeout;
+  while (by_b.empty() && std::chrono::steady_clock::now() < until) {
+    for (auto* consumer : {a.get(), b.get()}) {
+      auto batch = consumer->PollBatch(100, milliseconds(100));
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      auto& into = consumer == b.get() ? by_b : by_a_paused;
+      into.insert(into.end(), batch->begin(), batch->end());
+    }
+  }
+  ASSERT_FALSE(by_b.empty()) << "b never got a partition";
+  EXPECT_LT(by_b.size(), second.size()) << "b should hold one of the two partitions";
+  EXPECT_THAT(Keys(by_a_paused), IsEmpty()) << "a is paused";
+
+  // a resumes what it still has; b leaves without committing, so its partition returns to a,
+  // which must fetch it (from the last commit) without being told to resume again.
+  ASSERT_TRUE(a->Resume().ok());
+  b->Close();
+  const std::vector<ConsumedMessage> after = Receive(*a, second.size());
+  std::vector<std::string> expected;
+  for (const OutgoingMessage& message : second) expected.push_back(message.key);
+  EXPECT_THAT(Keys(after), UnorderedElementsAreArray(expected));
+}
+
 TEST_F(KafkaClientTest, BadPropertyIsInvalidArgumentNamingIt) {
   ConsumerOptions options = Options("group." + TestName());
   options.extra["no.such.property"] = "1";
