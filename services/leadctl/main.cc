@@ -67,6 +67,19 @@
 //   reload: "<applied|unchanged|refused> (config version <version>)", then the detail's lines
 //     indented by two spaces; refused also exits 3
 //
+//   claim REP DOMAIN... [--note TEXT]: one line per distinct account,
+//     <domain>  <outcome>  owners <owners>[  until <time>]
+//   outcome owned | renewed | conflict_refused | conflict_pending | conflict_shared; owners
+//   "rep-ada" or "rep-ada 50%, rep-bob 50%". Domains may be URLs ("https://www.acme.com/x" is
+//   acme.com); a consumer mail domain or a string without a registrable domain exits 3.
+//   claims [--rep R]... [--domain D] [--open]: the table DOMAIN  REP  STATUS  SHARE  CLAIMED
+//     UNTIL ("no claims"), a blank line, "conflicts:" and the table DOMAIN  CLAIMANT  OWNERS AT
+//     CLAIM  POLICY  STATUS  RAISED  RESOLVED BY  OWNERS AFTER indented by two ("  no
+//     conflicts"), then "<n> open conflicts". --open: only open conflicts, no claims table.
+//   resolve DOMAIN CLAIMANT --keep | --award | --share PERCENT [--note TEXT] (admin scope):
+//     "<domain>: <claimant> vs <owners at claim>: <owner_kept|claimant_awarded|shared>; owners
+//     now <owners>"
+//
 // EXIT CODES (leadrouter/cli/exit_code.h)
 //   0 ok
 //   1 the server failed on its own (INTERNAL, UNKNOWN, DATA_LOSS, CANCELLED)
@@ -319,10 +332,39 @@ int main(int argc, char** argv) {
 
   auto* reload = app.add_subcommand("reload", "re-read the config file now (as SIGHUP does)");
 
+  std::vector<std::string> domains, claim_reps;
+  std::string domain;
+  auto* claim = app.add_subcommand("claim", "claim target accounts (company domains) for a rep");
+  claim->add_option("REP", rep_id, "the claiming rep")->required();
+  claim->add_option("DOMAIN", domains, "company domains or website URLs")->required();
+  claim->add_option("--note", note, "free text (e.g. the deal registration)");
+  auto* claims = app.add_subcommand("claims", "account claims and claim conflicts");
+  claims->add_option("--rep", claim_reps, "only this rep's claims and conflicts (repeatable)");
+  claims->add_option("--domain", domain, "only this account");
+  bool open_conflicts_only = false;
+  claims->add_flag("--open", open_conflicts_only, "only open conflicts (no claims)");
+  auto* resolve = app.add_subcommand("resolve", "settle an open claim conflict (admin)");
+  resolve->add_option("DOMAIN", domain, "the account")->required();
+  std::string claimant;
+  resolve->add_option("CLAIMANT", claimant, "the rep whose claim conflicted")->required();
+  bool keep = false, award = false;
+  uint32_t share_percent = 0;
+  auto* keep_flag = resolve->add_flag("--keep", keep, "the owner keeps the account");
+  auto* award_flag = resolve->add_flag("--award", award, "the claimant becomes the sole owner");
+  auto* share_option =
+      resolve->add_option("--share", share_percent, "share it: the claimant's percent (1-99)")
+          ->check(CLI::Range(1, 99));
+  keep_flag->excludes(award_flag)->excludes(share_option);
+  award_flag->excludes(share_option);
+  resolve->add_option("--note", note, "why");
+
   try {
     app.parse(argc, argv);
     if (ooo->parsed() && !ooo_clear->count() && !to_option->count()) {
       throw CLI::ValidationError("ooo", "needs --to TIME (and optionally --from TIME), or --clear");
+    }
+    if (resolve->parsed() && !keep && !award && !share_option->count()) {
+      throw CLI::ValidationError("resolve", "needs one of --keep, --award or --share PERCENT");
     }
     if (capacity->parsed() && !capacity_clear->count() && !max_open_option->count() &&
         !daily_option->count()) {
@@ -382,5 +424,14 @@ int main(int argc, char** argv) {
         daily_option->count() ? std::optional<int64_t>(daily) : std::nullopt);
   }
   if (reload->parsed()) return client.Reload();
+  if (claim->parsed()) return client.Claim(rep_id, domains, note);
+  if (claims->parsed()) return client.Claims(claim_reps, domain, open_conflicts_only);
+  if (resolve->parsed()) {
+    const leadrouter::v1::ConflictDecision decision =
+        keep    ? leadrouter::v1::CONFLICT_DECISION_KEEP_OWNER
+        : award ? leadrouter::v1::CONFLICT_DECISION_AWARD_CLAIMANT
+                : leadrouter::v1::CONFLICT_DECISION_SHARE;
+    return client.Resolve(domain, claimant, decision, share_percent, note);
+  }
   return cli::kExitUsage;  // require_subcommand(1) makes this unreachable
 }

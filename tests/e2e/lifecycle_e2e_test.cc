@@ -384,6 +384,88 @@ TEST_F(LifecycleEndToEnd, AdminPausesAndCapsRepsAndTheQueueDrainsOnResume) {
   EXPECT_EQ(events[3].rep_id(), "rep-ada");
 }
 
+// Account claims through leadctl: an unowned account is claimed, a second rep's claim waits for a
+// manager (policy manager_decides), the manager shares it, and the split travels with the next
+// assignment into the account.
+TEST_F(LifecycleEndToEnd, ClaimConflictSettledByAManagerThroughLeadctl) {
+  ::setenv("LEADROUTER_TEST_E2E_DEDUPE_KEY", "e2e-claims-secret-0123456789", 1);
+  WriteConfig(
+      "lifecycle: {accept_sla_s: 0}\n"
+      "dedupe: {hmac_key_env: LEADROUTER_TEST_E2E_DEDUPE_KEY}\n"
+      "claims: {policy: manager_decides}\n");
+  const std::string target = StartLeadrouter();
+  ASSERT_FALSE(target.empty());
+  auto publish_acme = [&](const std::string& event_id) {
+    const std::string json =
+        absl::StrCat(R"({"event_id":")", event_id, R"(","occurred_at":"2026-11-22T09:00:00Z",)",
+                     R"("source_kind":"LEAD_SOURCE_KIND_INBOUND_MARKETING","person":{"email":")",
+                     event_id, R"(@acme.com"},"company":{"name":"Acme","country":"US"}})");
+    ASSERT_TRUE(producer_
+                    ->ProduceAndWait(
+                        {{"leads.inbound", "", json, {{"content-type", "application/json"}}}}, 10s)
+                    .ok());
+  };
+
+  CommandResult owned =
+      Leadctl(target, {"claim", "rep-linus", "https://www.acme.com/about", "--note", "deal 42"});
+  ASSERT_EQ(owned.code, 0) << owned.output;
+  EXPECT_NE(owned.output.find("acme.com  owned  owners rep-linus  until "), std::string::npos)
+      << owned.output;
+  CommandResult pending = Leadctl(target, {"claim", "rep-grace", "acme.com"});
+  ASSERT_EQ(pending.code, 0) << pending.output;
+  EXPECT_NE(pending.output.find("acme.com  conflict_pending  owners rep-linus"), std::string::npos)
+      << pending.output;
+  CommandResult open = Leadctl(target, {"claims", "--open"});
+  ASSERT_EQ(open.code, 0) << open.output;
+  EXPECT_NE(open.output.find("manager_decides"), std::string::npos) << open.output;
+  EXPECT_NE(open.output.find("1 open conflict\n"), std::string::npos) << open.output;
+  CommandResult free_mail = Leadctl(target, {"claim", "rep-grace", "gmail.com"});
+  EXPECT_EQ(free_mail.code, 3) << free_mail.output;
+  EXPECT_NE(free_mail.output.find("INVALID_ARGUMENT: domains[0]: gmail.com"), std::string::npos)
+      << free_mail.output;
+  EXPECT_EQ(Metric("leadrouter_account_claims_total{outcome=\"owned\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_account_claims_total{outcome=\"conflict_pending\"}"), 1);
+
+  StreamCollector stream(target);
+  std::this_thread::sleep_for(300ms);
+  publish_acme("acme-1");
+  auto events = stream.WaitFor(1, 60s);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].rep_id(), "rep-linus") << "the owner, not rotation's rep-ada";
+  EXPECT_EQ(events[0].account_split_size(), 0) << "not shared yet";
+
+  CommandResult shared =
+      Leadctl(target, {"resolve", "acme.com", "rep-grace", "--share", "40", "--note", "joint"});
+  ASSERT_EQ(shared.code, 0) << shared.output;
+  EXPECT_EQ(shared.output,
+            "acme.com: rep-grace vs rep-linus: shared; owners now rep-linus 60%, rep-grace 40%\n");
+  CommandResult twice = Leadctl(target, {"resolve", "acme.com", "rep-grace", "--keep"});
+  EXPECT_EQ(twice.code, 3) << twice.output;
+  EXPECT_NE(twice.output.find("FAILED_PRECONDITION"), std::string::npos) << twice.output;
+  EXPECT_EQ(Leadctl(target, {"resolve", "acme.com", "rep-grace"}).code, 2) << "no decision";
+  EXPECT_EQ(Metric("leadrouter_claim_conflicts_resolved_total{decision=\"share\"}"), 1);
+
+  publish_acme("acme-2");
+  events = stream.WaitFor(2, 60s);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].rep_id(), "rep-linus");
+  ASSERT_EQ(events[1].account_split_size(), 2);
+  EXPECT_EQ(events[1].account_split(1).rep_id(), "rep-grace");
+  EXPECT_EQ(events[1].account_split(1).percent(), 40u);
+
+  CommandResult listed = Leadctl(target, {"--json", "claims", "--rep", "rep-grace"});
+  ASSERT_EQ(listed.code, 0) << listed.output;
+  v1::ListClaimsResponse claims;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(listed.output, &claims).ok())
+      << listed.output;
+  ASSERT_EQ(claims.claims_size(), 1);
+  EXPECT_EQ(claims.claims(0).status(), v1::CLAIM_STATUS_OWNER);
+  EXPECT_EQ(claims.claims(0).percent(), 40u);
+  ASSERT_EQ(claims.conflicts_size(), 1);
+  EXPECT_EQ(claims.conflicts(0).resolved_by(), "anonymous");
+  EXPECT_EQ(claims.open_conflicts(), 0);
+}
+
 // Bearer tokens with scopes and reps, through leadctl against the daemon.
 TEST_F(LifecycleEndToEnd, TokensAreCheckedForScopeAndReps) {
   const std::string tokens = ::testing::TempDir() + "/tokens-" + std::to_string(::getpid());

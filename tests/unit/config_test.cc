@@ -222,6 +222,39 @@ TEST(ConfigTest, DedupeNeedsASecretKeyAndCoherentWindows) {
   EXPECT_FALSE(disabled->dedupe.enabled);
 }
 
+TEST(ConfigTest, ClaimsNeedDedupeAndAKnownPolicy) {
+  constexpr char kBase[] = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n";
+  ::setenv("LEADROUTER_TEST_DEDUPE_KEY", "0123456789abcdef-secret", 1);
+  const std::string dedupe = "dedupe: {hmac_key_env: LEADROUTER_TEST_DEDUPE_KEY}\n";
+  auto defaults = ParseConfig(std::string(kBase) + dedupe);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->claims.policy, ClaimsConfig::Policy::kFirstClaimWins);
+  EXPECT_EQ(defaults->claims.ownership, std::chrono::hours(24 * 90));
+  EXPECT_NE(Summarize(*defaults).find("claims:         first_claim_wins, ownership 90 days"),
+            std::string::npos)
+      << Summarize(*defaults);
+
+  auto shared = ParseConfig(std::string(kBase) + dedupe +
+                            "claims: {policy: shared, ownership_days: 30, shared_percent: 25}\n");
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->claims.policy, ClaimsConfig::Policy::kShared);
+  EXPECT_EQ(shared->claims.ownership, std::chrono::hours(24 * 30));
+  EXPECT_EQ(shared->claims.shared_percent, 25);
+
+  EXPECT_EQ(ErrorOf(std::string(kBase) + "claims: {policy: manager_decides}\n"),
+            "config: claims: claims need the dedupe section (an account is matched by its domain "
+            "key)");
+  EXPECT_EQ(ErrorOf(std::string(kBase) + dedupe + "claims: {policy: loudest_wins}\n"),
+            "config: claims.policy: must be first_claim_wins, manager_decides or shared, got "
+            "\"loudest_wins\"");
+  EXPECT_NE(ErrorOf(std::string(kBase) + dedupe + "claims: {shared_percent: 100}\n")
+                .find("config: claims.shared_percent"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kBase) + dedupe + "claims: {owner_days: 3}\n")
+                .find("config: claims.owner_days"),
+            std::string::npos);
+}
+
 constexpr char kQualification[] = R"(
 kafka: {bootstrap_servers: k:1}
 reps: [{id: a}]

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "leadrouter/dedupe/claims.h"
+
 namespace leadrouter::dedupe {
 namespace {
 
@@ -116,14 +118,106 @@ TEST(DedupeMatchTest, AccountOwnerByDomainDoesNotFallBackToTheName) {
   known.SetAccount(id.account_aliases[0].hmac, "rep-domain");
   auto owner = FindAccountOwner(id, known);
   ASSERT_TRUE(owner.has_value());
-  EXPECT_EQ(owner->rep_id, "rep-domain");
+  EXPECT_EQ(owner->owners, (std::vector<Share>{{"rep-domain", 100}}));
   EXPECT_EQ(owner->via, Field::kDomain);
 
   const Identity name_only = kMaker.IdentityOf(Lead("joe@gmail.com", "", "ACME Inc."), "");
   owner = FindAccountOwner(name_only, known);
   ASSERT_TRUE(owner.has_value());
-  EXPECT_EQ(owner->rep_id, "rep-name");
+  EXPECT_EQ(owner->owners, (std::vector<Share>{{"rep-name", 100}}));
   EXPECT_EQ(owner->via, Field::kCompanyName);
+}
+
+TEST(DedupeMatchTest, SharedAccountListsEveryOwnerInStoredOrder) {
+  const Identity id = kMaker.IdentityOf(Lead("jane@acme.com"), "acme.com");
+  KnownKeys known;
+  known.SetAccount(id.account->hmac, "rep-b=60,rep-a=40");
+  const auto owner = FindAccountOwner(id, known);
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_TRUE(owner->shared());
+  EXPECT_EQ(owner->owners, (std::vector<Share>{{"rep-b", 60}, {"rep-a", 40}}));
+  known.SetAccount(id.account->hmac, "");
+  EXPECT_FALSE(FindAccountOwner(id, known).has_value());
+}
+
+// ---------------------------------------------------------------- claims
+
+TEST(ClaimOwnersTest, FormatAndParseRoundTrip) {
+  EXPECT_EQ(FormatOwners({{"rep-a", 100}}), "rep-a") << "a sole owner stays readable as before";
+  EXPECT_EQ(FormatOwners({{"rep-a", 60}, {"rep.b_2", 40}}), "rep-a=60,rep.b_2=40");
+  EXPECT_EQ(ParseOwners("rep-a"), (std::vector<Share>{{"rep-a", 100}}));
+  EXPECT_EQ(ParseOwners("rep-a=60,rep.b_2=40"),
+            (std::vector<Share>{{"rep-a", 60}, {"rep.b_2", 40}}));
+  EXPECT_TRUE(ParseOwners("").empty());
+  // Malformed entries are skipped, not guessed at.
+  EXPECT_EQ(ParseOwners("=5,rep-a=x,rep-b=0,rep-c=101,rep-d=30,"),
+            (std::vector<Share>{{"rep-d", 30}}));
+  EXPECT_TRUE(IsOwner(ParseOwners("rep-a=60,rep-b=40"), "rep-b"));
+  EXPECT_FALSE(IsOwner(ParseOwners("rep-a=60,rep-b=40"), "rep-c"));
+}
+
+TEST(ClaimOwnersTest, ShareWithScalesTheOthersAndSumsTo100) {
+  EXPECT_EQ(ShareWith({{"a", 100}}, "c", 30), (std::vector<Share>{{"a", 70}, {"c", 30}}));
+  // 60:40 of the remaining 75 is 45:30.
+  EXPECT_EQ(ShareWith({{"a", 60}, {"b", 40}}, "c", 25),
+            (std::vector<Share>{{"a", 45}, {"b", 30}, {"c", 25}}));
+  // Rounding leftovers go to the first owner: 50:50 of 67 -> 34:33.
+  EXPECT_EQ(ShareWith({{"a", 50}, {"b", 50}}, "c", 33),
+            (std::vector<Share>{{"a", 34}, {"b", 33}, {"c", 33}}));
+  // A claimant already sharing gets the new share; nobody else left: sole owner.
+  EXPECT_EQ(ShareWith({{"a", 50}, {"c", 50}}, "c", 20), (std::vector<Share>{{"a", 80}, {"c", 20}}));
+  EXPECT_EQ(ShareWith({}, "c", 20), (std::vector<Share>{{"c", 100}}));
+  for (int p = 1; p <= 99; ++p) {
+    int sum = 0;
+    for (const Share& s : ShareWith({{"a", 33}, {"b", 33}, {"d", 34}}, "c", p)) sum += s.percent;
+    EXPECT_EQ(sum, 100) << p;
+  }
+}
+
+TEST(ClaimDecisionTest, EveryPolicyAndOwnership) {
+  using Kind = ClaimDecision::Kind;
+  const ClaimDecision owned = DecideClaim({}, "a", ClaimPolicy::kFirstClaimWins, 50);
+  EXPECT_EQ(owned.kind, Kind::kOwned);
+  EXPECT_TRUE(owned.write_account);
+  EXPECT_EQ(owned.owners_after, (std::vector<Share>{{"a", 100}}));
+
+  const ClaimDecision renewed =
+      DecideClaim({{"b", 50}, {"a", 50}}, "a", ClaimPolicy::kFirstClaimWins, 50);
+  EXPECT_EQ(renewed.kind, Kind::kRenewed);
+  EXPECT_TRUE(renewed.write_account);
+  EXPECT_EQ(renewed.owners_after, (std::vector<Share>{{"b", 50}, {"a", 50}}));
+  EXPECT_FALSE(renewed.conflict());
+
+  const ClaimDecision refused = DecideClaim({{"b", 100}}, "a", ClaimPolicy::kFirstClaimWins, 50);
+  EXPECT_EQ(refused.kind, Kind::kConflictRefused);
+  EXPECT_FALSE(refused.write_account);
+  EXPECT_EQ(refused.owners_after, (std::vector<Share>{{"b", 100}}));
+  EXPECT_TRUE(refused.conflict());
+
+  const ClaimDecision pending = DecideClaim({{"b", 100}}, "a", ClaimPolicy::kManagerDecides, 50);
+  EXPECT_EQ(pending.kind, Kind::kConflictPending);
+  EXPECT_FALSE(pending.write_account) << "the owner keeps it until a manager decides";
+
+  const ClaimDecision shared = DecideClaim({{"b", 100}}, "a", ClaimPolicy::kShared, 30);
+  EXPECT_EQ(shared.kind, Kind::kConflictShared);
+  EXPECT_TRUE(shared.write_account);
+  EXPECT_EQ(shared.owners_after, (std::vector<Share>{{"b", 70}, {"a", 30}}));
+}
+
+TEST(ClaimDecisionTest, ResolutionsApplyToTheOwnersAsTheyAreNow) {
+  const std::vector<Share> owners{{"b", 100}};
+  const Resolution keep = ResolveConflict(owners, "a", ConflictDecision::kKeepOwner, 0);
+  EXPECT_FALSE(keep.write_account);
+  EXPECT_EQ(keep.owners_after, owners);
+  const Resolution award = ResolveConflict(owners, "a", ConflictDecision::kAwardClaimant, 0);
+  EXPECT_TRUE(award.write_account);
+  EXPECT_EQ(award.owners_after, (std::vector<Share>{{"a", 100}}));
+  const Resolution share = ResolveConflict(owners, "a", ConflictDecision::kShare, 40);
+  EXPECT_EQ(share.owners_after, (std::vector<Share>{{"b", 60}, {"a", 40}}));
+  // The owner's ownership lapsed while the conflict was open: sharing leaves the claimant alone.
+  EXPECT_EQ(ResolveConflict({}, "a", ConflictDecision::kShare, 40).owners_after,
+            (std::vector<Share>{{"a", 100}}));
+  EXPECT_TRUE(ResolveConflict({}, "a", ConflictDecision::kKeepOwner, 0).owners_after.empty());
 }
 
 }  // namespace

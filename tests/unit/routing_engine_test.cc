@@ -647,7 +647,7 @@ TEST(EnginePrecedenceTest, RepSourcedStaysWithItsRepWithoutTouchingThePool) {
   LeadFacts lead;
   lead.source_kind = "rep_sourced";
   lead.sourced_by_rep_id = "a";
-  lead.account_owner_rep_id = "b";
+  lead.account_owner_rep_ids = {"b"};
   const RoutingDecision d = engine->Route(lead, kNoon, state);
   EXPECT_EQ(d.rep_id, "a");
   EXPECT_EQ(d.reason, "rep-sourced: stays with a who sourced it");
@@ -680,17 +680,36 @@ TEST(EnginePrecedenceTest, IneligibleAccountOwnerFallsThroughToThePool) {
   auto engine = MustCreate(rules);
   RoutingState state;
   LeadFacts lead;
-  lead.account_owner_rep_id = "owner";
+  lead.account_owner_rep_ids = {"owner"};
   EXPECT_EQ(engine->Route(lead, kNoon, state).rep_id, "owner");
   const RoutingDecision d = engine->Route(lead, kNoon, state);
   EXPECT_EQ(d.rep_id, "x");
   EXPECT_EQ(d.candidates[0].why, "account owner, but at daily cap 1/1");
   EXPECT_EQ(state.pools.at("main").step, 1);
-  lead.account_owner_rep_id = "ghost";
+  lead.account_owner_rep_ids = {"ghost"};
   lead.excluded_reps = {"x"};
   const RoutingDecision none = engine->Route(lead, kNoon, state);
   EXPECT_FALSE(none.rep_id.has_value());
   EXPECT_EQ(none.candidates[0].why, "account owner, but not a configured rep");
+}
+
+TEST(EnginePrecedenceTest, SharedAccountGoesToTheFirstEligibleOwner) {
+  RoutingRules rules = OnePool({Rep("first"), Rep("second"), Rep("x")});
+  rules.reps[0].daily_cap = 1;
+  auto engine = MustCreate(rules);
+  RoutingState state;
+  LeadFacts lead;
+  lead.account_owner_rep_ids = {"first", "second"};
+  const RoutingDecision one = engine->Route(lead, kNoon, state);
+  EXPECT_EQ(one.rep_id, "first");
+  EXPECT_EQ(one.reason, "account owner: first co-owns the lead's account");
+  // "first" is at its cap now: the co-owner takes the next lead, not the pool.
+  const RoutingDecision two = engine->Route(lead, kNoon, state);
+  EXPECT_EQ(two.rep_id, "second");
+  EXPECT_EQ(two.candidates[0].why, "account owner, but at daily cap 1/1");
+  EXPECT_TRUE(state.pools.empty()) << "no rotation turn was used";
+  lead.excluded_reps = {"second"};
+  EXPECT_EQ(engine->Route(lead, kNoon, state).rep_id, "x");
 }
 
 // ---------------------------------------------------------------- least loaded

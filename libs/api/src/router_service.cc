@@ -408,6 +408,53 @@ grpc::ServerUnaryReactor* RouterServiceImpl::ExplainLead(grpc::CallbackServerCon
       });
 }
 
+grpc::ServerUnaryReactor* RouterServiceImpl::ClaimAccounts(grpc::CallbackServerContext* context,
+                                                           const v1::ClaimAccountsRequest* request,
+                                                           v1::ClaimAccountsResponse* response) {
+  if (request->rep_id().empty()) return Done(absl::InvalidArgumentError("rep_id: required"));
+  auto principal = AuthorizeFor(authorizer_, *context, Scope::kAct, request->rep_id(),
+                                *operations_.CurrentConfig());
+  if (!principal.ok()) return Done(principal.status());
+  return Offload(executor_, response, [this, request, actor = principal->name] {
+    return operations_.ClaimAccounts(*request, actor);
+  });
+}
+
+grpc::ServerUnaryReactor* RouterServiceImpl::ListClaims(grpc::CallbackServerContext* context,
+                                                        const v1::ListClaimsRequest* request,
+                                                        v1::ListClaimsResponse* response) {
+  auto principal = authorizer_.Authenticate(*context);
+  if (!principal.ok()) return Done(principal.status());
+  if (!principal->Has(Scope::kAct) && !principal->Has(Scope::kStream)) {
+    return Done(authorizer_.Require(*principal, Scope::kAct));
+  }
+  const auto config = operations_.CurrentConfig();
+  v1::ListClaimsRequest narrowed = *request;
+  for (int i = 0; i < request->rep_ids_size(); ++i) {
+    if (request->rep_ids(i).empty()) {
+      return Done(absl::InvalidArgumentError(absl::StrCat("rep_ids[", i, "]: is empty")));
+    }
+    if (absl::Status may =
+            authorizer_.RequireActFor(*principal, request->rep_ids(i), config->routing);
+        !may.ok()) {
+      return Done(may);
+    }
+  }
+  // A token limited to some reps sees only their claims and conflicts.
+  if (request->rep_ids().empty() && !principal->Unrestricted()) {
+    for (const config::RepConfig& rep : config->reps) {
+      if (principal->MayActFor(rep.id, config->routing)) narrowed.add_rep_ids(rep.id);
+    }
+    if (narrowed.rep_ids().empty()) {
+      return Done(absl::PermissionDeniedError(
+          absl::StrCat(principal->name, " may not see any configured rep's claims")));
+    }
+  }
+  return Offload(executor_, response, [this, narrowed = std::move(narrowed)] {
+    return operations_.ListClaims(narrowed);
+  });
+}
+
 AdminServiceImpl::AdminServiceImpl(LeadOperations& operations, const Authorizer& authorizer)
     : operations_(operations), authorizer_(authorizer) {}
 
@@ -444,6 +491,16 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListRepLoad(grpc::CallbackServerCont
                                                         v1::ListRepLoadResponse* response) {
   if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
   return Offload(executor_, response, [this] { return operations_.ListRepLoad(); });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ResolveClaimConflict(
+    grpc::CallbackServerContext* context, const v1::ResolveClaimConflictRequest* request,
+    v1::ClaimConflict* response) {
+  auto principal = authorizer_.Authorize(*context, Scope::kAdmin);
+  if (!principal.ok()) return Done(principal.status());
+  return Offload(executor_, response, [this, request, actor = principal->name] {
+    return operations_.ResolveClaimConflict(*request, actor);
+  });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ReloadConfig(grpc::CallbackServerContext* context,

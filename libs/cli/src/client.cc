@@ -252,4 +252,55 @@ int Client::Reload() {
   return kExitOk;
 }
 
+int Client::Claim(const std::string& rep_id, const std::vector<std::string>& domains,
+                  const std::string& note) {
+  grpc::ClientContext context;
+  Prepare(context, /*unary=*/true);
+  v1::ClaimAccountsRequest request;
+  request.set_rep_id(rep_id);
+  for (const std::string& domain : domains) request.add_domains(domain);
+  request.set_note(note);
+  v1::ClaimAccountsResponse response;
+  const grpc::Status status = router_->ClaimAccounts(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (options_.json) return PrintJson(response);
+  out_ << RenderClaimResults(response) << std::flush;
+  return kExitOk;
+}
+
+int Client::Claims(const std::vector<std::string>& reps, const std::string& domain,
+                   bool open_conflicts_only) {
+  grpc::ClientContext context;
+  Prepare(context, /*unary=*/true);
+  v1::ListClaimsRequest request;
+  for (const std::string& rep : reps) request.add_rep_ids(rep);
+  request.set_domain(domain);
+  request.set_open_conflicts_only(open_conflicts_only);
+  v1::ListClaimsResponse response;
+  const grpc::Status status = router_->ListClaims(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (options_.json) return PrintJson(response);
+  out_ << RenderClaims(response, open_conflicts_only) << std::flush;
+  return kExitOk;
+}
+
+int Client::Resolve(const std::string& domain, const std::string& claimant,
+                    v1::ConflictDecision decision, uint32_t claimant_percent,
+                    const std::string& note) {
+  grpc::ClientContext context;
+  Prepare(context, /*unary=*/true);
+  v1::ResolveClaimConflictRequest request;
+  request.set_domain(domain);
+  request.set_claimant_rep_id(claimant);
+  request.set_decision(decision);
+  request.set_claimant_percent(claimant_percent);
+  request.set_note(note);
+  v1::ClaimConflict response;
+  const grpc::Status status = admin_->ResolveClaimConflict(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (options_.json) return PrintJson(response);
+  out_ << RenderResolvedConflict(response) << std::flush;
+  return kExitOk;
+}
+
 }  // namespace leadrouter::cli

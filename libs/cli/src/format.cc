@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -35,6 +36,12 @@ std::string EnumName(const google::protobuf::EnumDescriptor* descriptor, int num
   absl::string_view name = value->name();
   absl::ConsumePrefix(&name, prefix);
   return std::string(name);
+}
+
+// EnumName lower-cased: "conflict_pending".
+std::string LowerEnumName(const google::protobuf::EnumDescriptor* descriptor, int number,
+                          absl::string_view prefix) {
+  return absl::AsciiStrToLower(EnumName(descriptor, number, prefix, "value_"));
 }
 
 bool IsSet(const google::protobuf::Timestamp& at) {
@@ -322,6 +329,87 @@ std::string RenderRepLoads(const std::vector<v1::RepLoad>& reps) {
                       {"PAUSED"},
                       {"AVAILABLE"}},
                      rows);
+}
+
+std::string Owners(const google::protobuf::RepeatedPtrField<v1::OwnerShare>& owners) {
+  if (owners.empty()) return "-";
+  if (owners.size() == 1 && owners[0].percent() == 100) return Sanitize(owners[0].rep_id());
+  std::vector<std::string> named;
+  for (const v1::OwnerShare& owner : owners) {
+    named.push_back(absl::StrCat(Sanitize(owner.rep_id()), " ", owner.percent(), "%"));
+  }
+  return absl::StrJoin(named, ", ");
+}
+
+std::string RenderClaimResults(const v1::ClaimAccountsResponse& response) {
+  std::string out;
+  for (const v1::ClaimResult& result : response.results()) {
+    absl::StrAppend(
+        &out, Sanitize(result.domain()), "  ",
+        LowerEnumName(v1::ClaimOutcome_descriptor(), result.outcome(), "CLAIM_OUTCOME_"),
+        "  owners ", Owners(result.owners()));
+    if (result.has_expires_at()) absl::StrAppend(&out, "  until ", FormatTime(result.expires_at()));
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+std::string RenderClaims(const v1::ListClaimsResponse& response, bool open_conflicts_only) {
+  std::string out;
+  if (!open_conflicts_only) {
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::AccountClaim& claim : response.claims()) {
+      rows.push_back(
+          {Sanitize(claim.domain()), Sanitize(claim.rep_id()),
+           LowerEnumName(v1::ClaimStatus_descriptor(), claim.status(), "CLAIM_STATUS_"),
+           claim.status() == v1::CLAIM_STATUS_OWNER ? absl::StrCat(claim.percent(), "%") : "-",
+           FormatTime(claim.claimed_at()), FormatTime(claim.expires_at())});
+    }
+    out = rows.empty() ? "no claims\n"
+                       : RenderTable({{"DOMAIN"},
+                                      {"REP"},
+                                      {"STATUS"},
+                                      {"SHARE", Align::kRight},
+                                      {"CLAIMED"},
+                                      {"UNTIL"}},
+                                     rows);
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppend(&out, "conflicts:\n");
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::ClaimConflict& conflict : response.conflicts()) {
+    rows.push_back(
+        {Sanitize(conflict.domain()), Sanitize(conflict.claimant_rep_id()),
+         Owners(conflict.owners_at_claim()),
+         LowerEnumName(v1::ClaimPolicy_descriptor(), conflict.policy(), "CLAIM_POLICY_"),
+         LowerEnumName(v1::ConflictStatus_descriptor(), conflict.status(), "CONFLICT_STATUS_"),
+         FormatTime(conflict.raised_at()), OrDash(Sanitize(conflict.resolved_by())),
+         conflict.status() == v1::CONFLICT_STATUS_OPEN ? "-" : Owners(conflict.owners_after())});
+  }
+  if (rows.empty()) {
+    absl::StrAppend(&out, "  no conflicts\n");
+  } else {
+    absl::StrAppend(&out, RenderTable({{"DOMAIN"},
+                                       {"CLAIMANT"},
+                                       {"OWNERS AT CLAIM"},
+                                       {"POLICY"},
+                                       {"STATUS"},
+                                       {"RAISED"},
+                                       {"RESOLVED BY"},
+                                       {"OWNERS AFTER"}},
+                                      rows, "  "));
+  }
+  absl::StrAppend(&out, response.open_conflicts(),
+                  response.open_conflicts() == 1 ? " open conflict\n" : " open conflicts\n");
+  return out;
+}
+
+std::string RenderResolvedConflict(const v1::ClaimConflict& conflict) {
+  return absl::StrCat(
+      Sanitize(conflict.domain()), ": ", Sanitize(conflict.claimant_rep_id()), " vs ",
+      Owners(conflict.owners_at_claim()), ": ",
+      LowerEnumName(v1::ConflictStatus_descriptor(), conflict.status(), "CONFLICT_STATUS_"),
+      "; owners now ", Owners(conflict.owners_after()), "\n");
 }
 
 std::string RenderUnassigned(const v1::ListUnassignedResponse& response) {

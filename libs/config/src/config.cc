@@ -342,6 +342,29 @@ void ParseDedupe(MapReader& r, DedupeConfig& d, Errors& errors) {
   }
 }
 
+void ParseClaims(MapReader& r, ClaimsConfig& c, Errors& errors) {
+  std::string policy = ClaimPolicyName(c.policy);
+  r.String("policy", policy);
+  bool known = false;
+  for (auto candidate : {ClaimsConfig::Policy::kFirstClaimWins,
+                         ClaimsConfig::Policy::kManagerDecides, ClaimsConfig::Policy::kShared}) {
+    if (policy == ClaimPolicyName(candidate)) {
+      c.policy = candidate;
+      known = true;
+    }
+  }
+  if (!known) {
+    errors.Add(
+        Join(r.path(), "policy"),
+        absl::StrCat("must be first_claim_wins, manager_decides or shared, got \"", policy, "\""));
+  }
+  int64_t days = c.ownership.count() / 86400;
+  r.Int("ownership_days", days, 1, 3650);
+  c.ownership = std::chrono::seconds(days * 86400);
+  r.Int("shared_percent", c.shared_percent, 1, 99);
+  r.RejectUnknown();
+}
+
 // A condition: `field` plus exactly one operator key, and an optional `negate`.
 // Reads the keys it knows into `c`; the caller's reader rejects the rest.
 void ParseCondition(MapReader& r, qualify::Condition& c, Errors& errors) {
@@ -957,6 +980,14 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     r.RejectUnknown();
   });
 
+  top.Field("claims", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    ParseClaims(r, cfg.claims, errors);
+    if (!cfg.dedupe.enabled) {
+      errors.Add(p, "claims need the dedupe section (an account is matched by its domain key)");
+    }
+  });
+
   top.Field("metrics", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     r.String("listen", cfg.metrics.listen);
@@ -1079,6 +1110,18 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   return cfg;
 }
 
+const char* ClaimPolicyName(ClaimsConfig::Policy policy) {
+  switch (policy) {
+    case ClaimsConfig::Policy::kFirstClaimWins:
+      return "first_claim_wins";
+    case ClaimsConfig::Policy::kManagerDecides:
+      return "manager_decides";
+    case ClaimsConfig::Policy::kShared:
+      return "shared";
+  }
+  return "first_claim_wins";
+}
+
 namespace {
 
 // TLS and auth in one line, e.g. "TLS (cert /etc/lr/tls.crt), client certificates required
@@ -1145,6 +1188,16 @@ std::string Summarize(const Config& c) {
     absl::StrAppend(&text,
                     "dedupe:         OFF: only replays of one event id are recognised (no "
                     "dedupe section, or enabled: false)\n");
+  }
+  if (c.dedupe.enabled) {
+    absl::StrAppend(&text, "claims:         ", ClaimPolicyName(c.claims.policy), ", ownership ",
+                    c.claims.ownership.count() / 86400, " days",
+                    c.claims.policy == ClaimsConfig::Policy::kShared
+                        ? absl::StrCat(", claimant's share ", c.claims.shared_percent, "%")
+                        : "",
+                    "\n");
+  } else {
+    absl::StrAppend(&text, "claims:         OFF (claims need dedupe)\n");
   }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");

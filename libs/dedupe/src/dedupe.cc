@@ -119,9 +119,11 @@ std::vector<PersonCandidate> PersonCandidates(const Identity& identity, const Kn
 
 std::optional<AccountOwner> FindAccountOwner(const Identity& identity, const KnownKeys& known) {
   if (!identity.account) return std::nullopt;
-  const std::string* rep = known.Account(identity.account->hmac);
-  if (rep == nullptr || rep->empty()) return std::nullopt;
-  return AccountOwner{*rep, identity.account->field};
+  const std::string* value = known.Account(identity.account->hmac);
+  if (value == nullptr) return std::nullopt;
+  std::vector<Share> owners = ParseOwners(*value);
+  if (owners.empty()) return std::nullopt;
+  return AccountOwner{std::move(owners), identity.account->field};
 }
 
 }  // namespace leadrouter::dedupe

@@ -83,6 +83,25 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                          .Help("Time from a lead's assignment to its acceptance by the rep.")
                          .Register(*registry_)
                          .Add({}, LatencyBuckets());
+  account_claims_ = &prometheus::BuildCounter()
+                         .Name("leadrouter_account_claims_total")
+                         .Help(
+                             "Account claims by outcome: owned, renewed, conflict_refused, "
+                             "conflict_pending, conflict_shared.")
+                         .Register(*registry_);
+  for (const char* outcome :
+       {"owned", "renewed", "conflict_refused", "conflict_pending", "conflict_shared"}) {
+    account_claims_->Add({{"outcome", outcome}});
+  }
+  claim_conflicts_resolved_ = &prometheus::BuildCounter()
+                                   .Name("leadrouter_claim_conflicts_resolved_total")
+                                   .Help(
+                                       "Open claim conflicts resolved by a manager, by decision: "
+                                       "keep_owner, award_claimant, share.")
+                                   .Register(*registry_);
+  for (const char* decision : {"keep_owner", "award_claimant", "share"}) {
+    claim_conflicts_resolved_->Add({{"decision", decision}});
+  }
   stage_seconds_ = &prometheus::BuildHistogram()
                         .Name("leadrouter_stage_seconds")
                         .Help("Time one batch spent in each pipeline stage.")
@@ -196,6 +215,14 @@ void PipelineMetrics::LeadQueuedUnassigned() {
 void PipelineMetrics::LeadDuplicate() {
   outcomes_[Index(Outcome::kDuplicate)]->Increment();
   DedupeMatch("person");
+}
+
+void PipelineMetrics::AccountClaim(std::string_view outcome) {
+  account_claims_->Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void PipelineMetrics::ClaimConflictResolved(std::string_view decision) {
+  claim_conflicts_resolved_->Add({{"decision", std::string(decision)}}).Increment();
 }
 
 void PipelineMetrics::DedupeMatch(std::string_view kind) {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/core/hash.h"
@@ -270,6 +271,16 @@ std::string Assigner::AssignmentIdFor(const std::string& tenant, const std::stri
   return "as_" + core::Sha256Hex(absl::StrCat("assignment\n", tenant, "\n", event_id), 24);
 }
 
+namespace {
+
+std::vector<std::string> OwnerIds(const dedupe::AccountOwner& owner) {
+  std::vector<std::string> ids;
+  for (const dedupe::Share& share : owner.owners) ids.push_back(share.rep_id);
+  return ids;
+}
+
+}  // namespace
+
 void ApplyRoute(const config::Config& config, core::TimePoint now,
                 const routing::RoutingDecision& route, const routing::RoutingState& before,
                 const routing::RoutingState& after,
@@ -307,10 +318,25 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
     step->set_decision(decision);
     step->set_reason(reason);
   };
+  a.clear_account_split();
   if (owner) {
-    add("account", owner->rep_id,
-        absl::StrCat("the account (by ", dedupe::FieldName(owner->via), ") is owned by ",
-                     owner->rep_id));
+    std::vector<std::string> named;
+    for (const dedupe::Share& share : owner->owners) {
+      named.push_back(owner->shared() ? absl::StrCat(share.rep_id, " (", share.percent, "%)")
+                                      : share.rep_id);
+    }
+    add("account", owner->owners.front().rep_id,
+        absl::StrCat("the account (by ", dedupe::FieldName(owner->via), ") is ",
+                     owner->shared() ? "shared by " : "owned by ", absl::StrJoin(named, ", ")));
+    // The credit split travels with an assignment to one of the owners, so the CRM can record
+    // it on the opportunity.
+    if (owner->shared() && route.rep_id && dedupe::IsOwner(owner->owners, *route.rep_id)) {
+      for (const dedupe::Share& share : owner->owners) {
+        v1::OwnerShare* split = a.add_account_split();
+        split->set_rep_id(share.rep_id);
+        split->set_percent(static_cast<uint32_t>(share.percent));
+      }
+    }
   }
   for (const auto& territory : route.territories_tried) add("territory", "", territory);
   for (const auto& pool : route.pools_tried) add("pool", pool, "");
@@ -370,11 +396,16 @@ void Assigner::ClaimKeys(const dedupe::Identity& identity, const std::string& re
   // same owner's account restarts the idle period. Another owner's account is left alone (the
   // lead went elsewhere because the owner was not eligible, or a rep sourced it).
   for (const dedupe::MatchKey& key : identity.account_aliases) {
-    const std::string* owner = known.Account(key.hmac);
-    if (owner != nullptr && !owner->empty() && *owner != decided.rep_id()) continue;
-    known.SetAccount(key.hmac, decided.rep_id());
+    const std::string* value = known.Account(key.hmac);
+    const std::vector<dedupe::Share> owners =
+        value != nullptr ? dedupe::ParseOwners(*value) : std::vector<dedupe::Share>{};
+    if (!owners.empty() && !dedupe::IsOwner(owners, decided.rep_id())) continue;
+    // The same owners (a shared account stays shared); the store never shortens a longer
+    // remaining period, so a claimed account keeps its claim's.
+    std::string renewed = owners.empty() ? decided.rep_id() : dedupe::FormatOwners(owners);
+    known.SetAccount(key.hmac, renewed);
     commit.expiring_values.push_back(
-        {store_.keys().Account(key.hmac), decided.rep_id(), settings.account_owner_idle});
+        {store_.keys().Account(key.hmac), std::move(renewed), settings.account_owner_idle});
   }
 }
 
@@ -410,7 +441,7 @@ v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead,
   qualify_step->set_decision("qualified");
   qualify_step->set_reason(decision.reasons.empty() ? "" : decision.reasons.front());
   routing::LeadFacts facts = LeadFactsFor(lead, a->qualification().segments());
-  if (owner) facts.account_owner_rep_id = owner->rep_id;
+  if (owner) facts.account_owner_rep_ids = OwnerIds(*owner);
   const routing::RoutingDecision route = config.engine->Route(facts, clock_.Now(), state);
   ApplyRoute(config, clock_.Now(), route, before, state, owner, *a);
   return outcome;
@@ -566,7 +597,8 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
         const std::optional<dedupe::AccountOwner> owner =
             key_maker_ ? dedupe::FindAccountOwner(identity, known) : std::nullopt;
         outcome = std::make_shared<v1::EventOutcome>(Decide(lead, owner, state));
-        if (owner && outcome->has_assignment() && outcome->assignment().rep_id() == owner->rep_id) {
+        if (owner && outcome->has_assignment() &&
+            dedupe::IsOwner(owner->owners, outcome->assignment().rep_id())) {
           matched[u] = LeadResult::Match::kAccount;
         }
       }
@@ -676,7 +708,7 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
       const std::optional<dedupe::AccountOwner> owner =
           key_maker_ ? dedupe::FindAccountOwner(identities[i], known) : std::nullopt;
       routing::LeadFacts facts = LeadFactsFor(a->lead(), a->qualification().segments());
-      if (owner) facts.account_owner_rep_id = owner->rep_id;
+      if (owner) facts.account_owner_rep_ids = OwnerIds(*owner);
       // A lead queued after a return or expiry never goes back to a rep who held it.
       facts.excluded_reps = PreviousHolders(*a);
       const routing::RoutingDecision route = config_->engine->Route(facts, clock_.Now(), state);

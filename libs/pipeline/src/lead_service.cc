@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/claims.h"
 #include "leadrouter/pipeline/pipeline.h"
 
 namespace leadrouter::pipeline {
@@ -361,6 +362,42 @@ absl::StatusOr<v1::ReloadConfigResponse> LeadService::ReloadConfig() {
     metrics_.SetConfigInfo(configs_.Current()->version);
   }
   return response;
+}
+
+absl::StatusOr<v1::ClaimAccountsResponse> LeadService::ClaimAccounts(
+    const v1::ClaimAccountsRequest& request, const std::string& actor) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  AccountClaims claims(**store, configs_.Current(), clock_);
+  auto response = claims.Claim(request, actor);
+  if (!response.ok()) return response.status();
+  for (const v1::ClaimResult& result : response->results()) {
+    metrics_.AccountClaim(
+        ShortEnumName(v1::ClaimOutcome_Name(result.outcome()), "CLAIM_OUTCOME_", /*lower=*/true));
+    spdlog::info("claim: {} on {} by {}: {}", request.rep_id(), result.domain(), actor,
+                 v1::ClaimOutcome_Name(result.outcome()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListClaimsResponse> LeadService::ListClaims(
+    const v1::ListClaimsRequest& request) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  return AccountClaims(**store, configs_.Current(), clock_).List(request);
+}
+
+absl::StatusOr<v1::ClaimConflict> LeadService::ResolveClaimConflict(
+    const v1::ResolveClaimConflictRequest& request, const std::string& actor) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  auto resolved = AccountClaims(**store, configs_.Current(), clock_).Resolve(request, actor);
+  if (!resolved.ok()) return resolved.status();
+  metrics_.ClaimConflictResolved(ShortEnumName(v1::ConflictDecision_Name(request.decision()),
+                                               "CONFLICT_DECISION_", /*lower=*/true));
+  spdlog::info("claim conflict of {} on {} resolved by {}: {}", request.claimant_rep_id(),
+               resolved->domain(), actor, v1::ConflictStatus_Name(resolved->status()));
+  return resolved;
 }
 
 absl::StatusOr<size_t> LeadService::ExpireDue() {

@@ -687,9 +687,8 @@ RoutingDecision Engine::Route(const LeadFacts& lead, core::TimePoint now,
     }
   }
 
-  // 2. The account owner, when eligible.
-  if (!lead.account_owner_rep_id.empty()) {
-    const std::string& id = lead.account_owner_rep_id;
+  // 2. An account owner, when eligible.
+  for (const std::string& id : lead.account_owner_rep_ids) {
     const auto it = c.rep_index.find(id);
     if (it == c.rep_index.end()) {
       d.candidates.push_back({id, false, "account owner, but not a configured rep"});
@@ -698,9 +697,10 @@ RoutingDecision Engine::Route(const LeadFacts& lead, core::TimePoint now,
       d.candidates.push_back({id, false, "account owner, but " + why});
     } else {
       c.Assign(it->second, now, state);
-      d.candidates.push_back({id, true, "chosen: owns the lead's account"});
+      const char* owns = lead.account_owner_rep_ids.size() > 1 ? "co-owns" : "owns";
+      d.candidates.push_back({id, true, absl::StrCat("chosen: ", owns, " the lead's account")});
       d.rep_id = id;
-      d.reason = absl::StrCat("account owner: ", id, " owns the lead's account");
+      d.reason = absl::StrCat("account owner: ", id, " ", owns, " the lead's account");
       return d;
     }
   }

@@ -12,12 +12,14 @@ namespace leadrouter::store {
 namespace {
 
 // KEYS: routing hash, unassigned queue, SLA deadlines, assignment log, then new record keys,
-// replaced record keys, lead index keys, expiring value keys.
+// replaced record keys, lead index keys, expiring value keys, hash keys of the HSETs, hash keys of
+// the HDELs.
 // ARGV: expected version, ttl, then the counts #new, #replaced, #updates, #deletes, #queue adds,
-// #queue removes, #lead index entries, #expiring values, #sla adds, #sla removes, #log events, and
-// the log's approximate max length; then new bytes, replaced bytes, update field/value pairs,
-// delete fields, queue score/member pairs, queue removals, indexed event ids, value/ttl pairs,
-// sla score/member pairs, sla removals, log entries. The version is compared as a canonical decimal
+// #queue removes, #lead index entries, #expiring values, #sla adds, #sla removes, #log events, the
+// log's approximate max length, #hash sets, #hash deletes; then new bytes, replaced bytes, update
+// field/value pairs, delete fields, queue score/member pairs, queue removals, indexed event ids,
+// value/ttl pairs, sla score/member pairs, sla removals, log entries, hash field/value pairs, hash
+// fields to delete. The version is compared as a canonical decimal
 // string, not a Lua number (Lua 5.1 numbers are doubles). All checks run before the first write,
 // so a refused commit writes nothing; since the first write is where Redis applies its OOM
 // refusal, a script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record
@@ -27,14 +29,15 @@ local version = redis.call('HGET', KEYS[1], 'version')
 if version == false then version = '0' end
 if version ~= ARGV[1] then return 1 end
 local n = {}
-for i = 3, 14 do n[#n + 1] = tonumber(ARGV[i]) end
+for i = 3, 16 do n[#n + 1] = tonumber(ARGV[i]) end
 local n_new, n_rep, n_upd, n_del, n_qadd, n_qrem = n[1], n[2], n[3], n[4], n[5], n[6]
 local n_idx, n_exp, n_sadd, n_srem, n_log, log_max = n[7], n[8], n[9], n[10], n[11], n[12]
+local n_hset, n_hdel = n[13], n[14]
 local k = 4
 for i = 1, n_new do
   if redis.call('EXISTS', KEYS[k + i]) == 1 then return 2 end
 end
-local a = 15
+local a = 17
 for i = 1, n_new + n_rep do
   redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[2])
   a = a + 1
@@ -62,9 +65,15 @@ for i = 1, n_idx do
 end
 k = k + n_idx
 for i = 1, n_exp do
-  redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[a + 1])
+  -- An unchanged value keeps a longer remaining expiry: leads into a claimed account renew its
+  -- owner for the idle period but never cut the claim's longer period short.
+  local key, ttl = KEYS[k + i], tonumber(ARGV[a + 1])
+  if redis.call('GET', key) ~= ARGV[a] or redis.call('TTL', key) < ttl then
+    redis.call('SET', key, ARGV[a], 'EX', ARGV[a + 1])
+  end
   a = a + 2
 end
+k = k + n_exp
 -- Removals first: a lead re-routed in this commit drops its old deadline and gets a new one.
 local sadd_at = a
 a = a + 2 * n_sadd
@@ -79,7 +88,17 @@ for i = 1, n_log do
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', 'e', ARGV[a])
   a = a + 1
 end
-if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx + n_exp + n_sadd + n_srem + n_log > 0 then
+for i = 1, n_hset do
+  redis.call('HSET', KEYS[k + i], ARGV[a], ARGV[a + 1])
+  a = a + 2
+end
+k = k + n_hset
+for i = 1, n_hdel do
+  redis.call('HDEL', KEYS[k + i], ARGV[a])
+  a = a + 1
+end
+if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx + n_exp + n_sadd + n_srem + n_log +
+    n_hset + n_hdel > 0 then
   redis.call('HINCRBY', KEYS[1], 'version', 1)
 end
 return 0
@@ -134,6 +153,32 @@ absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadVal
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return absl::InternalError(absl::StrCat("load failed: ", reply->str));
   return MgetValues(*reply, keys.size());
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadHashFields(
+    const std::string& key, const std::vector<std::string>& fields) {
+  if (fields.empty()) return std::vector<std::optional<std::string>>{};
+  std::vector<std::string> hmget{"HMGET", key};
+  hmget.insert(hmget.end(), fields.begin(), fields.end());
+  absl::StatusOr<RedisReply> reply = connection_->Command(hmget);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::InternalError(absl::StrCat("HMGET failed: ", reply->str));
+  return MgetValues(*reply, fields.size());
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AssignmentStore::LoadHash(
+    const std::string& key) {
+  absl::StatusOr<RedisReply> reply = connection_->Command({"HGETALL", key});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::InternalError(absl::StrCat("HGETALL failed: ", reply->str));
+  if (reply->type != RedisReply::Type::kArray || reply->elements.size() % 2 != 0) {
+    return absl::InternalError("HGETALL answered an unexpected shape");
+  }
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    fields.emplace_back(reply->elements[i].str, reply->elements[i + 1].str);
+  }
+  return fields;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadRecords(
@@ -220,7 +265,8 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
       std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size()),
       std::to_string(r.lead_index.size()),    std::to_string(r.expiring_values.size()),
       std::to_string(r.sla_add.size()),       std::to_string(r.sla_remove.size()),
-      std::to_string(r.log_events.size()),    std::to_string(r.log_max_events)};
+      std::to_string(r.log_events.size()),    std::to_string(r.log_max_events),
+      std::to_string(r.hash_sets.size()),     std::to_string(r.hash_deletes.size())};
   for (const auto* records : {&r.new_records, &r.replaced_records}) {
     for (const auto& [event_id, bytes] : *records) {
       // Within one script the existence check cannot see the commit's own writes, so a
@@ -265,6 +311,20 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
   }
   for (const auto& lead_id : r.sla_remove) args.push_back(lead_id);
   for (const auto& bytes : r.log_events) args.push_back(bytes);
+  for (const auto* writes : {&r.hash_sets, &r.hash_deletes}) {
+    for (const CommitRequest::HashField& write : *writes) {
+      if (write.key.rfind(keys_.prefix(), 0) != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("key '", write.key, "' is not one of tenant ", keys_.tenant(), "'s keys"));
+      }
+      if (write.key == keys_.RoutingState()) {
+        return absl::InvalidArgumentError("the routing hash is written through state_updates");
+      }
+      keys.push_back(write.key);
+      args.push_back(write.field);
+      if (writes == &r.hash_sets) args.push_back(write.value);
+    }
+  }
 
   absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args);
   if (!reply.ok()) return reply.status();

@@ -58,4 +58,12 @@ std::string KeySchema::Account(std::string_view hmac) const {
   return key;
 }
 
+std::string KeySchema::Claims() const {
+  return prefix_ + "claims";
+}
+
+std::string KeySchema::ClaimConflicts() const {
+  return prefix_ + "claim_conflicts";
+}
+
 }  // namespace leadrouter::store

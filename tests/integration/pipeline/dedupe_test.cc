@@ -1,14 +1,18 @@
 // Dedupe and account matching in the Assigner against a real redis-server: replays, the same
-// person written differently, two instances racing on one new person, account owners, windows.
+// person written differently, two instances racing on one new person, account owners, windows;
+// and account claims (AccountClaims) with each conflict policy, as routing then sees them.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <atomic>
 #include <barrier>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/claims.h"
 #include "leadrouter/testing/redis_server.h"
 
 namespace leadrouter::pipeline {
@@ -285,6 +289,245 @@ TEST_F(DedupeTest, NoIdentifierIsStoredInAKeyName) {
   }
   EXPECT_EQ(person_keys, 2);   // e-mail and phone
   EXPECT_EQ(account_keys, 1);  // domain (no company name given)
+}
+
+// ---------------------------------------------------------------- claims
+
+class ClaimsTest : public DedupeTest {
+ protected:
+  std::shared_ptr<const config::Config> Policy(const std::string& policy, int shared_percent = 50) {
+    return Config(true, absl::StrCat("claims: {policy: ", policy,
+                                     ", shared_percent: ", shared_percent, "}\n"));
+  }
+
+  v1::ClaimResult ClaimOne(const std::shared_ptr<const config::Config>& cfg, const std::string& rep,
+                           const std::string& domain) {
+    v1::ClaimAccountsRequest request;
+    request.set_rep_id(rep);
+    request.add_domains(domain);
+    auto response = AccountClaims(*store_, cfg, clock_).Claim(request, "token:test");
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok() || response->results_size() != 1) return {};
+    return response->results(0);
+  }
+
+  absl::StatusOr<v1::ClaimConflict> Resolve(const std::shared_ptr<const config::Config>& cfg,
+                                            const std::string& domain, const std::string& claimant,
+                                            v1::ConflictDecision decision, uint32_t percent = 0) {
+    v1::ResolveClaimConflictRequest request;
+    request.set_domain(domain);
+    request.set_claimant_rep_id(claimant);
+    request.set_decision(decision);
+    request.set_claimant_percent(percent);
+    return AccountClaims(*store_, cfg, clock_).Resolve(request, "token:manager");
+  }
+
+  v1::ListClaimsResponse List(const std::shared_ptr<const config::Config>& cfg,
+                              const std::vector<std::string>& reps = {}) {
+    v1::ListClaimsRequest request;
+    for (const auto& rep : reps) request.add_rep_ids(rep);
+    auto response = AccountClaims(*store_, cfg, clock_).List(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::ListClaimsResponse();
+  }
+
+  static std::vector<std::pair<std::string, uint32_t>> Shares(
+      const google::protobuf::RepeatedPtrField<v1::OwnerShare>& owners) {
+    std::vector<std::pair<std::string, uint32_t>> out;
+    for (const auto& owner : owners) out.emplace_back(owner.rep_id(), owner.percent());
+    return out;
+  }
+  using SharesList = std::vector<std::pair<std::string, uint32_t>>;
+
+  int64_t AccountTtl(const std::string& domain) {
+    const dedupe::KeyMaker keys("integration-test-secret-0123456789", "US", true);
+    auto reply = store_->connection().Command(
+        {"TTL", store_->keys().Account(keys.Hmac(dedupe::MatchKey::Field::kDomain, domain))});
+    return reply.ok() ? reply->integer : -3;
+  }
+};
+
+TEST_F(ClaimsTest, ClaimOnAnUnownedAccountRoutesItsLeadsToTheClaimant) {
+  const auto cfg = Policy("first_claim_wins");
+  v1::ClaimAccountsRequest request;
+  request.set_rep_id("r3");
+  request.add_domains("https://www.Acme.com/pricing");
+  request.add_domains("acme.com");  // the same account: claimed once
+  auto response = AccountClaims(*store_, cfg, clock_).Claim(request, "token:test");
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->results_size(), 1);
+  const v1::ClaimResult& result = response->results(0);
+  EXPECT_EQ(result.domain(), "acme.com");
+  EXPECT_EQ(result.outcome(), v1::CLAIM_OUTCOME_OWNED);
+  EXPECT_EQ(Shares(result.owners()), (SharesList{{"r3", 100}}));
+  EXPECT_EQ(result.expires_at().seconds(),
+            ToTimestamp(clock_.Now() + std::chrono::hours(24 * 90)).seconds());
+
+  // Rotation would start with r1; the claimant takes the account's leads.
+  Assigner assigner(*store_, cfg, clock_);
+  const auto results = Decide(assigner, {Lead("e1", "ann@acme.com", "", "acme.com")});
+  EXPECT_EQ(Only(results).rep_id(), "r3");
+  EXPECT_EQ(results[0].match, LeadResult::Match::kAccount);
+  // The lead renewed the owner for the 30-day idle period without cutting the 90-day claim short.
+  EXPECT_GT(AccountTtl("acme.com"), 89 * 86400);
+
+  EXPECT_EQ(ClaimOne(cfg, "r3", "acme.com").outcome(), v1::CLAIM_OUTCOME_RENEWED);
+  const auto listed = List(cfg);
+  ASSERT_EQ(listed.claims_size(), 1);
+  EXPECT_EQ(listed.claims(0).status(), v1::CLAIM_STATUS_OWNER);
+  EXPECT_EQ(listed.claims(0).actor(), "token:test");
+  EXPECT_EQ(listed.conflicts_size(), 0);
+}
+
+TEST_F(ClaimsTest, FirstClaimWinsRefusesTheSecondAndRecordsTheConflict) {
+  const auto cfg = Policy("first_claim_wins");
+  // An account owned through routing counts like a claimed one.
+  Assigner assigner(*store_, cfg, clock_);
+  ASSERT_EQ(Only(Decide(assigner, {Lead("e1", "ann@beta.io", "", "beta.io")})).rep_id(), "r1");
+  const v1::ClaimResult refused = ClaimOne(cfg, "r2", "beta.io");
+  EXPECT_EQ(refused.outcome(), v1::CLAIM_OUTCOME_CONFLICT_REFUSED);
+  EXPECT_EQ(Shares(refused.owners()), (SharesList{{"r1", 100}}));
+  EXPECT_EQ(refused.conflict().status(), v1::CONFLICT_STATUS_OWNER_KEPT);
+  EXPECT_EQ(refused.conflict().resolved_by(), "policy");
+
+  const auto listed = List(cfg, {"r2"});
+  ASSERT_EQ(listed.claims_size(), 1);
+  EXPECT_EQ(listed.claims(0).status(), v1::CLAIM_STATUS_REFUSED);
+  ASSERT_EQ(listed.conflicts_size(), 1);
+  EXPECT_EQ(listed.conflicts(0).claimant_rep_id(), "r2");
+  EXPECT_EQ(Shares(listed.conflicts(0).owners_at_claim()), (SharesList{{"r1", 100}}));
+  EXPECT_EQ(listed.open_conflicts(), 0);
+  EXPECT_EQ(List(cfg, {"r3"}).conflicts_size(), 0) << "r3 is not involved";
+  // Still r1's: the next contact goes there.
+  EXPECT_EQ(Only(Decide(assigner, {Lead("e2", "bo@beta.io", "", "beta.io")})).rep_id(), "r1");
+}
+
+TEST_F(ClaimsTest, ManagerDecidesHoldsTheConflictOpenThenShares) {
+  const auto cfg = Policy("manager_decides");
+  ASSERT_EQ(ClaimOne(cfg, "r1", "acme.com").outcome(), v1::CLAIM_OUTCOME_OWNED);
+  const v1::ClaimResult pending = ClaimOne(cfg, "r2", "acme.com");
+  EXPECT_EQ(pending.outcome(), v1::CLAIM_OUTCOME_CONFLICT_PENDING);
+  EXPECT_EQ(pending.conflict().status(), v1::CONFLICT_STATUS_OPEN);
+  clock_.Advance(std::chrono::seconds(5));
+  const v1::ClaimResult again = ClaimOne(cfg, "r2", "acme.com");
+  EXPECT_EQ(again.outcome(), v1::CLAIM_OUTCOME_CONFLICT_PENDING);
+  EXPECT_EQ(again.conflict().raised_at().seconds(), pending.conflict().raised_at().seconds())
+      << "claiming again is the same open conflict";
+  EXPECT_EQ(List(cfg).open_conflicts(), 1);
+
+  Assigner assigner(*store_, cfg, clock_);
+  const v1::AssignmentEvent before =
+      Only(Decide(assigner, {Lead("e1", "a@acme.com", "", "acme.com")}));
+  EXPECT_EQ(before.rep_id(), "r1") << "the owner keeps it while the conflict is open";
+  EXPECT_EQ(before.account_split_size(), 0);
+
+  EXPECT_EQ(Resolve(cfg, "acme.com", "r3", v1::CONFLICT_DECISION_KEEP_OWNER).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Resolve(cfg, "acme.com", "r2", v1::CONFLICT_DECISION_SHARE, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto shared = Resolve(cfg, "acme.com", "r2", v1::CONFLICT_DECISION_SHARE, 40);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->status(), v1::CONFLICT_STATUS_SHARED);
+  EXPECT_EQ(shared->resolved_by(), "token:manager");
+  EXPECT_EQ(Shares(shared->owners_after()), (SharesList{{"r1", 60}, {"r2", 40}}));
+  EXPECT_EQ(Resolve(cfg, "acme.com", "r2", v1::CONFLICT_DECISION_AWARD_CLAIMANT).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  const v1::AssignmentEvent after =
+      Only(Decide(assigner, {Lead("e2", "b@acme.com", "", "acme.com")}));
+  EXPECT_EQ(after.rep_id(), "r1");
+  EXPECT_EQ(Shares(after.account_split()), (SharesList{{"r1", 60}, {"r2", 40}}))
+      << "the split travels with the assignment";
+  const auto listed = List(cfg);
+  EXPECT_EQ(listed.open_conflicts(), 0);
+  std::map<std::string, uint32_t> share_of;
+  for (const auto& claim : listed.claims()) {
+    EXPECT_EQ(claim.status(), v1::CLAIM_STATUS_OWNER) << claim.rep_id();
+    share_of[claim.rep_id()] = claim.percent();
+  }
+  EXPECT_EQ(share_of, (std::map<std::string, uint32_t>{{"r1", 60}, {"r2", 40}}));
+}
+
+TEST_F(ClaimsTest, AwardingTheClaimantSupersedesTheOwner) {
+  const auto cfg = Policy("manager_decides");
+  ClaimOne(cfg, "r1", "acme.com");
+  ClaimOne(cfg, "r2", "acme.com");
+  auto awarded = Resolve(cfg, "acme.com", "r2", v1::CONFLICT_DECISION_AWARD_CLAIMANT);
+  ASSERT_TRUE(awarded.ok()) << awarded.status();
+  EXPECT_EQ(Shares(awarded->owners_after()), (SharesList{{"r2", 100}}));
+  Assigner assigner(*store_, cfg, clock_);
+  EXPECT_EQ(Only(Decide(assigner, {Lead("e1", "a@acme.com", "", "acme.com")})).rep_id(), "r2");
+  const auto r1 = List(cfg, {"r1"});
+  ASSERT_EQ(r1.claims_size(), 1);
+  EXPECT_EQ(r1.claims(0).status(), v1::CLAIM_STATUS_SUPERSEDED);
+}
+
+TEST_F(ClaimsTest, SharedPolicySplitsAtOnce) {
+  const auto cfg = Policy("shared", 30);
+  ClaimOne(cfg, "r1", "acme.com");
+  const v1::ClaimResult shared = ClaimOne(cfg, "r2", "acme.com");
+  EXPECT_EQ(shared.outcome(), v1::CLAIM_OUTCOME_CONFLICT_SHARED);
+  EXPECT_EQ(Shares(shared.owners()), (SharesList{{"r1", 70}, {"r2", 30}}));
+  EXPECT_EQ(shared.conflict().status(), v1::CONFLICT_STATUS_SHARED);
+  EXPECT_EQ(List(cfg).open_conflicts(), 0);
+}
+
+TEST_F(ClaimsTest, BadRequestsAreRefusedNamingTheField) {
+  const auto cfg = Policy("first_claim_wins");
+  AccountClaims claims(*store_, cfg, clock_);
+  v1::ClaimAccountsRequest request;
+  request.set_rep_id("r1");
+  request.add_domains("acme.com");
+  request.add_domains("gmail.com");
+  auto refused = claims.Claim(request, "t");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("domains[1]: gmail.com is a consumer mail provider"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_EQ(List(cfg).claims_size(), 0) << "nothing claimed when one domain is bad";
+  request.set_domains(1, "localhost");
+  EXPECT_NE(claims.Claim(request, "t").status().message().find("domains[1]: \"localhost\""),
+            std::string::npos);
+  request.clear_domains();
+  EXPECT_EQ(claims.Claim(request, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  request.add_domains("acme.com");
+  request.set_rep_id("nobody");
+  EXPECT_EQ(claims.Claim(request, "t").status().code(), absl::StatusCode::kNotFound);
+  const auto without_dedupe = Config(false);
+  request.set_rep_id("r1");
+  EXPECT_EQ(AccountClaims(*store_, without_dedupe, clock_).Claim(request, "t").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ClaimsTest, TwoRepsRacingForOneAccountLeaveOneOwner) {
+  const auto cfg = Policy("first_claim_wins");
+  constexpr int kAccounts = 40;
+  std::vector<v1::ClaimOutcome> outcomes[2];
+  std::barrier sync(2);
+  auto race = [&](int who) {
+    auto store = Store();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < kAccounts; ++i) {
+      v1::ClaimAccountsRequest request;
+      request.set_rep_id(who == 0 ? "r1" : "r2");
+      request.add_domains(absl::StrCat("account", i, ".com"));
+      sync.arrive_and_wait();
+      auto response = AccountClaims(*store, cfg, clock_).Claim(request, "t");
+      ASSERT_TRUE(response.ok()) << response.status();
+      outcomes[who].push_back(response->results(0).outcome());
+    }
+  };
+  std::thread a(race, 0), b(race, 1);
+  a.join();
+  b.join();
+  ASSERT_EQ(outcomes[0].size(), static_cast<size_t>(kAccounts));
+  ASSERT_EQ(outcomes[1].size(), static_cast<size_t>(kAccounts));
+  for (int i = 0; i < kAccounts; ++i) {
+    const std::multiset<v1::ClaimOutcome> pair{outcomes[0][i], outcomes[1][i]};
+    EXPECT_EQ(pair, (std::multiset<v1::ClaimOutcome>{v1::CLAIM_OUTCOME_OWNED,
+                                                     v1::CLAIM_OUTCOME_CONFLICT_REFUSED}))
+        << "account" << i;
+  }
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ namespace leadrouter::api {
 
 // What a bearer token lets its caller do (`scopes` in grpc.auth.tokens_file).
 enum class Scope {
-  kStream,  // StreamAssignments, ExplainLead
-  kAct,     // AcceptLead, ReturnLead, ConvertLead, ExplainLead
+  kStream,  // StreamAssignments, ExplainLead, ListClaims
+  kAct,     // AcceptLead, ReturnLead, ConvertLead, ClaimAccounts, ExplainLead, ListClaims
   kAdmin,   // every AdminService RPC
 };
 

@@ -50,6 +50,15 @@ class LeadOperations {
   virtual absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) = 0;
   virtual absl::StatusOr<v1::ListRepLoadResponse> ListRepLoad() = 0;
   virtual absl::StatusOr<v1::ReloadConfigResponse> ReloadConfig() = 0;
+
+  // Account claims (see pipeline::AccountClaims). ListClaims filters by request.rep_ids as
+  // given: the caller narrows it to what the principal may see.
+  virtual absl::StatusOr<v1::ClaimAccountsResponse> ClaimAccounts(
+      const v1::ClaimAccountsRequest& request, const std::string& actor) = 0;
+  virtual absl::StatusOr<v1::ListClaimsResponse> ListClaims(
+      const v1::ListClaimsRequest& request) = 0;
+  virtual absl::StatusOr<v1::ClaimConflict> ResolveClaimConflict(
+      const v1::ResolveClaimConflictRequest& request, const std::string& actor) = 0;
 };
 
 // Cursors are Redis stream ids "<milliseconds>-<sequence>". True when `cursor` is one.

@@ -48,6 +48,12 @@ class RouterServiceImpl final : public v1::RouterService::CallbackService {
   grpc::ServerUnaryReactor* ExplainLead(grpc::CallbackServerContext* context,
                                         const v1::ExplainLeadRequest* request,
                                         v1::AssignmentEvent* response) override;
+  grpc::ServerUnaryReactor* ClaimAccounts(grpc::CallbackServerContext* context,
+                                          const v1::ClaimAccountsRequest* request,
+                                          v1::ClaimAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* ListClaims(grpc::CallbackServerContext* context,
+                                       const v1::ListClaimsRequest* request,
+                                       v1::ListClaimsResponse* response) override;
 
  private:
   // The shared path of the lifecycle RPCs: ids present, scope act, may act for the rep, run.
@@ -85,6 +91,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context,
                                          const v1::ReloadConfigRequest* request,
                                          v1::ReloadConfigResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveClaimConflict(grpc::CallbackServerContext* context,
+                                                 const v1::ResolveClaimConflictRequest* request,
+                                                 v1::ClaimConflict* response) override;
 
  private:
   LeadOperations& operations_;

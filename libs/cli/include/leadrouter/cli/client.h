@@ -64,6 +64,16 @@ class Client {
   // Exit 3 when the server refused the new config (it keeps the old one).
   int Reload();
 
+  // Account claims: claim domains for a rep; list claims and conflicts (reps empty: all the
+  // token may see); resolve an open conflict (claimant_percent for kShare only).
+  int Claim(const std::string& rep_id, const std::vector<std::string>& domains,
+            const std::string& note);
+  int Claims(const std::vector<std::string>& reps, const std::string& domain,
+             bool open_conflicts_only);
+  int Resolve(const std::string& domain, const std::string& claimant,
+              leadrouter::v1::ConflictDecision decision, uint32_t claimant_percent,
+              const std::string& note);
+
  private:
   void Prepare(grpc::ClientContext& context, bool unary) const;
   int Fail(const grpc::Status& status, const std::string& hint = "");

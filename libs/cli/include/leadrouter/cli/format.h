@@ -111,6 +111,26 @@ std::string RenderUnassigned(const leadrouter::v1::ListUnassignedResponse& respo
 // indented by two spaces.
 std::string RenderReload(const leadrouter::v1::ReloadConfigResponse& response);
 
+// Owners with their shares: "rep-ada" for a sole owner, "rep-ada 60%, rep-bob 40%" for a shared
+// account, "-" for none.
+std::string Owners(const google::protobuf::RepeatedPtrField<leadrouter::v1::OwnerShare>& owners);
+
+// The `claim` result, one line per account:
+//   <domain>  <outcome>  owners <owners>[  until <time>]
+// outcome: owned, renewed, conflict_refused, conflict_pending, conflict_shared.
+std::string RenderClaimResults(const leadrouter::v1::ClaimAccountsResponse& response);
+
+// The `claims` report: the table DOMAIN  REP  STATUS  SHARE  CLAIMED  UNTIL ("no claims" when
+// none; left out with open_conflicts_only), a blank line, "conflicts:" and the table DOMAIN
+// CLAIMANT  OWNERS AT CLAIM  POLICY  STATUS  RAISED  RESOLVED BY  OWNERS AFTER (indented 2;
+// "no conflicts" when none), then "<n> open conflicts". Ends with a newline.
+std::string RenderClaims(const leadrouter::v1::ListClaimsResponse& response,
+                         bool open_conflicts_only);
+
+// The `resolve` result: "<domain>: <claimant> vs <owners at claim>: <status>; owners now
+// <owners after>".
+std::string RenderResolvedConflict(const leadrouter::v1::ClaimConflict& conflict);
+
 // `message` as one line of protobuf JSON (field names as in the .proto, proto3 defaults left
 // out), without a newline: what --json prints.
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);

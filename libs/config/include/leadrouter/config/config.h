@@ -66,6 +66,21 @@ struct DedupeConfig {
   bool match_company_name = true;
 };
 
+// Account claims (`claims`): reps register target accounts by domain. Claims need dedupe on
+// (an account is known by its domain's HMAC key).
+struct ClaimsConfig {
+  // How a claim on an account another rep owns is settled.
+  enum class Policy { kFirstClaimWins, kManagerDecides, kShared };
+  Policy policy = Policy::kFirstClaimWins;
+  // A claimed account stays the rep's this long (renewed by claiming again; leads into the
+  // account never shorten it).
+  std::chrono::seconds ownership{std::chrono::hours(24 * 90)};
+  // Policy kShared: the claimant's share of the credit, percent (the owners keep the rest).
+  int shared_percent = 50;
+};
+// "first_claim_wins", "manager_decides", "shared".
+const char* ClaimPolicyName(ClaimsConfig::Policy policy);
+
 // TLS for the gRPC listener (`grpc.tls`). The PEM files are read when the config is loaded;
 // off (plaintext) when cert_pem is empty.
 struct GrpcTlsConfig {
@@ -84,8 +99,9 @@ struct GrpcTlsConfig {
 struct GrpcToken {
   std::string name;   // identifier, unique; callers show up as the actor "token:<name>"
   std::string token;  // the bearer secret: >= 16 printable bytes, unique, never logged
-  // Each one of "stream" (StreamAssignments, ExplainLead), "act" (AcceptLead, ReturnLead,
-  // ConvertLead, ExplainLead), "admin" (AdminService). At least one.
+  // Each one of "stream" (StreamAssignments, ExplainLead, ListClaims), "act" (AcceptLead,
+  // ReturnLead, ConvertLead, ClaimAccounts, ExplainLead, ListClaims), "admin" (AdminService).
+  // At least one.
   std::vector<std::string> scopes;
   // The token may stream and act only for these reps or members of these pools (rep ids and
   // pool names of this config, in file order). Neither: every rep.
@@ -151,6 +167,7 @@ struct Config {
   GrpcConfig grpc;
   MetricsConfig metrics;
   LifecycleConfig lifecycle;
+  ClaimsConfig claims;
   std::vector<RepConfig> reps;
   // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
   // a parsed Config). Without a `pools` section every rep is a weight-1 member of one

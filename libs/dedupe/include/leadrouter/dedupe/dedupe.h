@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "leadrouter/dedupe/claims.h"
 #include "leadrouter/v1/lead.pb.h"
 
 namespace leadrouter::dedupe {
@@ -64,7 +65,7 @@ class KnownKeys {
  public:
   // A person key's value is the event id whose stored record holds the person's lead.
   void SetPerson(const std::string& hmac, std::string event_id);
-  // An account key's value is the id of the rep who owns the account.
+  // An account key's value names the account's owners (FormatOwners in claims.h).
   void SetAccount(const std::string& hmac, std::string rep_id);
   const std::string* Person(const std::string& hmac) const;
   const std::string* Account(const std::string& hmac) const;
@@ -83,10 +84,12 @@ struct PersonCandidate {
 };
 std::vector<PersonCandidate> PersonCandidates(const Identity& identity, const KnownKeys& known);
 
-// The owner of the lead's account, when the account has one.
+// The owners of the lead's account, when the account has any: one, or several sharing it with
+// a credit split (see claims.h), in stored order (the incumbent first).
 struct AccountOwner {
-  std::string rep_id;
+  std::vector<Share> owners;  // never empty
   MatchKey::Field via = MatchKey::Field::kDomain;
+  bool shared() const { return owners.size() > 1; }
 };
 std::optional<AccountOwner> FindAccountOwner(const Identity& identity, const KnownKeys& known);
 

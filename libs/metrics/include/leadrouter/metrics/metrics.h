@@ -92,6 +92,11 @@ class PipelineMetrics {
   void SetSlaPending(double n);
   // Seconds from assignment to acceptance.
   void ObserveTimeToAccept(double seconds);
+  // One account claim by outcome: "owned", "renewed", "conflict_refused", "conflict_pending",
+  // "conflict_shared" (leadrouter_account_claims_total).
+  void AccountClaim(std::string_view outcome);
+  // A manager's decision on an open claim conflict: "keep_owner", "award_claimant", "share".
+  void ClaimConflictResolved(std::string_view decision);
 
   // Reads back a counter value: for tests and the conservation check.
   double Consumed() const;
@@ -123,6 +128,8 @@ class PipelineMetrics {
   prometheus::Gauge* sla_pending_;
   prometheus::Histogram* time_to_accept_;
   prometheus::Family<prometheus::Histogram>* stage_seconds_;
+  prometheus::Family<prometheus::Counter>* account_claims_;
+  prometheus::Family<prometheus::Counter>* claim_conflicts_resolved_;
 };
 
 // Serves a registry on http://<listen>/metrics. Thread-safe.

@@ -55,6 +55,11 @@ class LeadService final : public api::LeadOperations {
   absl::StatusOr<v1::ListUnassignedResponse> ListUnassigned(int limit) override;
   absl::StatusOr<v1::ListRepLoadResponse> ListRepLoad() override;
   absl::StatusOr<v1::ReloadConfigResponse> ReloadConfig() override;
+  absl::StatusOr<v1::ClaimAccountsResponse> ClaimAccounts(const v1::ClaimAccountsRequest& request,
+                                                          const std::string& actor) override;
+  absl::StatusOr<v1::ListClaimsResponse> ListClaims(const v1::ListClaimsRequest& request) override;
+  absl::StatusOr<v1::ClaimConflict> ResolveClaimConflict(
+      const v1::ResolveClaimConflictRequest& request, const std::string& actor) override;
 
   // Expires the leads whose accept SLA passed (any instance, each lead once), re-routes and
   // publishes them; updates the SLA-pending gauge. Returns how many expired.

@@ -19,9 +19,11 @@ struct LeadFacts {
   std::string country, region, postal_code, industry, domain;
   int64_t employees = 0, revenue_usd = 0;  // 0: unknown
   std::set<std::string> segments;
-  std::string source_kind;                // short name, e.g. "REP_SOURCED"
-  std::string sourced_by_rep_id;          // for REP_SOURCED
-  std::string account_owner_rep_id;       // a live owner of the lead's account ("" = none)
+  std::string source_kind;        // short name, e.g. "REP_SOURCED"
+  std::string sourced_by_rep_id;  // for REP_SOURCED
+  // The live owners of the lead's account, in order of preference (one, or several sharing
+  // it); the first eligible one takes the lead. Empty: no owner.
+  std::vector<std::string> account_owner_rep_ids;
   std::set<std::string> required_skills;  // e.g. a language the lead needs
   std::set<std::string> excluded_reps;    // reps who had this lead and returned / let it expire
 };

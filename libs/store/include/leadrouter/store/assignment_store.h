@@ -51,6 +51,12 @@ class AssignmentStore {
   absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
       const std::vector<std::string>& keys);
 
+  // One round trip (HMGET): fields of a hash of the tenant; nullopt where a field is missing.
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadHashFields(
+      const std::string& key, const std::vector<std::string>& fields);
+  // One round trip (HGETALL): every field of a hash of the tenant, in Redis's order.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadHash(const std::string& key);
+
   // Every field has a default, so designated initializers may name only what they use.
   struct CommitRequest {
     int64_t expected_version = 0;
@@ -66,7 +72,8 @@ class AssignmentStore {
     std::vector<std::pair<std::string /*lead_id*/, std::string /*event_id*/>> lead_index{};
     std::chrono::seconds ttl{0};  // of every written record; must be positive when writing any
     // Plain string keys with their own expiry (dedupe person and account keys); the key must
-    // be one of this tenant's (KeySchema) and the ttl positive.
+    // be one of this tenant's (KeySchema) and the ttl positive. Rewriting a key with the value
+    // it already has never shortens its remaining expiry.
     struct ExpiringValue {
       std::string key;
       std::string value;
@@ -80,6 +87,15 @@ class AssignmentStore {
     // trimmed to about log_max_events entries.
     std::vector<std::string> log_events{};
     int64_t log_max_events = 0;
+    // Fields of other hashes of the tenant (e.g. KeySchema::Claims): HSET, and HDEL (value
+    // ignored). Not the routing hash, which state_updates writes.
+    struct HashField {
+      std::string key;
+      std::string field;
+      std::string value;
+    };
+    std::vector<HashField> hash_sets{};
+    std::vector<HashField> hash_deletes{};
   };
   enum class CommitResult {
     kCommitted,     // everything written, version + 1
@@ -89,7 +105,7 @@ class AssignmentStore {
   // Atomically: if the version is still expected_version and no new record exists, applies every
   // part of the request and bumps the version (a request with nothing in it writes nothing).
   // InvalidArgument for a duplicate event id, a non-positive ttl, a state field named "version",
-  // or an expiring value outside the tenant's keys.
+  // or an expiring value or hash field outside the tenant's keys.
   absl::StatusOr<CommitResult> Commit(const CommitRequest& request);
 
   // Up to `limit` lead ids whose accept-SLA deadline is at or before `now_s`, earliest first.

@@ -41,9 +41,15 @@ class KeySchema {
   // "lr:{<tenant>}:person:<hmac>": the event id whose record holds the live lead of the person
   // with this e-mail or phone HMAC; expires with the dedupe window.
   std::string Person(std::string_view hmac) const;
-  // "lr:{<tenant>}:account:<hmac>": the rep owning the account with this domain or company-name
-  // HMAC; expires after the owner's idle period.
+  // "lr:{<tenant>}:account:<hmac>": the owners of the account with this domain or company-name
+  // HMAC (dedupe::FormatOwners); expires after the owners' idle period or claim period.
   std::string Account(std::string_view hmac) const;
+  // "lr:{<tenant>}:claims": hash of account claims, field "<domain hmac>:<rep id>" -> a
+  // serialized AccountClaim.
+  std::string Claims() const;
+  // "lr:{<tenant>}:claim_conflicts": hash of claim conflicts, field "<domain hmac>:<claimant rep
+  // id>" -> a serialized ClaimConflict.
+  std::string ClaimConflicts() const;
 
  private:
   std::string tenant_;
