@@ -47,7 +47,8 @@ LoadSampler::LoadSampler(const config::ConfigReloader& configs, store::RedisOpti
     : configs_(configs), redis_(std::move(redis)), metrics_(metrics) {}
 
 absl::Status LoadSampler::SampleOnce() {
-  if (store_ == nullptr || !store_->connection().healthy()) {
+  // A broken connection reconnects on its next command; only the first connect is made here.
+  if (store_ == nullptr) {
     auto connected = store::AssignmentStore::Connect(redis_);
     if (!connected.ok()) return connected.status();
     store_ = *std::move(connected);
