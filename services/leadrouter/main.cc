@@ -20,6 +20,7 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/lead_service.h"
+#include "leadrouter/pipeline/observability.h"
 #include "leadrouter/pipeline/pipeline.h"
 #include "leadrouter/simulate/command.h"
 #include "leadrouter/store/assignment_store.h"
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
   redis.tenant = config->redis.tenant;
   redis.connect_timeout = config->redis.timeout;
   redis.command_timeout = config->redis.timeout;
+  // Every Redis round trip and gRPC call is measured (store and api know no metrics library).
+  leadrouter::pipeline::RedisMetrics redis_metrics(metrics);
+  leadrouter::pipeline::RpcMetrics rpc_metrics(metrics);
+  redis.observer = &redis_metrics;
   auto store = leadrouter::store::AssignmentStore::Connect(redis);
   if (!store.ok()) return Fail(kExitStartup, store.status().ToString());
 
@@ -157,7 +162,7 @@ int main(int argc, char** argv) {
   grpc_tls.client_ca_pem = config->grpc.tls.client_ca_pem;
   grpc_tls.require_client_cert = config->grpc.tls.require_client_cert;
   auto grpc_server = leadrouter::api::GrpcServer::Start(
-      config->grpc.listen, {&router_service, &admin_service}, grpc_tls);
+      config->grpc.listen, {&router_service, &admin_service}, grpc_tls, &rpc_metrics);
   if (!grpc_server.ok()) return Fail(kExitStartup, grpc_server.status().ToString());
 
   // One machine-readable line on stdout: scripts and tests wait for it.
@@ -197,6 +202,9 @@ int main(int argc, char** argv) {
   leadrouter::pipeline::LogTailer tailer(redis, hub);
   std::thread tail_thread([&tailer] { tailer.Run(stop); });
   std::thread expiry_thread([&leads] { leads.RunExpiry(stop, std::chrono::milliseconds(500)); });
+  // Fairness and open-lead gauges from the shared routing state.
+  leadrouter::pipeline::LoadSampler load_sampler(configs, redis, metrics);
+  std::thread load_thread([&load_sampler] { load_sampler.Run(stop, std::chrono::seconds(5)); });
 
   leadrouter::pipeline::Pipeline pipeline(configs, **consumer, **producer, **store, metrics,
                                           leadrouter::core::SystemClock::Get());
@@ -209,6 +217,7 @@ int main(int argc, char** argv) {
   watcher.join();
   tail_thread.join();
   expiry_thread.join();
+  load_thread.join();
 
   hub.CloseAll();
   (*grpc_server)->Shutdown(std::chrono::seconds(2));

@@ -54,21 +54,23 @@ leadrouter_lead_to_assignment_seconds
 leadrouter_stream_subscribers
 leadrouter_dedupe_matches_total
 leadrouter_stage_seconds
-"
-# Metrics being added (the rules and the dashboard already use them; empty until exported).
-PLANNED_METRICS="
 leadrouter_lead_events_total
 leadrouter_lead_returns_total
 leadrouter_rep_lead_events_total
-leadrouter_rep_open_leads
-leadrouter_pool_fairness_deviation
 leadrouter_sla_pending_leads
 leadrouter_time_to_accept_seconds
-leadrouter_consumer_lag
-leadrouter_redis_errors_total
+leadrouter_consumer_lag_messages
 leadrouter_redis_command_seconds
-leadrouter_kafka_produce_errors_total
+leadrouter_redis_errors_total
 leadrouter_grpc_requests_total
+leadrouter_grpc_request_seconds
+leadrouter_pool_fairness_deviation
+leadrouter_pool_open_leads
+leadrouter_rep_open_leads
+"
+# Metrics being added (the rules and the dashboard already use them; empty until exported).
+PLANNED_METRICS="
+leadrouter_kafka_produce_errors_total
 "
 # Histograms: their _bucket, _sum and _count series are theirs.
 HISTOGRAMS="
@@ -76,6 +78,7 @@ leadrouter_event_processing_seconds
 leadrouter_lead_to_assignment_seconds
 leadrouter_time_to_accept_seconds
 leadrouter_redis_command_seconds
+leadrouter_grpc_request_seconds
 leadrouter_stage_seconds
 "
 

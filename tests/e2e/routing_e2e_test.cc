@@ -1,6 +1,7 @@
 // End to end: the real binaries as processes (leadrouter-kafka-mock, redis-server, leadrouter),
 // leads published with librdkafka, assignments received over gRPC.
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,9 +10,11 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +24,7 @@
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
+#include "leadrouter/v1/admin_service.grpc.pb.h"
 #include "leadrouter/v1/qualification.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
 
@@ -294,6 +298,102 @@ TEST_F(RoutingEndToEnd, ReloadAddsARepAndRefusesABrokenFileWhileRouting) {
   EXPECT_EQ(events[7].config_version(), second_version);
   EXPECT_EQ(Metric("leadrouter_config_info{version=\"" + second_version + "\"}"), 1);
   EXPECT_TRUE(router_->WaitForLine("config reload refused", 5s).ok());
+}
+
+// The sample lines of /metrics whose series starts with `prefix`, e.g. "name{" or
+// "name{code=\"OK\"": series -> value.
+std::map<std::string, double> Samples(const std::string& body, const std::string& prefix) {
+  std::map<std::string, double> samples;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t space = line.rfind(' ');
+    if (line.rfind(prefix, 0) == 0 && space != std::string::npos) {
+      samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+  }
+  return samples;
+}
+
+TEST_F(RoutingEndToEnd, MetricsCoverConsumerLagRedisGrpcAndRoutingLoad) {
+  // Pre-created before the first lead: the lead series this config bounds, at 0.
+  EXPECT_EQ(Metric("leadrouter_lead_events_total{campaign=\"none\",event=\"returned\","
+                   "pool=\"default\",source_kind=\"PARTNER\",territory=\"\"}"),
+            0);
+  EXPECT_EQ(Metric("leadrouter_redis_errors_total{op=\"commit\"}"), 0);
+
+  auto stream = std::make_unique<StreamCollector>(grpc_target_);
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+  for (int i = 0; i < 3; ++i) {
+    Publish(LeadJson(absl::StrCat("m-", i), absl::StrCat("m", i, "@example.com")));
+  }
+  ASSERT_EQ(stream->WaitFor(3, 60s).size(), 3u);
+  stream->Stop();  // a finished StreamAssignments call is counted
+
+  // RPCs by method and code: one that succeeds, one the server does not implement.
+  auto channel = grpc::CreateChannel(grpc_target_, grpc::InsecureChannelCredentials());
+  auto admin = v1::AdminService::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    v1::ListRepLoadResponse response;
+    ASSERT_TRUE(admin->ListRepLoad(&context, v1::ListRepLoadRequest(), &response).ok());
+  }
+  {
+    grpc::GenericStub generic(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::Slice empty("");
+    const grpc::ByteBuffer request(&empty, 1);  // an empty message (a default one is invalid)
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/leadrouter.v1.RouterService/NoSuchMethod", grpc::StubOptions(),
+                      &request, &response, [&done](grpc::Status s) { done.set_value(s); });
+    const grpc::Status status = done.get_future().get();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+  EXPECT_TRUE(WaitForMetric(
+      "leadrouter_grpc_requests_total{code=\"OK\",method=\"/leadrouter.v1.AdminService/"
+      "ListRepLoad\"}",
+      1, 5s));
+  EXPECT_GE(Metric("leadrouter_grpc_request_seconds_count{method=\"/leadrouter.v1.AdminService/"
+                   "ListRepLoad\"}"),
+            1);
+
+  // Redis round trips of the pipeline: its loads and commits.
+  EXPECT_GT(Metric("leadrouter_redis_command_seconds_count{op=\"load\"}"), 0);
+  EXPECT_GT(Metric("leadrouter_redis_command_seconds_count{op=\"commit\"}"), 0);
+  EXPECT_EQ(Metric("leadrouter_redis_errors_total{op=\"commit\"}"), 0);
+
+  // Routing load, sampled every 5 s from the shared state: one lead each, an even split.
+  EXPECT_TRUE(WaitForMetric("leadrouter_pool_open_leads{pool=\"default\"}", 3, 10s));
+  EXPECT_EQ(Metric("leadrouter_rep_open_leads{rep=\"rep-ada\"}"), 1);
+  EXPECT_EQ(Metric("leadrouter_pool_fairness_deviation{pool=\"default\"}"), 0);
+
+  // Lag of the assigned inbound partitions, sampled every second: drained, so 0 each.
+  std::map<std::string, double> lag;
+  for (const auto until = std::chrono::steady_clock::now() + 5s;
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(100ms)) {
+    auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
+    ASSERT_TRUE(body.ok()) << body.status();
+    lag = Samples(*body, "leadrouter_consumer_lag_messages{");
+    if (!lag.empty()) break;
+  }
+  ASSERT_FALSE(lag.empty()) << "no lag series for the assigned partitions";
+  for (const auto& [series, value] : lag) {
+    EXPECT_NE(series.find("topic=\"leads.inbound\""), std::string::npos) << series;
+    EXPECT_EQ(value, 0) << series;
+  }
+
+  auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  double streams = 0;
+  for (const auto& [series, value] : Samples(*body, "leadrouter_grpc_requests_total{")) {
+    if (series.find("StreamAssignments") != std::string::npos) streams += value;
+  }
+  EXPECT_EQ(streams, 1) << "the finished stream, whatever its code";
+  EXPECT_EQ(body->find("NoSuchMethod"), std::string::npos) << "method names stay bounded";
+  EXPECT_NE(body->find("leadrouter_grpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\"}"),
+            std::string::npos)
+      << "the unimplemented call still counts, as method \"unknown\"";
 }
 
 class QualifyingEndToEnd : public RoutingEndToEnd {

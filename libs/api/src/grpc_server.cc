@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "rpc_interceptor.h"
 
 namespace leadrouter::api {
 
@@ -30,7 +31,8 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const TlsOptions& tls) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& listen, const std::vector<grpc::Service*>& services, const TlsOptions& tls) {
+    const std::string& listen, const std::vector<grpc::Service*>& services, const TlsOptions& tls,
+    RpcObserver* observer) {
   if (tls.enabled() && tls.key_pem.empty()) {
     return absl::InvalidArgumentError("grpc: TLS needs the private key with the certificate");
   }
@@ -44,6 +46,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   builder.AddListeningPort(listen, Credentials(tls), &server->port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (observer != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(internal::NewRpcObserverInterceptorFactory(*observer));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -19,4 +19,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
+std::string StatusCodeName(grpc::StatusCode code) {
+  // The codes share their numbers (see above) and abseil names them as gRPC does.
+  std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? "UNKNOWN" : name;
+}
+
 }  // namespace leadrouter::api

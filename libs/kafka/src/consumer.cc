@@ -284,6 +284,39 @@ bool Consumer::paused() const {
   return impl_->paused;
 }
 
+absl::StatusOr<std::vector<PartitionLag>> Consumer::Lag() const {
+  if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
+  rd_kafka_t* rk = impl_->handle.get();
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_resp_err_t err = rd_kafka_assignment(rk, &raw); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka assignment: ", rd_kafka_err2str(err)));
+  }
+  PartitionList assignment(raw);
+  // Fills each element's offset with the application's position (last handed out + 1), or
+  // RD_KAFKA_OFFSET_INVALID; per-partition errors only for partitions it does not know.
+  rd_kafka_position(rk, raw);
+  std::vector<PartitionLag> lags;
+  lags.reserve(static_cast<size_t>(raw->cnt));
+  for (int i = 0; i < raw->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = raw->elems[i];
+    PartitionLag& lag = lags.emplace_back();
+    lag.topic = tp.topic;
+    lag.partition = tp.partition;
+    int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+    if (rd_kafka_get_watermark_offsets(rk, tp.topic, tp.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR && tp.offset >= 0) {
+      lag.messages = std::max<int64_t>(0, high - tp.offset);
+    } else if (low >= 0 && low == high) {
+      lag.messages = 0;
+    }
+  }
+  return lags;
+}
+
 void Consumer::Close() {
   impl_->Close();
 }

@@ -27,7 +27,54 @@ size_t Index(Outcome o) {
   return static_cast<size_t>(o);
 }
 
+// Redis round trips: tens of microseconds on a LAN up to the 2 s default command timeout;
+// log_tail's XREAD BLOCK lands around its 0.5 s block.
+const prometheus::Histogram::BucketBoundaries& RedisBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
+  return *buckets;
+}
+
+// Unary RPCs do a Redis transaction and maybe a Kafka produce (acks=all, up to the produce
+// timeout).
+const prometheus::Histogram::BucketBoundaries& RpcBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return *buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& StageBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  return *buckets;
+}
+
 }  // namespace
+
+class GaugeSet {
+ public:
+  explicit GaugeSet(prometheus::Family<prometheus::Gauge>& family) : family_(family) {}
+
+  void Replace(const std::vector<std::pair<prometheus::Labels, double>>& series) {
+    std::lock_guard lock(mu_);
+    std::map<prometheus::Labels, prometheus::Gauge*> next;
+    for (const auto& [labels, value] : series) {
+      prometheus::Gauge* gauge = &family_.Add(labels);
+      gauge->Set(value);
+      next.emplace(labels, gauge);
+    }
+    for (const auto& [labels, gauge] : current_) {
+      if (!next.count(labels)) family_.Remove(gauge);
+    }
+    current_ = std::move(next);
+  }
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::mutex mu_;
+  std::map<prometheus::Labels, prometheus::Gauge*> current_;  // guarded by mu_
+};
 
 PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   consumed_ = &prometheus::BuildCounter()
@@ -167,6 +214,74 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                       .Help("Open StreamAssignments gRPC streams.")
                       .Register(*registry_)
                       .Add({});
+  consumer_lag_ = std::make_unique<GaugeSet>(
+      prometheus::BuildGauge()
+          .Name("leadrouter_consumer_lag_messages")
+          .Help("Records behind on each inbound partition assigned to this instance: the "
+                "partition's high watermark minus the consumer's position, from librdkafka's "
+                "caches, sampled about every second. A partition has a series only while it is "
+                "assigned here and its lag is known.")
+          .Register(*registry_));
+  redis_seconds_ = &prometheus::BuildHistogram()
+                        .Name("leadrouter_redis_command_seconds")
+                        .Help(
+                            "Round trip time of one Redis command or pipeline, by store "
+                            "operation (load, commit, queue, sla, log, log_tail, other); "
+                            "log_tail is a blocking XREAD and includes its wait of up to 0.5 s.")
+                        .Register(*registry_);
+  redis_errors_ = &prometheus::BuildCounter()
+                       .Name("leadrouter_redis_errors_total")
+                       .Help(
+                           "Redis round trips that failed with an unknown outcome (I/O error, "
+                           "timeout, connection or AUTH refused), by store operation.")
+                       .Register(*registry_);
+  grpc_requests_ = &prometheus::BuildCounter()
+                        .Name("leadrouter_grpc_requests_total")
+                        .Help(
+                            "Finished gRPC calls by full method name and status code name; "
+                            "streaming calls are counted when they finish.")
+                        .Register(*registry_);
+  grpc_seconds_ = &prometheus::BuildHistogram()
+                       .Name("leadrouter_grpc_request_seconds")
+                       .Help(
+                           "Duration of unary gRPC calls, from the start of the call to its "
+                           "status, by full method name.")
+                       .Register(*registry_);
+  pool_fairness_ = std::make_unique<GaugeSet>(
+      prometheus::BuildGauge()
+          .Name("leadrouter_pool_fairness_deviation")
+          .Help("Max over a pool's members of |actual share - target share| (0..1): target = "
+                "weight / sum of the pool's weights, actual = leads this pool assigned to the "
+                "member / leads it assigned to all members, from the shared routing state.")
+          .Register(*registry_));
+  pool_open_leads_ = std::make_unique<GaugeSet>(
+      prometheus::BuildGauge()
+          .Name("leadrouter_pool_open_leads")
+          .Help("Open (assigned, not yet closed) leads held by a pool's members, from the shared "
+                "routing state; a rep in several pools counts in each.")
+          .Register(*registry_));
+  rep_open_leads_ = std::make_unique<GaugeSet>(
+      prometheus::BuildGauge()
+          .Name("leadrouter_rep_open_leads")
+          .Help("Open (assigned, not yet closed) leads per configured rep, from the shared "
+                "routing state.")
+          .Register(*registry_));
+
+  // Series whose label values this library fixes exist from the first scrape, so rate() and
+  // increase() count their first events.
+  for (const char* kind : {"event_replay", "person", "account"}) {
+    dedupe_matches_->Add({{"kind", kind}});
+  }
+  for (const char* result : {"applied", "refused", "unchanged"}) {
+    config_reloads_->Add({{"result", result}});
+  }
+  for (const char* stage : {"redis", "kafka_produce", "kafka_commit", "kafka_consume"}) {
+    batch_failures_->Add({{"stage", stage}});
+  }
+  for (const char* stage :
+       {"decode", "dedupe", "decide", "redis_load", "redis_commit", "publish", "kafka_commit"}) {
+    stage_seconds_->Add({{"stage", stage}}, StageBuckets());
+  }
 }
 
 PipelineMetrics::~PipelineMetrics() = default;
@@ -257,9 +372,7 @@ void PipelineMetrics::ObserveTimeToAccept(double seconds) {
 }
 
 void PipelineMetrics::ObserveStage(std::string_view stage, double seconds) {
-  static const auto* const kStageBuckets = new prometheus::Histogram::BucketBoundaries{
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-  stage_seconds_->Add({{"stage", std::string(stage)}}, *kStageBuckets).Observe(seconds);
+  stage_seconds_->Add({{"stage", std::string(stage)}}, StageBuckets()).Observe(seconds);
 }
 
 void PipelineMetrics::SetConsumerPaused(bool paused) {
@@ -296,6 +409,111 @@ void PipelineMetrics::SetConfigInfo(const std::string& version) {
   if (config_info_current_ != nullptr) config_info_->Remove(config_info_current_);
   config_info_current_ = &config_info_->Add({{"version", version}});
   config_info_current_->Set(1);
+}
+
+void PipelineMetrics::SetConsumerLag(const std::vector<PartitionLag>& lags) {
+  std::vector<std::pair<prometheus::Labels, double>> series;
+  series.reserve(lags.size());
+  for (const PartitionLag& lag : lags) {
+    series.push_back(
+        {{{"topic", lag.topic}, {"partition", std::to_string(lag.partition)}}, lag.messages});
+  }
+  consumer_lag_->Replace(series);
+}
+
+void PipelineMetrics::ObserveRedis(std::string_view op, double seconds, bool ok) {
+  const prometheus::Labels labels{{"op", std::string(op)}};
+  redis_seconds_->Add(labels, RedisBuckets()).Observe(seconds);
+  if (!ok) redis_errors_->Add(labels).Increment();
+}
+
+void PipelineMetrics::PrecreateRedisOp(std::string_view op) {
+  const prometheus::Labels labels{{"op", std::string(op)}};
+  redis_seconds_->Add(labels, RedisBuckets());
+  redis_errors_->Add(labels);
+}
+
+void PipelineMetrics::RpcFinished(std::string_view method, std::string_view code,
+                                  std::optional<double> seconds) {
+  grpc_requests_->Add({{"method", std::string(method)}, {"code", std::string(code)}}).Increment();
+  if (seconds)
+    grpc_seconds_->Add({{"method", std::string(method)}}, RpcBuckets()).Observe(*seconds);
+}
+
+namespace {
+
+std::vector<std::pair<prometheus::Labels, double>> Series(
+    const std::string& label, const std::vector<std::pair<std::string, double>>& values) {
+  std::vector<std::pair<prometheus::Labels, double>> series;
+  series.reserve(values.size());
+  for (const auto& [value, number] : values) series.push_back({{{label, value}}, number});
+  return series;
+}
+
+}  // namespace
+
+void PipelineMetrics::SetRoutingLoad(const RoutingLoad& load) {
+  pool_fairness_->Replace(Series("pool", load.pool_fairness_deviation));
+  pool_open_leads_->Replace(Series("pool", load.pool_open_leads));
+  rep_open_leads_->Replace(Series("rep", load.rep_open_leads));
+}
+
+PipelineMetrics::PrecreateReport PipelineMetrics::PrecreateLeadSeries(const LeadSeriesSpace& space,
+                                                                      size_t max_series) {
+  PrecreateReport report;
+  const size_t pairs = space.territory_pools.size();
+  const size_t per_pair = space.source_kinds.size() * space.campaigns.size() * pairs;
+  report.wanted = space.reps.size() * space.events.size() + space.source_kind_names.size() * 4 +
+                  space.deadletter_reasons.size() + space.requirements.size() +
+                  space.events.size() * per_pair + space.return_reasons.size() * per_pair;
+  // Adds one series unless the budget is spent; false once it is.
+  auto add = [&](auto& family, const prometheus::Labels& labels) {
+    if (report.created >= max_series) return false;
+    family.Add(labels);
+    ++report.created;
+    return true;
+  };
+  for (const auto& rep : space.reps) {
+    for (const auto& event : space.events) {
+      if (!add(*rep_lead_events_, {{"rep", rep}, {"event", event}})) return report;
+    }
+  }
+  for (const auto& kind : space.source_kind_names) {
+    if (!add(*assigned_by_source_, {{"source_kind", kind}})) return report;
+    for (const char* outcome : {"qualified", "nurture", "disqualified"}) {
+      if (!add(*qualification_, {{"outcome", outcome}, {"source_kind", kind}})) return report;
+    }
+  }
+  for (const auto& reason : space.deadletter_reasons) {
+    if (!add(*deadletter_by_reason_, {{"reason", reason}})) return report;
+  }
+  for (const auto& requirement : space.requirements) {
+    if (!add(*disqualified_by_requirement_, {{"requirement", requirement}})) return report;
+  }
+  // The lead families: the same label product, with `event` or with the return `reason`.
+  const auto precreate_product = [&](prometheus::Family<prometheus::Counter>& family,
+                                     const std::string& label,
+                                     const std::vector<std::string>& values) {
+    for (const auto& value : values) {
+      for (const auto& kind : space.source_kinds) {
+        for (const auto& campaign : space.campaigns) {
+          for (const auto& [territory, pool] : space.territory_pools) {
+            if (!add(family, {{label, value},
+                              {"source_kind", kind},
+                              {"campaign", campaign},
+                              {"territory", territory},
+                              {"pool", pool}})) {
+              return false;
+            }
+          }
+        }
+      }
+    }
+    return true;
+  };
+  if (!precreate_product(*lead_events_, "event", space.events)) return report;
+  precreate_product(*lead_returns_, "reason", space.return_reasons);
+  return report;
 }
 
 double PipelineMetrics::Consumed() const {

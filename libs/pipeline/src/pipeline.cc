@@ -13,6 +13,7 @@
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 #include "leadrouter/pipeline/lead_service.h"
+#include "leadrouter/pipeline/observability.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -99,6 +100,25 @@ void Pipeline::UseCurrentConfig() {
   }
   config_ = std::move(current);
   assigner_ = std::make_unique<Assigner>(store_, config_, clock_);
+  PrecreateLeadSeries(metrics_, *config_);
+}
+
+void Pipeline::SampleConsumerLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_lag_sample_) return;
+  next_lag_sample_ = now + kLagSampleInterval;
+  auto lags = consumer_.Lag();
+  if (!lags.ok()) {
+    spdlog::warn("consumer lag: {}", lags.status().ToString());
+    return;
+  }
+  std::vector<metrics::PipelineMetrics::PartitionLag> known;
+  for (const kafka::PartitionLag& lag : *lags) {
+    if (lag.messages) {
+      known.push_back({lag.topic, lag.partition, static_cast<double>(*lag.messages)});
+    }
+  }
+  metrics_.SetConsumerLag(known);
 }
 
 absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch) {
@@ -271,6 +291,7 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   };
 
   while (!stop.load()) {
+    SampleConsumerLag();
     std::vector<kafka::ConsumedMessage> batch;
     if (!carried.empty()) {
       const size_t take =
@@ -314,6 +335,7 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
       // Wait, but keep polling: a consumer that stops polling is evicted from its group.
       const auto until = std::chrono::steady_clock::now() + delay;
       while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        SampleConsumerLag();
         auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
                                           std::chrono::milliseconds(100));
         if (!polled.ok()) {

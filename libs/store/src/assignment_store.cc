@@ -149,7 +149,7 @@ absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadVal
   if (keys.empty()) return std::vector<std::optional<std::string>>{};
   std::vector<std::string> mget{"MGET"};
   mget.insert(mget.end(), keys.begin(), keys.end());
-  absl::StatusOr<RedisReply> reply = connection_->Command(mget);
+  absl::StatusOr<RedisReply> reply = connection_->Command(mget, RedisOp::kLoad);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return absl::InternalError(absl::StrCat("load failed: ", reply->str));
   return MgetValues(*reply, keys.size());
@@ -204,7 +204,7 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
     mget.insert(mget.end(), value_keys.begin(), value_keys.end());
     commands.push_back(std::move(mget));
   }
-  absl::StatusOr<std::vector<RedisReply>> replies = connection_->Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReply>> replies = connection_->Pipeline(commands, RedisOp::kLoad);
   if (!replies.ok()) return replies.status();
   for (const RedisReply& reply : *replies) {
     if (reply.is_error()) return absl::InternalError(absl::StrCat("load failed: ", reply.str));
@@ -326,7 +326,7 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
     }
   }
 
-  absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args);
+  absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args, RedisOp::kCommit);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {
     return absl::InternalError(absl::StrCat("commit script failed: ", reply->str));
@@ -349,7 +349,8 @@ absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::Pe
   if (limit == 0) limit = 1;
   absl::StatusOr<std::vector<RedisReply>> replies =
       connection_->Pipeline({{"ZRANGE", keys_.UnassignedQueue(), "0", std::to_string(limit - 1)},
-                             {"ZCARD", keys_.UnassignedQueue()}});
+                             {"ZCARD", keys_.UnassignedQueue()}},
+                            RedisOp::kQueue);
   if (!replies.ok()) return replies.status();
   if ((*replies)[0].type != RedisReply::Type::kArray ||
       (*replies)[1].type != RedisReply::Type::kInteger) {
@@ -363,7 +364,8 @@ absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::Pe
 absl::StatusOr<std::vector<std::string>> AssignmentStore::DueSlaLeads(int64_t now_s, size_t limit) {
   absl::StatusOr<RedisReply> reply =
       connection_->Command({"ZRANGE", keys_.SlaDeadlines(), "-inf", std::to_string(now_s),
-                            "BYSCORE", "LIMIT", "0", std::to_string(std::max<size_t>(limit, 1))});
+                            "BYSCORE", "LIMIT", "0", std::to_string(std::max<size_t>(limit, 1))},
+                           RedisOp::kSla);
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kArray) {
     return absl::InternalError(absl::StrCat("SLA deadlines answered: ", reply->str));
@@ -374,7 +376,8 @@ absl::StatusOr<std::vector<std::string>> AssignmentStore::DueSlaLeads(int64_t no
 }
 
 absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
-  absl::StatusOr<RedisReply> reply = connection_->Command({"ZCARD", keys_.SlaDeadlines()});
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"ZCARD", keys_.SlaDeadlines()}, RedisOp::kSla);
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kInteger) {
     return absl::InternalError(absl::StrCat("ZCARD answered: ", reply->str));
@@ -384,7 +387,8 @@ absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
 
 absl::StatusOr<std::optional<std::string>> AssignmentStore::EventIdOfLead(
     const std::string& lead_id) {
-  absl::StatusOr<RedisReply> reply = connection_->Command({"GET", keys_.LeadIndex(lead_id)});
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"GET", keys_.LeadIndex(lead_id)}, RedisOp::kLoad);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return absl::InternalError(absl::StrCat("GET failed: ", reply->str));
   if (reply->type != RedisReply::Type::kString) return std::optional<std::string>();
@@ -419,7 +423,8 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
     const std::string& after_id, size_t limit) {
   absl::StatusOr<RedisReply> reply =
       connection_->Command({"XRANGE", keys_.AssignmentLog(), "(" + after_id, "+", "COUNT",
-                            std::to_string(std::max<size_t>(limit, 1))});
+                            std::to_string(std::max<size_t>(limit, 1))},
+                           RedisOp::kLog);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {
     return absl::InvalidArgumentError(absl::StrCat("cursor \"", after_id, "\": ", reply->str));
@@ -431,7 +436,8 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
     const std::string& after_id, size_t limit, std::chrono::milliseconds block) {
   absl::StatusOr<RedisReply> reply = connection_->Command(
       {"XREAD", "COUNT", std::to_string(std::max<size_t>(limit, 1)), "BLOCK",
-       std::to_string(block.count()), "STREAMS", keys_.AssignmentLog(), after_id});
+       std::to_string(block.count()), "STREAMS", keys_.AssignmentLog(), after_id},
+      RedisOp::kLogTail);
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::vector<LogEntry>{};
   if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 1 ||
@@ -443,7 +449,7 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
 
 absl::StatusOr<std::string> AssignmentStore::LogLastId() {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()});
+      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()}, RedisOp::kLog);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return std::string("0-0");  // no log yet
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
@@ -454,7 +460,7 @@ absl::StatusOr<std::string> AssignmentStore::LogLastId() {
 
 absl::StatusOr<std::string> AssignmentStore::LogTrimmedUpTo() {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()});
+      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()}, RedisOp::kLog);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return std::string("0-0");  // no log yet: nothing was trimmed
   // Trimming does not move max-deleted-entry-id (only XDEL does): a log that has lost entries has

@@ -45,8 +45,8 @@ bool LuaScript::IsNoScript(const RedisReply& reply) {
   return reply.is_error() && absl::StartsWith(reply.str, "NOSCRIPT");
 }
 
-absl::Status LuaScript::Load(RedisConnection& connection) const {
-  absl::StatusOr<RedisReply> reply = connection.Command({"SCRIPT", "LOAD", source_});
+absl::Status LuaScript::Load(RedisConnection& connection, RedisOp op) const {
+  absl::StatusOr<RedisReply> reply = connection.Command({"SCRIPT", "LOAD", source_}, op);
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kString || reply->str != sha1_) {
     return absl::FailedPreconditionError(
@@ -57,13 +57,13 @@ absl::Status LuaScript::Load(RedisConnection& connection) const {
 
 absl::StatusOr<RedisReply> LuaScript::Run(RedisConnection& connection,
                                           const std::vector<std::string>& keys,
-                                          const std::vector<std::string>& args) const {
+                                          const std::vector<std::string>& args, RedisOp op) const {
   const std::vector<std::string> command = EvalShaCommand(keys, args);
-  absl::StatusOr<RedisReply> reply = connection.Command(command);
+  absl::StatusOr<RedisReply> reply = connection.Command(command, op);
   if (!reply.ok() || !IsNoScript(*reply)) return reply;
   // NOSCRIPT means the script did not run, so sending it again cannot apply it twice.
-  if (absl::Status loaded = Load(connection); !loaded.ok()) return loaded;
-  return connection.Command(command);
+  if (absl::Status loaded = Load(connection, op); !loaded.ok()) return loaded;
+  return connection.Command(command, op);
 }
 
 }  // namespace leadrouter::store

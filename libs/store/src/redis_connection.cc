@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -161,8 +162,42 @@ absl::Status RedisConnection::EnsureConnected() {
   return status;
 }
 
-absl::StatusOr<RedisReply> RedisConnection::Command(const std::vector<std::string>& args) {
+namespace {
+
+// Times one round trip for the options' observer: from before a reconnect it may need until the
+// last reply is read, which is the latency the caller sees.
+template <typename Result, typename RoundTrip>
+Result Observed(RedisObserver* observer, RedisOp op, RoundTrip&& round_trip) {
+  if (observer == nullptr) return round_trip();
+  const auto started = std::chrono::steady_clock::now();
+  Result result = round_trip();
+  observer->Observe(
+      op, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+      result.ok());
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<RedisReply> RedisConnection::Command(const std::vector<std::string>& args,
+                                                    RedisOp op) {
   if (args.empty()) return absl::InvalidArgumentError("redis command without arguments");
+  return Observed<absl::StatusOr<RedisReply>>(impl_->options.observer, op,
+                                              [&] { return CommandUnobserved(args); });
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
+    const std::vector<std::vector<std::string>>& commands, RedisOp op) {
+  if (commands.empty()) return std::vector<RedisReply>{};
+  for (const auto& command : commands) {
+    if (command.empty()) return absl::InvalidArgumentError("redis command without arguments");
+  }
+  return Observed<absl::StatusOr<std::vector<RedisReply>>>(
+      impl_->options.observer, op, [&] { return PipelineUnobserved(commands); });
+}
+
+absl::StatusOr<RedisReply> RedisConnection::CommandUnobserved(
+    const std::vector<std::string>& args) {
   if (absl::Status status = EnsureConnected(); !status.ok()) return status;
   ArgvView argv(args);
   ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
@@ -171,13 +206,9 @@ absl::StatusOr<RedisReply> RedisConnection::Command(const std::vector<std::strin
   return Convert(*reply);
 }
 
-absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
+absl::StatusOr<std::vector<RedisReply>> RedisConnection::PipelineUnobserved(
     const std::vector<std::vector<std::string>>& commands) {
   std::vector<RedisReply> replies;
-  if (commands.empty()) return replies;
-  for (const auto& command : commands) {
-    if (command.empty()) return absl::InvalidArgumentError("redis command without arguments");
-  }
   if (absl::Status status = EnsureConnected(); !status.ok()) return status;
   redisContext* context = impl_->context.get();
   for (const auto& command : commands) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -307,6 +308,53 @@ TEST_F(KafkaClientTest, PartitionLostWhilePausedComesBackFetching) {
   std::vector<std::string> expected;
   for (const OutgoingMessage& message : second) expected.push_back(message.key);
   EXPECT_THAT(Keys(after), UnorderedElementsAreArray(expected));
+}
+
+// Sums the known lags; -1 if any assigned partition's lag is unknown.
+int64_t TotalLag(const std::vector<PartitionLag>& lags) {
+  int64_t total = 0;
+  for (const PartitionLag& lag : lags) {
+    if (!lag.messages) return -1;
+    total += *lag.messages;
+  }
+  return total;
+}
+
+TEST_F(KafkaClientTest, LagIsHighWatermarkMinusPositionPerAssignedPartition) {
+  auto consumer = NewConsumer("group." + TestName());
+  ASSERT_NE(consumer, nullptr);
+  auto before_join = consumer->Lag();
+  ASSERT_TRUE(before_join.ok()) << before_join.status();
+  EXPECT_THAT(*before_join, IsEmpty()) << "nothing assigned yet";
+
+  ASSERT_TRUE(producer_->ProduceAndWait(MakeMessages(10), seconds(10)).ok());
+  ASSERT_EQ(Receive(*consumer, 10).size(), 10u);
+  auto caught_up = consumer->Lag();
+  ASSERT_TRUE(caught_up.ok()) << caught_up.status();
+  ASSERT_EQ(caught_up->size(), 2u) << "both partitions are assigned to the only member";
+  for (const PartitionLag& lag : *caught_up) {
+    EXPECT_EQ(lag.topic, topic_);
+    EXPECT_EQ(lag.messages, 0) << "partition " << lag.partition;
+  }
+
+  // Five more, one handed out: the other four are lag once the fetcher has seen the new high
+  // watermarks (it fetches in the background, without our polls).
+  ASSERT_TRUE(producer_->ProduceAndWait(MakeMessages(5), seconds(10)).ok());
+  auto one = consumer->PollBatch(1, seconds(10));
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->size(), 1u);
+  int64_t total = -1;
+  for (const auto until = std::chrono::steady_clock::now() + seconds(10);
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(milliseconds(50))) {
+    auto lags = consumer->Lag();
+    ASSERT_TRUE(lags.ok()) << lags.status();
+    total = TotalLag(*lags);
+    if (total == 4) break;
+  }
+  EXPECT_EQ(total, 4);
+
+  consumer->Close();
+  EXPECT_EQ(consumer->Lag().status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(KafkaClientTest, BadPropertyIsInvalidArgumentNamingIt) {

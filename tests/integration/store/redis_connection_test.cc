@@ -99,6 +99,51 @@ TEST_F(RedisConnectionTest, PipelineOfAThousandCommandsAnswersInOrder) {
   EXPECT_TRUE(empty->empty());
 }
 
+// Records what a RedisObserver hears.
+class RecordingObserver final : public RedisObserver {
+ public:
+  struct Call {
+    RedisOp op;
+    double seconds;
+    bool ok;
+  };
+  void Observe(RedisOp op, double seconds, bool ok) override { calls.push_back({op, seconds, ok}); }
+  std::vector<Call> calls;
+};
+
+TEST_F(RedisConnectionTest, ObserverHearsEveryRoundTripWithItsOpAndOutcome) {
+  RecordingObserver observer;
+  RedisOptions options = options_;
+  options.observer = &observer;
+  auto connection = RedisConnection::Connect(options);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  ASSERT_TRUE((*connection)->Command({"SET", "k", "v"}, RedisOp::kCommit).ok());
+  // An error reply is an answer, not a failed round trip.
+  ASSERT_TRUE((*connection)->Command({"LPUSH", "k", "x"}).ok());
+  ASSERT_TRUE((*connection)->Pipeline({{"GET", "k"}, {"PING"}}, RedisOp::kLoad).ok());
+  // No round trip, nothing heard.
+  EXPECT_FALSE((*connection)->Command({}).ok());
+  EXPECT_TRUE((*connection)->Pipeline({}).ok());
+  ASSERT_EQ(observer.calls.size(), 3u);
+  EXPECT_EQ(observer.calls[0].op, RedisOp::kCommit);
+  EXPECT_EQ(observer.calls[1].op, RedisOp::kOther);
+  EXPECT_EQ(observer.calls[2].op, RedisOp::kLoad);
+  for (const auto& call : observer.calls) {
+    EXPECT_TRUE(call.ok);
+    EXPECT_GT(call.seconds, 0);
+    EXPECT_LT(call.seconds, 1);
+  }
+
+  ASSERT_TRUE(server_->Stop().ok());
+  EXPECT_FALSE((*connection)->Command({"GET", "k"}, RedisOp::kSla).ok());
+  EXPECT_FALSE((*connection)->Pipeline({{"GET", "k"}}, RedisOp::kQueue).ok());  // reconnect fails
+  ASSERT_EQ(observer.calls.size(), 5u);
+  EXPECT_EQ(observer.calls[3].op, RedisOp::kSla);
+  EXPECT_FALSE(observer.calls[3].ok);
+  EXPECT_EQ(observer.calls[4].op, RedisOp::kQueue);
+  EXPECT_FALSE(observer.calls[4].ok);
+}
+
 TEST_F(RedisConnectionTest, UnavailableWhenServerGoneAndReconnectsAfterRestart) {
   Run({"SET", "k", "v"});
   ASSERT_TRUE(server_->Stop().ok());

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,6 +27,20 @@ struct TlsOptions {
   bool enabled() const { return !cert_pem.empty(); }
 };
 
+// Hears every finished call of a GrpcServer, for metrics, without the api library depending on
+// one. `method` is the full method name ("/leadrouter.v1.RouterService/AcceptLead") when the
+// server implements it, else "unknown" (so a client cannot mint label values); `code` is the
+// status code name ("OK", "NOT_FOUND", ...; "CANCELLED" for a call that ended without a status);
+// `seconds` runs from the start of the call to its status, for unary calls only (a stream's
+// lifetime says nothing about latency). Called on gRPC's threads: implementations must be
+// thread-safe, fast, non-blocking and must not throw.
+class RpcObserver {
+ public:
+  virtual ~RpcObserver() = default;
+  virtual void RpcFinished(std::string_view method, std::string_view code,
+                           std::optional<double> seconds) = 0;
+};
+
 // A running gRPC server with the standard health service (grpc.health.v1.Health) and server
 // reflection enabled, over TLS when `tls` is given.
 //
@@ -39,10 +55,11 @@ class GrpcServer {
  public:
   // listen is host:port; port 0 picks a free port. FailedPrecondition when it cannot bind or
   // the TLS material is rejected; InvalidArgument for inconsistent TlsOptions.
-  // The services must outlive the server.
+  // The services and the observer (optional: it hears every call through a server
+  // interceptor) must outlive the server.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const std::string& listen, const std::vector<grpc::Service*>& services,
-      const TlsOptions& tls = {});
+      const TlsOptions& tls = {}, RpcObserver* observer = nullptr);
   ~GrpcServer();  // Shutdown(1 s) if not yet shut down
 
   int port() const { return port_; }

@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace leadrouter::api {
@@ -11,5 +13,9 @@ namespace leadrouter::api {
 // (it names the field): Debian's gRPC ships no compiled google.rpc.Status / error_details
 // protos to carry structured details. Thread-safe.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The canonical name of a status code: "OK", "INVALID_ARGUMENT", ...; "UNKNOWN" for a value
+// outside the enum. Thread-safe.
+std::string StatusCodeName(grpc::StatusCode code);
 
 }  // namespace leadrouter::api

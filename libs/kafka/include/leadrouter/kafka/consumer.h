@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@ struct ConsumerOptions {
   // Any librdkafka property, applied last so it can override the defaults below
   // (SASL/SSL settings, session.timeout.ms, partition.assignment.strategy, ...).
   std::map<std::string, std::string> extra{};
+};
+
+// How far behind the consumer is on one assigned partition.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  // High watermark minus the consumer's position (the next offset it will hand out), never
+  // negative; nullopt while that is unknown (see Consumer::Lag).
+  std::optional<int64_t> messages;
 };
 
 // A member of a Kafka consumer group with manual, commit-after-process offsets.
@@ -63,6 +73,16 @@ class Consumer {
   absl::Status Pause();
   absl::Status Resume();
   bool paused() const;
+
+  // The lag of every partition assigned to this member now, from librdkafka's local caches
+  // only (rd_kafka_get_watermark_offsets + rd_kafka_position): no broker round trip, so it is
+  // cheap enough for the consume loop. The high watermark is the one the last fetch response
+  // carried, so it is as fresh as the last fetch (stale while paused). The position is known
+  // once a record of the partition has been handed out since it was assigned; before that the
+  // lag is 0 if the partition is known to be empty (low == high watermark) and nullopt
+  // otherwise: asking the broker for the committed offset would be a blocking round trip.
+  // FailedPrecondition after Close; Unavailable if librdkafka cannot list the assignment.
+  absl::StatusOr<std::vector<PartitionLag>> Lag() const;
 
   // Leaves the group so its partitions are reassigned at once. Idempotent; the destructor calls it.
   void Close();

@@ -1,10 +1,14 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +36,14 @@ enum class Outcome {
   kDuplicate,  // joined a live lead of the same person
 };
 inline constexpr size_t kOutcomeCount = 7;
+
+// At most this many labelled lead series are created ahead of their first increment (see
+// PipelineMetrics::PrecreateLeadSeries).
+inline constexpr size_t kMaxPrecreatedSeries = 20000;
+
+// Owns the series of one gauge family whose label sets come and go (partitions, pools, reps):
+// Replace() leaves exactly the given series. Defined in metrics.cc.
+class GaugeSet;
 
 // The metric families leadrouter exports, registered once; the hot path increments cached
 // references, never looks families up by name. Label values are bounded (enum names, config
@@ -98,6 +110,66 @@ class PipelineMetrics {
   // A manager's decision on an open claim conflict: "keep_owner", "award_claimant", "share".
   void ClaimConflictResolved(std::string_view decision);
 
+  // ---- consumer lag ----
+  struct PartitionLag {
+    std::string topic;
+    int32_t partition = 0;
+    double messages = 0;
+  };
+  // leadrouter_consumer_lag_messages{topic,partition} becomes exactly `lags`: series of
+  // partitions not listed (revoked in a rebalance, or lag unknown) are removed, so no stale lag
+  // outlives an assignment.
+  void SetConsumerLag(const std::vector<PartitionLag>& lags);
+
+  // ---- Redis ----
+  // One round trip to Redis for `op` (a fixed set, see store::RedisOp): its duration in
+  // leadrouter_redis_command_seconds{op}, and when !ok leadrouter_redis_errors_total{op}.
+  void ObserveRedis(std::string_view op, double seconds, bool ok);
+  // Creates op's series at 0, so rate() sees them from the first scrape.
+  void PrecreateRedisOp(std::string_view op);
+
+  // ---- gRPC ----
+  // A finished call: leadrouter_grpc_requests_total{method,code}, and, when `seconds` is given
+  // (unary calls), leadrouter_grpc_request_seconds{method}. method is a full method name the
+  // server implements ("/leadrouter.v1.RouterService/AcceptLead"), code a status code name
+  // ("OK", "INVALID_ARGUMENT", ...): the caller keeps both bounded.
+  void RpcFinished(std::string_view method, std::string_view code, std::optional<double> seconds);
+
+  // ---- routing load (shared state, sampled) ----
+  struct RoutingLoad {
+    std::vector<std::pair<std::string, double>> pool_fairness_deviation;  // pool -> 0..1
+    std::vector<std::pair<std::string, double>> pool_open_leads;          // pool -> n
+    std::vector<std::pair<std::string, double>> rep_open_leads;           // rep -> n
+  };
+  // The three gauge families become exactly these series (pools or reps dropped from the config
+  // lose theirs).
+  void SetRoutingLoad(const RoutingLoad& load);
+
+  // ---- series created ahead of their first increment ----
+  // The label values the config bounds. Lead-event labels are as LeadEvent receives them.
+  struct LeadSeriesSpace {
+    std::vector<std::string> events;        // lifecycle event names ("assigned", ...)
+    std::vector<std::string> source_kinds;  // short names ("PARTNER") of lead events
+    std::vector<std::string> campaigns;     // the allowlist plus "other" and "none"
+    std::vector<std::pair<std::string, std::string>> territory_pools;  // (territory, pool)
+    std::vector<std::string> return_reasons;                           // "bad_fit", ...
+    std::vector<std::string> reps;
+    std::vector<std::string> source_kind_names;  // enum names ("LEAD_SOURCE_KIND_PARTNER")
+    std::vector<std::string> deadletter_reasons;
+    std::vector<std::string> requirements;  // hard requirement names of the ICP
+  };
+  struct PrecreateReport {
+    size_t wanted = 0;   // series the space spans
+    size_t created = 0;  // series that exist now (min(wanted, max_series))
+  };
+  // Creates every series of `space` at 0 (existing ones are kept as they are), at most
+  // `max_series` of them: small families first (per rep, per source kind, dead-letter reasons,
+  // requirements), then leadrouter_lead_events_total, then leadrouter_lead_returns_total.
+  // When wanted > created the caller should warn: the rest appear at their first increment.
+  // Call again after a config change; series of values no longer in the config stay.
+  PrecreateReport PrecreateLeadSeries(const LeadSeriesSpace& space,
+                                      size_t max_series = kMaxPrecreatedSeries);
+
   // Reads back a counter value: for tests and the conservation check.
   double Consumed() const;
   double OutcomeTotal(Outcome outcome) const;
@@ -130,6 +202,14 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Histogram>* stage_seconds_;
   prometheus::Family<prometheus::Counter>* account_claims_;
   prometheus::Family<prometheus::Counter>* claim_conflicts_resolved_;
+  std::unique_ptr<GaugeSet> consumer_lag_;
+  prometheus::Family<prometheus::Histogram>* redis_seconds_;
+  prometheus::Family<prometheus::Counter>* redis_errors_;
+  prometheus::Family<prometheus::Counter>* grpc_requests_;
+  prometheus::Family<prometheus::Histogram>* grpc_seconds_;
+  std::unique_ptr<GaugeSet> pool_fairness_;
+  std::unique_ptr<GaugeSet> pool_open_leads_;
+  std::unique_ptr<GaugeSet> rep_open_leads_;
 };
 
 // Serves a registry on http://<listen>/metrics. Thread-safe.

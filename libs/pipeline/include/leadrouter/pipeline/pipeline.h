@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <unordered_set>
@@ -46,7 +47,9 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
 // A failure before the commit retries the same batch with capped backoff; a crash re-consumes
 // it, and event-id idempotency makes the replay harmless.
 // The config is read from `configs` at the start of every batch, so a reload applies to the
-// next batch and never to half of one.
+// next batch and never to half of one; each config it switches to gets its lead metric series
+// created at 0 (PrecreateLeadSeries). Run() samples the consumer's per-partition lag about every
+// second, from librdkafka's caches.
 // Thread-compatible: Run() on one thread; the dependencies must outlive the pipeline.
 class Pipeline {
  public:
@@ -76,6 +79,10 @@ class Pipeline {
   void UseCurrentConfig();
   // Routes queued leads that have an eligible rep now and publishes their assignments.
   absl::Status RetryQueuedLeads();
+  // At most every kLagSampleInterval: the consumer's per-partition lag (local caches only, no
+  // broker round trip) into leadrouter_consumer_lag_messages, dropping revoked partitions.
+  void SampleConsumerLag();
+  static constexpr std::chrono::seconds kLagSampleInterval{1};
 
   const config::ConfigReloader& configs_;
   std::shared_ptr<const config::Config> config_;
@@ -89,6 +96,7 @@ class Pipeline {
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
   std::function<void(bool)> on_paused_;
+  std::chrono::steady_clock::time_point next_lag_sample_{};
 };
 
 }  // namespace leadrouter::pipeline

@@ -22,9 +22,10 @@ class LuaScript {
   const std::string& sha1() const { return sha1_; }
 
   // Runs the script. Script errors come back as a kError reply (a value); Status failures are
-  // connection failures (see RedisConnection).
+  // connection failures (see RedisConnection). Every round trip is reported as `op`.
   absl::StatusOr<RedisReply> Run(RedisConnection& connection, const std::vector<std::string>& keys,
-                                 const std::vector<std::string>& args) const;
+                                 const std::vector<std::string>& args,
+                                 RedisOp op = RedisOp::kOther) const;
 
   // The EVALSHA command for these keys and args, for callers that pipeline many runs. If any
   // pipelined reply is a NOSCRIPT error, call Load() and resend.
@@ -32,7 +33,7 @@ class LuaScript {
                                           const std::vector<std::string>& args) const;
 
   // Sends SCRIPT LOAD. FailedPrecondition if the server refuses or answers another digest.
-  absl::Status Load(RedisConnection& connection) const;
+  absl::Status Load(RedisConnection& connection, RedisOp op = RedisOp::kOther) const;
 
   // True when `reply` is the server's "script not cached" error.
   static bool IsNoScript(const RedisReply& reply);

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "leadrouter/store/redis_observer.h"
 
 namespace leadrouter::store {
 
@@ -22,6 +23,9 @@ struct RedisOptions {
   std::chrono::milliseconds command_timeout{2000};
   // Prefix scope of every key (see KeySchema). Must not contain '{' or '}'.
   std::string tenant = "default";
+  // Hears every round trip of every connection made with these options (nullptr: none). Not
+  // owned; must outlive those connections.
+  RedisObserver* observer = nullptr;
 };
 
 // A value copy of one Redis reply, so no hiredis type crosses the library boundary.
@@ -57,14 +61,16 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // One command, one round trip. Arguments are binary-safe (may contain NUL bytes).
-  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& args);
+  // One command, one round trip. Arguments are binary-safe (may contain NUL bytes). `op` is
+  // what the round trip is reported as to the options' observer.
+  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& args,
+                                     RedisOp op = RedisOp::kOther);
 
   // Many commands in one round trip: all are written, then every reply is read, in order.
   // replies[i] answers commands[i]. An I/O failure part-way fails the whole call (Unavailable):
   // some commands may have run.
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
-      const std::vector<std::vector<std::string>>& commands);
+      const std::vector<std::vector<std::string>>& commands, RedisOp op = RedisOp::kOther);
 
   // False after an I/O error or timeout until the next successful reconnect.
   bool healthy() const;
@@ -75,6 +81,9 @@ class RedisConnection {
   explicit RedisConnection(std::unique_ptr<Impl> impl);
   // Reconnects once if the connection is broken.
   absl::Status EnsureConnected();
+  absl::StatusOr<RedisReply> CommandUnobserved(const std::vector<std::string>& args);
+  absl::StatusOr<std::vector<RedisReply>> PipelineUnobserved(
+      const std::vector<std::vector<std::string>>& commands);
 
   std::unique_ptr<Impl> impl_;
 };
