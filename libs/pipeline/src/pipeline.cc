@@ -53,8 +53,7 @@ const std::string& EventIdOf(const v1::EventOutcome& outcome) {
   return outcome.has_assignment() ? outcome.assignment().event_id() : outcome.nurture().event_id();
 }
 
-// How often queued (unassigned) leads are retried while events keep arriving, and how many at a
-// time.
+// How often queued (unassigned) leads are retried, and how many at a time.
 constexpr auto kQueueRetryInterval = std::chrono::seconds(1);
 constexpr size_t kQueueRetryBatch = 100;
 
@@ -308,8 +307,9 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
       }
       batch = *std::move(polled);
     }
-    if (batch.empty() || std::chrono::steady_clock::now() >= next_queue_retry) {
-      // Idle, or due: give queued leads another chance (a rep came back, a cap reset).
+    if (std::chrono::steady_clock::now() >= next_queue_retry) {
+      // Due, idle or not: give queued leads another chance (a rep came back, a cap reset). Not
+      // on every empty poll: that read the queue from Redis ~40 times a second when idle.
       next_queue_retry = std::chrono::steady_clock::now() + kQueueRetryInterval;
       if (absl::Status retried = RetryQueuedLeads(); !retried.ok()) {
         spdlog::warn("retrying unassigned leads failed: {}", retried.ToString());
