@@ -139,7 +139,7 @@ TEST(MetricsTest, FixedLabelSeriesExistAtZeroFromTheStart) {
   EXPECT_THAT(text, HasSubstr("leadrouter_dedupe_matches_total{kind=\"person\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("leadrouter_config_reloads_total{result=\"refused\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("leadrouter_batch_failures_total{stage=\"redis\"} 0\n"));
-  EXPECT_THAT(text, HasSubstr("leadrouter_stage_seconds_count{stage=\"decide\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("leadrouter_stage_seconds_count{stage=\"qualify\"} 0\n"));
 }
 
 PipelineMetrics::LeadSeriesSpace SmallSpace() {

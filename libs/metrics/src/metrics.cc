@@ -278,8 +278,8 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   for (const char* stage : {"redis", "kafka_produce", "kafka_commit", "kafka_consume"}) {
     batch_failures_->Add({{"stage", stage}});
   }
-  for (const char* stage :
-       {"decode", "dedupe", "decide", "redis_load", "redis_commit", "publish", "kafka_commit"}) {
+  for (const char* stage : {"decode", "dedupe", "qualify", "route", "redis_load", "redis_commit",
+                            "publish", "kafka_commit"}) {
     stage_seconds_->Add({{"stage", stage}}, StageBuckets());
   }
 }

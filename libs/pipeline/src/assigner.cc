@@ -411,9 +411,14 @@ void Assigner::ClaimKeys(const dedupe::Identity& identity, const std::string& re
 
 v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead,
                                   const std::optional<dedupe::AccountOwner>& owner,
-                                  routing::RoutingState& state) const {
+                                  routing::RoutingState& state, double* qualify_seconds) const {
   const config::Config& config = *config_;
+  const auto qualify_started = std::chrono::steady_clock::now();
   const qualify::Decision decision = config.qualifier->Evaluate(lead);
+  if (qualify_seconds != nullptr) {
+    *qualify_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - qualify_started).count();
+  }
   const std::string lead_id = LeadIdFor(config.redis.tenant, lead.event_id());
   v1::EventOutcome outcome;
 
@@ -572,6 +577,7 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     timings_.dedupe += since(started);
 
     started = SteadyClock::now();
+    double qualify_seconds = 0;  // within the routing stage's time
     store::AssignmentStore::CommitRequest commit;
     commit.expected_version = snapshot->version;
     commit.ttl = config_->redis.idempotency_ttl;
@@ -596,7 +602,7 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
       if (!outcome) {
         const std::optional<dedupe::AccountOwner> owner =
             key_maker_ ? dedupe::FindAccountOwner(identity, known) : std::nullopt;
-        outcome = std::make_shared<v1::EventOutcome>(Decide(lead, owner, state));
+        outcome = std::make_shared<v1::EventOutcome>(Decide(lead, owner, state, &qualify_seconds));
         if (owner && outcome->has_assignment() &&
             dedupe::IsOwner(owner->owners, outcome->assignment().rep_id())) {
           matched[u] = LeadResult::Match::kAccount;
@@ -624,14 +630,16 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
 
     if (!commit.new_records.empty()) {
       commit.state_updates = ChangedFields(snapshot->state, state);
-      timings_.decide += since(started);
+      timings_.route += since(started) - qualify_seconds;
+      timings_.qualify += qualify_seconds;
       started = SteadyClock::now();
       auto committed = store_.Commit(commit);
       timings_.redis_commit += since(started);
       if (!committed.ok()) return committed.status();
       if (*committed != store::AssignmentStore::CommitResult::kCommitted) continue;
     } else {
-      timings_.decide += since(started);
+      timings_.route += since(started) - qualify_seconds;
+      timings_.qualify += qualify_seconds;
     }
 
     std::vector<LeadResult> results;

@@ -161,7 +161,8 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
   auto results = assigner_->DecideBatch(lead_ptrs);
   const Assigner::StageTimings& timings = assigner_->last_timings();
   metrics_.ObserveStage("dedupe", timings.dedupe);
-  metrics_.ObserveStage("decide", timings.decide);
+  metrics_.ObserveStage("qualify", timings.qualify);
+  metrics_.ObserveStage("route", timings.route);
   metrics_.ObserveStage("redis_load", timings.redis_load);
   metrics_.ObserveStage("redis_commit", timings.redis_commit);
   if (!results.ok()) {

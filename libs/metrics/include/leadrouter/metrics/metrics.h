@@ -67,7 +67,7 @@ class PipelineMetrics {
   // A dedupe match by kind: "event_replay" (a redelivered event id), "person" (a duplicate),
   // "account" (routed to the account's owner).
   void DedupeMatch(std::string_view kind);
-  // Seconds one batch spent in a stage: "decode", "dedupe", "decide" (qualify + route),
+  // Seconds one batch spent in a stage: "decode", "dedupe", "qualify", "route",
   // "redis_load", "redis_commit", "publish", "kafka_commit".
   void ObserveStage(std::string_view stage, double seconds);
   // A queued lead routed on a later attempt.

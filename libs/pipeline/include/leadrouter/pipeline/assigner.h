@@ -71,7 +71,8 @@ class Assigner {
   // Where the last DecideBatch spent its time, summed over its attempts, in seconds.
   struct StageTimings {
     double dedupe = 0;        // identities, and fetching the leads person keys point at
-    double decide = 0;        // qualify + route (pure)
+    double qualify = 0;       // the qualifier's evaluation of each new lead (pure)
+    double route = 0;         // routing and building each outcome and the commit (pure)
     double redis_load = 0;    // the state / records / keys load
     double redis_commit = 0;  // the compare-and-set script
   };
@@ -82,10 +83,11 @@ class Assigner {
   static std::string AssignmentIdFor(const std::string& tenant, const std::string& event_id);
 
  private:
-  // The outcome for a lead without a stored one; routing effects go into `state`.
+  // The outcome for a lead without a stored one; routing effects go into `state`. Adds the time
+  // spent qualifying to `*qualify_seconds` when given.
   v1::EventOutcome Decide(const v1::LeadEvent& lead,
                           const std::optional<dedupe::AccountOwner>& owner,
-                          routing::RoutingState& state) const;
+                          routing::RoutingState& state, double* qualify_seconds = nullptr) const;
   // The DUPLICATE outcome of `lead` joining the live lead `existing` (an assignment).
   v1::EventOutcome DecideDuplicate(const v1::LeadEvent& lead, const v1::AssignmentEvent& existing,
                                    const dedupe::PersonCandidate& match) const;
