@@ -60,7 +60,9 @@ export LEADROUTER_DEDUPE_KEY="${LEADROUTER_DEDUPE_KEY:-demo-only-dedupe-key-$RAN
 
 # example_config BOOTSTRAP REDIS_PORT GROUP [SED_ARGS...]: deploy/config/leadrouter.example.yaml
 # pointed at these servers (free ports for gRPC and metrics, 20 ms batches, the embedded broker's
-# short session timeout) on stdout; SED_ARGS add further edits. Fails if an edit did not apply,
+# short session timeout, and a 5 ms fetch wait: the embedded broker answers a fetch that finds no
+# data only after the full fetch.wait.max.ms, never woken by new data as a Kafka broker is, so the
+# default 500 ms would add up to half a second to every lead) on stdout; SED_ARGS add further edits. Fails if an edit did not apply,
 # so a change to the example cannot silently run against the wrong servers.
 example_config() {
   local bootstrap="$1" port="$2" group="$3"
@@ -69,7 +71,7 @@ example_config() {
   out="$(sed -e "s|bootstrap_servers: .*|bootstrap_servers: $bootstrap|" \
     -e "s|group_id: leadrouter |group_id: $group |" \
     -e "s|batch_max_wait_ms: 50 |batch_max_wait_ms: 20 |" \
-    -e "s|consumer_properties: {}|consumer_properties: {session.timeout.ms: \"6000\"}|" \
+    -e "s|consumer_properties: {}|consumer_properties: {session.timeout.ms: \"6000\", fetch.wait.max.ms: \"5\"}|" \
     -e "s|^  port: 6379|  port: $port|" \
     -e "s|listen: 127.0.0.1:50051|listen: \"127.0.0.1:0\"|" \
     -e "s|listen: 127.0.0.1:9464|listen: \"127.0.0.1:0\"|" \

@@ -4,13 +4,20 @@
 // SIGUSR2 brings them back (each acknowledged by a line "brokers down" / "brokers up" on stdout).
 // Logs go to stderr so stdout stays machine-readable.
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,6 +37,33 @@ bool ParseTopicSpec(const std::string& text, TopicSpec& spec) {
   if (colon == std::string::npos || colon == 0) return false;
   spec.name = text.substr(0, colon);
   return absl::SimpleAtoi(text.substr(colon + 1), &spec.partitions) && spec.partitions >= 1;
+}
+
+// librdkafka's mock brokers leave Nagle's algorithm on for their connections (Kafka's brokers set
+// TCP_NODELAY). A response written while the previous one is still unacknowledged then waits for
+// the client's delayed ACK, 40 ms on Linux: the last acknowledgements of every produce burst
+// arrived 40 ms late, which the benchmarks measured as leadrouter latency. The mock has no hook for
+// its sockets, so this sets TCP_NODELAY on every TCP socket of the process until `stop`.
+void KeepNagleOff(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+      int fd = -1;
+      if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
+      sockaddr_storage address{};
+      socklen_t length = sizeof address;
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+      if (address.ss_family != AF_INET && address.ss_family != AF_INET6) continue;
+      int type = 0;
+      socklen_t type_length = sizeof type;
+      if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_STREAM) {
+        continue;
+      }
+      const int on = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 int Run(int broker_count, const std::vector<std::string>& topic_args) {
@@ -68,6 +102,17 @@ int Run(int broker_count, const std::vector<std::string>& topic_args) {
     }
     spdlog::info("topic {} with {} partition(s)", topic.name, topic.partitions);
   }
+
+  std::atomic<bool> stop_sweeping{false};
+  std::thread nagle_off([&stop_sweeping] { KeepNagleOff(stop_sweeping); });
+  struct JoinOnExit {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinOnExit() {
+      stop = true;
+      thread.join();
+    }
+  } join_on_exit{stop_sweeping, nagle_off};
 
   std::printf("bootstrap=%s\n", (*cluster)->bootstrap_servers().c_str());
   std::fflush(stdout);

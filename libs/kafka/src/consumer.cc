@@ -176,6 +176,8 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
       // Incremental rebalancing: a member joining or leaving moves only the partitions that
       // change hands; the others keep flowing (and keep their in-flight batch).
       {"partition.assignment.strategy", "cooperative-sticky"},
+      // As Kafka's own clients do (offset commits and fetches are small requests).
+      {"socket.nagle.disable", "true"},
   };
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;

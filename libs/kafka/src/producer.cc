@@ -148,6 +148,9 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
       {"bootstrap.servers", options.bootstrap_servers},
       {"enable.idempotence", "true"},
       {"acks", "all"},
+      // As Kafka's own clients do: batching is linger.ms's job, and Nagle would hold the tail
+      // of each batch (up to the peer's delayed ACK, 40 ms on Linux).
+      {"socket.nagle.disable", "true"},
   };
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
