@@ -178,6 +178,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
       {"partition.assignment.strategy", "cooperative-sticky"},
       // As Kafka's own clients do (offset commits and fetches are small requests).
       {"socket.nagle.disable", "true"},
+      // Prefetch at most 16 MiB instead of librdkafka's 64 MiB: a batch is at most
+      // batch_max_messages events, and the prefetch queue was most of the daemon's peak RSS
+      // while draining a backlog (159 -> 94 MB with 100,000 leads waiting).
+      {"queued.max.messages.kbytes", "16384"},
   };
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
