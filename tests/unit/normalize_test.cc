@@ -1,5 +1,7 @@
 #include "leadrouter/normalize/normalize.h"
 
+#include <idn2.h>
+
 #include <atomic>
 #include <cctype>
 #include <ostream>
@@ -10,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host.h"
 
 namespace leadrouter::normalize {
 namespace {
@@ -649,6 +652,39 @@ TEST(ThreadSafety, ConcurrentCallsMatchSingleThreadedResults) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// CanonicalHost answers plain ASCII hosts without libidn2; whatever it accepts must be exactly
+// what libidn2's UTS #46 lookup gives (less one trailing dot), and what libidn2 refuses it must
+// refuse too.
+TEST(CanonicalHost, AsciiFastPathAgreesWithLibidn2) {
+  std::mt19937 rng(7);
+  static const std::vector<std::string> kPieces = {
+      "a",    "b",   "z",      "0", "9", "-",  ".",        "--",           "xn--", "xn--bcher-kva",
+      "acme", "com", "A",      "Q", "_", "..", "\xc3\xbc", "\xe3\x80\x82", " ",    "io",
+      "co",   "uk",  "ab--cd", "x"};
+  int accepted = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::string host;
+    const int pieces = 1 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < pieces; ++k) host += kPieces[rng() % kPieces.size()];
+    std::string lower = host;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    uint8_t* raw = nullptr;
+    const int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(lower.c_str()), &raw,
+                                  IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+    std::string reference = raw == nullptr ? "" : reinterpret_cast<const char*>(raw);
+    idn2_free(raw);
+    if (!reference.empty() && reference.back() == '.') reference.pop_back();
+    const absl::StatusOr<std::string> got = internal::CanonicalHost(host);
+    if (rc != IDN2_OK) {
+      EXPECT_FALSE(got.ok()) << host;
+    } else if (got.ok()) {
+      EXPECT_EQ(*got, reference) << host;
+      ++accepted;
+    }
+  }
+  EXPECT_GT(accepted, 1000);
 }
 
 }  // namespace
