@@ -56,6 +56,7 @@ kafka:
   topics: {inbound: in, assignments: out, deadletter: dlq}
   batch_max_messages: 100
   batch_max_wait_ms: 20
+  batch_linger_ms: 3
   max_event_bytes: 4096
   consumer_properties: {session.timeout.ms: "6000"}
   producer_properties: {linger.ms: "1"}
@@ -69,6 +70,7 @@ reps: [{id: a}]
   EXPECT_EQ(cfg->kafka.group_id, "lr-eu");
   EXPECT_EQ(cfg->kafka.topics.deadletter, "dlq");
   EXPECT_EQ(cfg->kafka.batch_max_wait, std::chrono::milliseconds(20));
+  EXPECT_EQ(cfg->kafka.batch_linger, std::chrono::milliseconds(3));
   EXPECT_EQ(cfg->kafka.consumer_properties.at("session.timeout.ms"), "6000");
   EXPECT_EQ(cfg->redis.tenant, "acme");
   EXPECT_EQ(cfg->redis.idempotency_ttl, std::chrono::seconds(3600));
@@ -122,6 +124,14 @@ TEST(ConfigTest, TopicsMustBeDistinct) {
           "kafka: {bootstrap_servers: k:1, topics: {inbound: t, deadletter: t}}\nreps: [{id: a}]"),
       "config: kafka.topics: inbound, assignments, deadletter and nurture must be distinct, "
       "non-empty topics");
+}
+
+TEST(ConfigTest, BatchLingerDefaultsToZeroAndIsBounded) {
+  auto cfg = ParseConfig("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->kafka.batch_linger, std::chrono::milliseconds(0));
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1, batch_linger_ms: -1}\nreps: [{id: a}]"),
+            "config: kafka.batch_linger_ms: must be between 0 and 60000, got -1");
 }
 
 TEST(ConfigTest, EveryErrorIsReportedInOneRun) {

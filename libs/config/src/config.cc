@@ -232,6 +232,7 @@ void ParseKafka(MapReader& r, KafkaConfig& k, Errors& errors) {
   });
   r.Int("batch_max_messages", k.batch_max_messages, 1, 100000);
   r.DurationMs("batch_max_wait_ms", k.batch_max_wait, 1, 60000);
+  r.DurationMs("batch_linger_ms", k.batch_linger, 0, 60000);
   r.Int("max_event_bytes", k.max_event_bytes, 64, 64ll << 20);
   r.StringMap("consumer_properties", k.consumer_properties);
   r.StringMap("producer_properties", k.producer_properties);

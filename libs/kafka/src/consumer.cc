@@ -215,10 +215,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
 }
 
 absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(
-    size_t max_messages, std::chrono::milliseconds max_wait) {
+    size_t max_messages, std::chrono::milliseconds max_wait, std::chrono::milliseconds linger) {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   rd_kafka_t* rk = impl_->handle.get();
-  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  auto deadline = std::chrono::steady_clock::now() + max_wait;
   std::vector<ConsumedMessage> batch;
   while (batch.size() < max_messages) {
     // Rounded up: librdkafka's poll can wake a little early, and truncating would return before
@@ -230,6 +230,7 @@ absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(
     MessageHandle message(rd_kafka_consumer_poll(rk, timeout_ms));
     if (message != nullptr) {
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (batch.empty()) deadline = std::min(deadline, std::chrono::steady_clock::now() + linger);
         batch.push_back(CopyOut(*message));
       } else if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
         return internal::FatalErrorStatus(rk);

@@ -279,7 +279,7 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
     batch_failures_->Add({{"stage", stage}});
   }
   for (const char* stage : {"decode", "dedupe", "qualify", "route", "redis_load", "redis_commit",
-                            "publish", "kafka_commit"}) {
+                            "publish", "publish_wait", "kafka_commit"}) {
     stage_seconds_->Add({{"stage", stage}}, StageBuckets());
   }
 }

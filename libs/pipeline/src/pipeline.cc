@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <variant>
 
@@ -79,6 +81,78 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
   return out;
 }
 
+// Publishes one batch's outputs at a time on its own thread, so that the pipeline can prepare
+// the next batch while Kafka acknowledges this one. Start and Wait alternate, on one thread.
+class Pipeline::BackgroundPublisher {
+ public:
+  explicit BackgroundPublisher(kafka::Producer& producer)
+      : producer_(producer), thread_([this] { Loop(); }) {}
+  BackgroundPublisher(const BackgroundPublisher&) = delete;
+  BackgroundPublisher& operator=(const BackgroundPublisher&) = delete;
+  // Finishes a publication in progress, then stops the thread.
+  ~BackgroundPublisher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // Starts publishing `messages`, which must stay alive and unchanged until Wait returns.
+  // Precondition: no publication in progress (Wait returned for the previous Start).
+  void Start(const std::vector<kafka::OutgoingMessage>& messages,
+             std::chrono::milliseconds timeout) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = &messages;
+      timeout_ = timeout;
+      done_ = false;
+    }
+    changed_.notify_all();
+  }
+
+  // Blocks until the started publication ends; its result, and how long it took in `seconds`.
+  absl::Status Wait(double& seconds) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return done_; });
+    job_ = nullptr;
+    seconds = seconds_;
+    return result_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return stopping_ || (job_ != nullptr && !done_); });
+      if (job_ == nullptr || done_) return;  // stopping, nothing to finish
+      const std::vector<kafka::OutgoingMessage>& messages = *job_;
+      const std::chrono::milliseconds timeout = timeout_;
+      lock.unlock();
+      const auto started = std::chrono::steady_clock::now();
+      absl::Status result = producer_.ProduceAndWait(messages, timeout);
+      const double seconds = Seconds(std::chrono::steady_clock::now() - started).count();
+      lock.lock();
+      result_ = std::move(result);
+      seconds_ = seconds;
+      done_ = true;
+      changed_.notify_all();
+    }
+  }
+
+  kafka::Producer& producer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  const std::vector<kafka::OutgoingMessage>* job_ = nullptr;  // guarded by mutex_
+  std::chrono::milliseconds timeout_{0};                      // guarded by mutex_
+  bool done_ = true;                                           // guarded by mutex_
+  bool stopping_ = false;                                      // guarded by mutex_
+  absl::Status result_;                                        // guarded by mutex_
+  double seconds_ = 0;                                         // guarded by mutex_
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
 Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
                    kafka::Producer& producer, store::AssignmentStore& store,
                    metrics::PipelineMetrics& metrics, const core::Clock& clock)
@@ -87,9 +161,12 @@ Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consu
       producer_(producer),
       metrics_(metrics),
       store_(store),
-      clock_(clock) {
+      clock_(clock),
+      publisher_(std::make_unique<BackgroundPublisher>(producer)) {
   UseCurrentConfig();
 }
+
+Pipeline::~Pipeline() = default;
 
 void Pipeline::UseCurrentConfig() {
   std::shared_ptr<const config::Config> current = configs_.Current();
@@ -121,17 +198,32 @@ void Pipeline::SampleConsumerLag() {
 }
 
 absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch) {
-  const auto started = std::chrono::steady_clock::now();
+  PreparedBatch prepared;
+  prepared.messages = batch;
+  if (absl::Status status = Prepare(prepared); !status.ok()) return status;
+  const auto publish_started = std::chrono::steady_clock::now();
+  const absl::Status produced =
+      producer_.ProduceAndWait(prepared.outputs, config_->kafka.produce_timeout);
+  metrics_.ObserveStage("publish",
+                        Seconds(std::chrono::steady_clock::now() - publish_started).count());
+  return Finish(prepared, produced);
+}
+
+absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
+  prepared.started = std::chrono::steady_clock::now();
+  prepared.outputs.clear();
+  prepared.results.clear();
+  prepared.rejected_reasons.clear();
   UseCurrentConfig();
+  prepared.config = config_;
   const config::Config& config = *config_;
 
   // Decode and validate: pure, per event. Rejections become dead letters, never errors.
   std::vector<v1::LeadEvent> leads;
-  leads.reserve(batch.size());
-  std::vector<kafka::OutgoingMessage> outputs;
-  std::vector<std::string> rejected_reasons;
+  leads.reserve(prepared.messages.size());
+  std::vector<kafka::OutgoingMessage>& outputs = prepared.outputs;
   const core::TimePoint now = clock_.Now();
-  for (const kafka::ConsumedMessage& message : batch) {
+  for (const kafka::ConsumedMessage& message : prepared.messages) {
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
     lead::DecodeResult decoded = lead::DecodeLeadEvent(
         message.value, content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
@@ -148,12 +240,12 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
       spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
                    message.offset, lead::RejectReasonName(rejection->reason), rejection->detail);
       outputs.push_back(DeadLetter(config, message, *rejection));
-      rejected_reasons.emplace_back(lead::RejectReasonName(rejection->reason));
+      prepared.rejected_reasons.emplace_back(lead::RejectReasonName(rejection->reason));
     }
   }
 
   const auto decoded_at = std::chrono::steady_clock::now();
-  metrics_.ObserveStage("decode", Seconds(decoded_at - started).count());
+  metrics_.ObserveStage("decode", Seconds(decoded_at - prepared.started).count());
 
   std::vector<const v1::LeadEvent*> lead_ptrs;
   lead_ptrs.reserve(leads.size());
@@ -169,7 +261,8 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     metrics_.BatchFailed("redis");
     return results.status();
   }
-  for (LeadResult& result : *results) {
+  prepared.results = *std::move(results);
+  for (LeadResult& result : prepared.results) {
     if (result.replayed && assigned_in_failed_attempt_.count(EventIdOf(*result.outcome))) {
       result.replayed = false;
     }
@@ -177,23 +270,27 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
     if (!message.ok()) return message.status();
     outputs.push_back(std::move(*message));
   }
+  return absl::OkStatus();
+}
 
-  const auto publish_started = std::chrono::steady_clock::now();
-  absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
-  metrics_.ObserveStage("publish",
-                        Seconds(std::chrono::steady_clock::now() - publish_started).count());
+void Pipeline::RememberAssigned(const PreparedBatch& prepared) {
+  for (const auto& result : prepared.results) {
+    if (!result.replayed) assigned_in_failed_attempt_.insert(EventIdOf(*result.outcome));
+  }
+}
+
+absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status& produced) {
   if (!produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
-    for (const auto& result : *results) {
-      if (!result.replayed) assigned_in_failed_attempt_.insert(EventIdOf(*result.outcome));
-    }
+    RememberAssigned(prepared);
     return produced;
   }
+  const config::Config& config = *prepared.config;
 
   // Durable in Redis (and its assignment log, which feeds stream subscribers) and Kafka: now the
   // offsets move.
   const auto commit_started = std::chrono::steady_clock::now();
-  absl::Status committed = consumer_.Commit(batch);
+  absl::Status committed = consumer_.Commit(prepared.messages);
   metrics_.ObserveStage("kafka_commit",
                         Seconds(std::chrono::steady_clock::now() - commit_started).count());
   if (!committed.ok()) {
@@ -204,11 +301,12 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
                  committed.ToString());
   }
 
-  const double processing = Seconds(std::chrono::steady_clock::now() - started).count();
+  const double processing = Seconds(std::chrono::steady_clock::now() - prepared.started).count();
   const auto published_at = clock_.Now();
-  metrics_.EventsConsumed(static_cast<double>(batch.size()));
-  for (const auto& reason : rejected_reasons) metrics_.EventDeadLettered(reason);
-  for (const auto& result : *results) {
+  metrics_.EventsConsumed(static_cast<double>(prepared.messages.size()));
+  for (const auto& reason : prepared.rejected_reasons) metrics_.EventDeadLettered(reason);
+  for (const auto& result : prepared.results) {
+    assigned_in_failed_attempt_.erase(EventIdOf(*result.outcome));
     if (result.replayed) {
       metrics_.EventReplayed();
       continue;
@@ -242,8 +340,7 @@ absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& b
         google::protobuf::util::TimeUtil::TimestampToNanoseconds(assignment.lead_occurred_at())));
     metrics_.ObserveLeadToAssignment(std::max(0.0, Seconds(published_at - occurred).count()));
   }
-  for (size_t i = 0; i < batch.size(); ++i) metrics_.ObserveProcessing(processing);
-  assigned_in_failed_attempt_.clear();
+  for (size_t i = 0; i < prepared.messages.size(); ++i) metrics_.ObserveProcessing(processing);
   return absl::OkStatus();
 }
 
@@ -278,8 +375,11 @@ absl::Status Pipeline::RetryQueuedLeads() {
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   auto next_queue_retry = std::chrono::steady_clock::now();
-  // Messages a paused consumer still returned: processed before anything newer.
+  // Messages to process before anything newer: those a paused consumer still returned, and
+  // those of batches that failed (at the front, in their order).
   std::vector<kafka::ConsumedMessage> carried;
+  // The batch whose outputs the publisher thread is publishing; committed when it lands.
+  std::unique_ptr<PreparedBatch> in_flight;
   auto set_paused = [&](bool paused) {
     const absl::Status status = paused ? consumer_.Pause() : consumer_.Resume();
     if (!status.ok()) {
@@ -288,6 +388,51 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
     }
     metrics_.SetConsumerPaused(paused);
     if (on_paused_) on_paused_(paused);
+  };
+  // Failed batches go back in front of `carried`, oldest first.
+  size_t requeued = 0;
+  auto requeue = [&](std::vector<kafka::ConsumedMessage>& messages) {
+    carried.insert(carried.begin() + static_cast<std::ptrdiff_t>(requeued),
+                   std::make_move_iterator(messages.begin()),
+                   std::make_move_iterator(messages.end()));
+    requeued += messages.size();
+    messages.clear();
+  };
+  // Waits for the batch in flight and finishes it; a failed one is requeued.
+  auto land = [&]() -> absl::Status {
+    if (in_flight == nullptr) return absl::OkStatus();
+    const auto wait_started = std::chrono::steady_clock::now();
+    double publish_seconds = 0;
+    const absl::Status produced = publisher_->Wait(publish_seconds);
+    metrics_.ObserveStage("publish", publish_seconds);
+    metrics_.ObserveStage("publish_wait",
+                          Seconds(std::chrono::steady_clock::now() - wait_started).count());
+    absl::Status finished = Finish(*in_flight, produced);
+    if (!finished.ok()) requeue(in_flight->messages);
+    in_flight.reset();
+    return finished;
+  };
+  // After a failure: pause, then wait out the backoff while polling (a consumer that stops
+  // polling is evicted from its group). False when asked to stop meanwhile.
+  auto back_off = [&](const absl::Status& why, size_t events) -> absl::StatusOr<bool> {
+    if (!consumer_.paused()) set_paused(true);
+    const auto delay = backoff.Next();
+    spdlog::error(
+        "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}",
+        events, backoff.attempts(), delay.count(), why.ToString());
+    const auto until = std::chrono::steady_clock::now() + delay;
+    while (!stop.load() && std::chrono::steady_clock::now() < until) {
+      SampleConsumerLag();
+      auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
+                                        std::chrono::milliseconds(100));
+      if (!polled.ok()) {
+        metrics_.BatchFailed("kafka_consume");
+        return polled.status();
+      }
+      carried.insert(carried.end(), std::make_move_iterator(polled->begin()),
+                     std::make_move_iterator(polled->end()));
+    }
+    return !stop.load();
   };
 
   while (!stop.load()) {
@@ -300,14 +445,18 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
                    std::make_move_iterator(carried.begin() + static_cast<std::ptrdiff_t>(take)));
       carried.erase(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(take));
     } else {
-      auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
-                                        config_->kafka.batch_max_wait);
+      // With a batch in flight, only take what is already fetched: an empty poll lands it.
+      auto polled = consumer_.PollBatch(
+          static_cast<size_t>(config_->kafka.batch_max_messages),
+          in_flight != nullptr ? std::chrono::milliseconds(0) : config_->kafka.batch_max_wait,
+          config_->kafka.batch_linger);
       if (!polled.ok()) {
         metrics_.BatchFailed("kafka_consume");
         return polled.status();
       }
       batch = *std::move(polled);
     }
+    requeued = 0;
     if (std::chrono::steady_clock::now() >= next_queue_retry) {
       // Due, idle or not: give queued leads another chance (a rep came back, a cap reset). Not
       // on every empty poll: that read the queue from Redis ~40 times a second when idle.
@@ -316,42 +465,62 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
         spdlog::warn("retrying unassigned leads failed: {}", retried.ToString());
       }
     }
-    if (batch.empty()) continue;
-    while (true) {
-      const absl::Status processed = ProcessBatch(batch);
-      if (processed.ok()) {
-        if (consumer_.paused()) {
+
+    absl::Status failure = absl::OkStatus();
+    size_t failed_events = 0;
+    if (batch.empty()) {
+      if (in_flight == nullptr) continue;
+      failed_events = in_flight->messages.size();
+      failure = land();
+    } else {
+      auto next = std::make_unique<PreparedBatch>();
+      next->messages = std::move(batch);
+      const absl::Status prepared = Prepare(*next);
+      // Offsets are committed in order: the batch in flight lands first.
+      if (in_flight != nullptr) failed_events = in_flight->messages.size();
+      failure = land();
+      if (!failure.ok()) {
+        // `next` may be in Redis already but is not published: it is retried after the other.
+        if (prepared.ok()) RememberAssigned(*next);
+        failed_events += next->messages.size();
+        requeue(next->messages);
+      } else if (!prepared.ok()) {
+        failure = prepared;
+        failed_events = next->messages.size();
+        requeue(next->messages);
+      } else if (consumer_.paused()) {
+        // Recovering from a failure: one batch at a time until one goes all the way through.
+        failure = Finish(*next, producer_.ProduceAndWait(next->outputs,
+                                                         config_->kafka.produce_timeout));
+        if (failure.ok()) {
           spdlog::info("batch succeeded after {} failed attempt(s); resuming consumption",
                        backoff.attempts());
           set_paused(false);
+          backoff.Reset();
+        } else {
+          failed_events = next->messages.size();
+          requeue(next->messages);
         }
-        backoff.Reset();
-        break;
-      }
-      if (!consumer_.paused()) set_paused(true);
-      const auto delay = backoff.Next();
-      spdlog::error(
-          "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}",
-          batch.size(), backoff.attempts(), delay.count(), processed.ToString());
-      // Wait, but keep polling: a consumer that stops polling is evicted from its group.
-      const auto until = std::chrono::steady_clock::now() + delay;
-      while (!stop.load() && std::chrono::steady_clock::now() < until) {
-        SampleConsumerLag();
-        auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
-                                          std::chrono::milliseconds(100));
-        if (!polled.ok()) {
-          metrics_.BatchFailed("kafka_consume");
-          return polled.status();
-        }
-        carried.insert(carried.end(), std::make_move_iterator(polled->begin()),
-                       std::make_move_iterator(polled->end()));
-      }
-      if (stop.load()) {
-        spdlog::warn("stopping with an unfinished batch of {} events; its offsets stay uncommitted",
-                     batch.size());
-        return absl::OkStatus();
+      } else {
+        publisher_->Start(next->outputs, config_->kafka.produce_timeout);
+        in_flight = std::move(next);
       }
     }
+    if (failure.ok()) {
+      if (carried.empty() && in_flight == nullptr) assigned_in_failed_attempt_.clear();
+      continue;
+    }
+    auto go_on = back_off(failure, failed_events);
+    if (!go_on.ok()) return go_on.status();
+    if (!*go_on) {
+      spdlog::warn("stopping with {} unfinished events; their offsets stay uncommitted",
+                   carried.size());
+      return absl::OkStatus();
+    }
+  }
+  if (absl::Status landed = land(); !landed.ok()) {
+    spdlog::warn("stopping: the last batch was not acknowledged; its offsets stay uncommitted: {}",
+                 landed.ToString());
   }
   return absl::OkStatus();
 }

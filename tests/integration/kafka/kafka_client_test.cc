@@ -24,6 +24,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
 // Group joins on the mock take a few seconds; generous so a loaded machine does not flake.
@@ -225,6 +226,29 @@ TEST_F(KafkaClientTest, PollBatchHonoursMaxMessages) {
   std::vector<std::string> expected;
   for (const OutgoingMessage& message : sent) expected.push_back(message.key);
   EXPECT_THAT(Keys(received), UnorderedElementsAreArray(expected));
+}
+
+// A zero linger returns the first record with whatever else is at hand instead of waiting out
+// max_wait for a full batch: what keeps latency low at low load.
+TEST_F(KafkaClientTest, PollBatchWithoutLingerReturnsWhatIsAtHand) {
+  auto consumer = NewConsumer("group." + TestName());
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(producer_->ProduceAndWait(MakeMessages(5), seconds(10)).ok());
+
+  std::vector<ConsumedMessage> received;
+  const auto started = std::chrono::steady_clock::now();
+  while (received.size() < 5 && std::chrono::steady_clock::now() - started < seconds(20)) {
+    const auto poll_started = std::chrono::steady_clock::now();
+    auto batch = consumer->PollBatch(100, seconds(20), milliseconds(0));
+    const auto elapsed = std::chrono::steady_clock::now() - poll_started;
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_THAT(*batch, Not(IsEmpty())) << "returned empty before its 20 s max_wait";
+    // The group join and the first fetch can take a few seconds; waiting for 100 records (or
+    // for max_wait) would take the full 20.
+    EXPECT_LT(elapsed, seconds(15));
+    received.insert(received.end(), batch->begin(), batch->end());
+  }
+  EXPECT_EQ(received.size(), 5u);
 }
 
 // DESIGN.md §5: librdkafka 2.0.2's batch consume can lose messages around pause/resume. Our

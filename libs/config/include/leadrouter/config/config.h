@@ -28,7 +28,11 @@ struct KafkaConfig {
   std::string group_id = "leadrouter";
   TopicsConfig topics;
   int batch_max_messages = 500;
+  // How long an idle poll waits for a batch's first event.
   std::chrono::milliseconds batch_max_wait{50};
+  // Once a batch has its first event, how much longer it waits to fill. 0: it takes what is at
+  // hand, so batches stay small (and fast) at low load and grow with the load.
+  std::chrono::milliseconds batch_linger{0};
   // Events larger than this are dead-lettered without being decoded.
   int64_t max_event_bytes = 1 << 20;
   // Passed to librdkafka as-is (SASL/SSL, session.timeout.ms, ...), applied last.

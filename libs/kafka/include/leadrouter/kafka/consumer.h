@@ -51,14 +51,21 @@ class Consumer {
   Consumer& operator=(const Consumer&) = delete;
   ~Consumer();
 
-  // Returns up to `max_messages` records, returning as soon as that many have arrived or
-  // `max_wait` has passed since the call (possibly with none). It never blocks past `max_wait`;
-  // records already buffered locally are still taken without blocking. Built from single
+  // Returns up to `max_messages` records, returning as soon as that many have arrived, or
+  // `linger` after the first one arrived, or `max_wait` after the call (possibly with none). It
+  // never blocks past either; records already buffered locally are still taken without blocking
+  // (so a zero `linger` returns the first record with whatever else is at hand: batches then grow
+  // with the load instead of waiting to fill). Built from single
   // rd_kafka_consumer_poll() calls, because librdkafka 2.0.2's batch API can lose records across
   // rebalances. Transient errors are logged and skipped; only a fatal consumer error (or use after
   // Close) returns a non-OK status.
   absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
-                                                         std::chrono::milliseconds max_wait);
+                                                         std::chrono::milliseconds max_wait,
+                                                         std::chrono::milliseconds linger);
+  absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
+                                                         std::chrono::milliseconds max_wait) {
+    return PollBatch(max_messages, max_wait, max_wait);
+  }
 
   // Synchronously commits, for each (topic, partition) present in `processed`, the highest offset
   // seen plus one (Kafka's "next record to read"). An empty list is a no-op. May fail, for example

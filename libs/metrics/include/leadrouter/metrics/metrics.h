@@ -68,7 +68,8 @@ class PipelineMetrics {
   // "account" (routed to the account's owner).
   void DedupeMatch(std::string_view kind);
   // Seconds one batch spent in a stage: "decode", "dedupe", "qualify", "route",
-  // "redis_load", "redis_commit", "publish", "kafka_commit".
+  // "redis_load", "redis_commit", "publish" (publish and wait for the acknowledgements: overlaps
+  // the next batch), "publish_wait" (how long the pipeline waited for that), "kafka_commit".
   void ObserveStage(std::string_view stage, double seconds);
   // A queued lead routed on a later attempt.
   void QueuedLeadAssigned();

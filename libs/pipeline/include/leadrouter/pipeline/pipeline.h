@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -46,6 +47,9 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
 // the Redis commit appends to (see LogTailer), not from here.
 // A failure before the commit retries the same batch with capped backoff; a crash re-consumes
 // it, and event-id idempotency makes the replay harmless.
+// Run() overlaps batches: while one batch's outputs are being published and acknowledged (on a
+// publisher thread), the next batch is decoded, decided and committed to Redis; offsets are
+// still committed batch by batch, in order, each only after its own outputs are acknowledged.
 // The config is read from `configs` at the start of every batch, so a reload applies to the
 // next batch and never to half of one; each config it switches to gets its lead metric series
 // created at 0 (PrecreateLeadSeries). Run() samples the consumer's per-partition lag about every
@@ -56,6 +60,8 @@ class Pipeline {
   Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consumer,
            kafka::Producer& producer, store::AssignmentStore& store,
            metrics::PipelineMetrics& metrics, const core::Clock& clock);
+
+  ~Pipeline();
 
   // Processes one polled batch to completion (or returns the first error, having committed
   // nothing). Safe to call again with the same batch after an error.
@@ -75,6 +81,26 @@ class Pipeline {
   }
 
  private:
+  // A batch whose Redis writes are done and whose outputs are built, not yet published.
+  struct PreparedBatch {
+    std::vector<kafka::ConsumedMessage> messages;
+    std::vector<kafka::OutgoingMessage> outputs;
+    std::vector<LeadResult> results;
+    std::vector<std::string> rejected_reasons;
+    std::chrono::steady_clock::time_point started;
+    std::shared_ptr<const config::Config> config;  // the one it was decided with
+  };
+  // Publishes one batch's outputs at a time on its own thread (defined in pipeline.cc).
+  class BackgroundPublisher;
+
+  // Decodes, validates, decides and commits `prepared.messages` to Redis; builds the outputs.
+  absl::Status Prepare(PreparedBatch& prepared);
+  // Notes the events `prepared` decided anew, so their retry counts them as new, not replays.
+  void RememberAssigned(const PreparedBatch& prepared);
+  // After the outputs' publication ended with `produced`: on success commits the offsets and
+  // counts the outcomes; on failure remembers which events this process assigned (so the retry
+  // does not count them as replays) and returns the failure.
+  absl::Status Finish(const PreparedBatch& prepared, const absl::Status& produced);
   // Switches to the reloader's current config if it changed.
   void UseCurrentConfig();
   // Routes queued leads that have an eligible rep now and publishes their assignments.
@@ -96,6 +122,7 @@ class Pipeline {
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
   std::function<void(bool)> on_paused_;
+  std::unique_ptr<BackgroundPublisher> publisher_;
   std::chrono::steady_clock::time_point next_lag_sample_{};
 };
 
