@@ -214,8 +214,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
 }
 
-absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(
-    size_t max_messages, std::chrono::milliseconds max_wait, std::chrono::milliseconds linger) {
+absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(size_t max_messages,
+                                                                 std::chrono::milliseconds max_wait,
+                                                                 std::chrono::milliseconds linger) {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   rd_kafka_t* rk = impl_->handle.get();
   auto deadline = std::chrono::steady_clock::now() + max_wait;

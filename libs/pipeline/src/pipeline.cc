@@ -146,10 +146,10 @@ class Pipeline::BackgroundPublisher {
   std::condition_variable changed_;
   const std::vector<kafka::OutgoingMessage>* job_ = nullptr;  // guarded by mutex_
   std::chrono::milliseconds timeout_{0};                      // guarded by mutex_
-  bool done_ = true;                                           // guarded by mutex_
-  bool stopping_ = false;                                      // guarded by mutex_
-  absl::Status result_;                                        // guarded by mutex_
-  double seconds_ = 0;                                         // guarded by mutex_
+  bool done_ = true;                                          // guarded by mutex_
+  bool stopping_ = false;                                     // guarded by mutex_
+  absl::Status result_;                                       // guarded by mutex_
+  double seconds_ = 0;                                        // guarded by mutex_
   std::thread thread_;  // last: starts after the fields above exist
 };
 
@@ -418,8 +418,8 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (!consumer_.paused()) set_paused(true);
     const auto delay = backoff.Next();
     spdlog::error(
-        "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}",
-        events, backoff.attempts(), delay.count(), why.ToString());
+        "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}", events,
+        backoff.attempts(), delay.count(), why.ToString());
     const auto until = std::chrono::steady_clock::now() + delay;
     while (!stop.load() && std::chrono::steady_clock::now() < until) {
       SampleConsumerLag();
@@ -490,8 +490,8 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
         requeue(next->messages);
       } else if (consumer_.paused()) {
         // Recovering from a failure: one batch at a time until one goes all the way through.
-        failure = Finish(*next, producer_.ProduceAndWait(next->outputs,
-                                                         config_->kafka.produce_timeout));
+        failure =
+            Finish(*next, producer_.ProduceAndWait(next->outputs, config_->kafka.produce_timeout));
         if (failure.ok()) {
           spdlog::info("batch succeeded after {} failed attempt(s); resuming consumption",
                        backoff.attempts());
