@@ -248,6 +248,13 @@ TEST(LeadFastJsonTest, DeclinesWhatItIsNotSureAbout) {
     EXPECT_FALSE(TryParseJsonFast(json, out)) << json;
     ExpectDecodeUnchanged(json);
   }
+  // Over 64 KiB: left to protobuf, which still decodes it.
+  const std::string big =
+      absl::StrCat(R"({"event_id":"big","campaign":")", std::string(64 << 10, 'c'), R"("})");
+  v1::LeadEvent out;
+  EXPECT_FALSE(TryParseJsonFast(big, out));
+  EXPECT_EQ(std::get<v1::LeadEvent>(DecodeLeadEvent(big, "application/json", 1 << 20)).event_id(),
+            "big");
 }
 
 // A proto3 message with every kind of field the fast path handles or declines, built at run time

@@ -27,10 +27,10 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using google::protobuf::util::TimeUtil;
 
-constexpr int kMaxDepth = 32;               // nested messages, the top level being 1
-constexpr size_t kMaxFields = 128;          // fields of one message type (the duplicate bitset)
-constexpr size_t kMaxInputBytes = 1 << 20;  // bounds what the thread's parser keeps allocated
-constexpr size_t kSmallMap = 16;            // map entries checked for duplicates by a linear scan
+constexpr int kMaxDepth = 32;                // nested messages, the top level being 1
+constexpr size_t kMaxFields = 128;           // fields of one message type (the duplicate bitset)
+constexpr size_t kMaxInputBytes = 64 << 10;  // bounds what each thread's parser keeps
+constexpr size_t kSmallMap = 16;             // map entries checked for duplicates by a linear scan
 
 bool IsJsonSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';

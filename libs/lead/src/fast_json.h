@@ -23,11 +23,12 @@ namespace leadrouter::lead::internal {
 // given twice in one object (by either name); a null inside an array or as a map value; null for
 // a oneof member; wrong JSON types; integers given as JSON floats (1.0, 1e2) or as quoted strings
 // other than plain decimals; out-of-range integers; floating point fields given as strings
-// ("NaN", "1.5"), as -0, or as integers beyond 2^53 (double) / 2^24 (float); enum values that
+// ("NaN", "1.5"), as -0.0, or as integers beyond 2^53 (double) / 2^24 (float); enum values that
 // are not an exact name or a known number; bytes fields; map keys that are not strings; nesting
 // deeper than 32 messages; Timestamps that are not strings of [0-9TZ:.+-] accepted by
 // TimeUtil::FromString in years 0002..9998; other well-known types (Any, Struct, wrappers, ...);
-// proto2 files; proto3 `optional` scalars; messages with more than 128 fields; inputs > 1 MiB.
+// proto2 files; proto3 `optional` scalars; messages with more than 128 fields; inputs > 64 KiB
+// (LeadEvents are ~0.6 KiB; the limit bounds the buffers each thread's parser keeps).
 //
 // Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
 // may call it at once.
