@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "fast_json.h"
 
 namespace leadrouter::lead {
 
@@ -112,6 +113,10 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
         return Rejection{RejectReason::kUndecodable,
                          absl::StrCat("invalid UTF-8 at byte ", bad, " of the JSON payload")};
       }
+      // The common, well-formed event: simdjson straight into the message. Anything it is not
+      // sure about (see fast_json.h) goes to protobuf's parser, which has the last word.
+      if (internal::TryParseJsonFast(payload, event)) return event;
+      event.Clear();
       const google::protobuf::StringPiece json(payload.data(), payload.size());
       google::protobuf::util::JsonParseOptions strict;
       auto status = google::protobuf::util::JsonStringToMessage(json, &event, strict);

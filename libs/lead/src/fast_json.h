@@ -1,0 +1,37 @@
+#pragma once
+
+// Internal to leadrouter_lead (and its tests): the fast path of the LeadEvent JSON decoder.
+
+#include <google/protobuf/message.h>
+
+#include <string_view>
+
+namespace leadrouter::lead::internal {
+
+// Parses `json` (protobuf JSON mapping) into `out` with simdjson and protobuf reflection, for the
+// common, well-formed shape of a message. Generic over descriptors, so it follows proto changes.
+//
+// Contract: returns true only when google::protobuf::util::JsonStringToMessage(json, &msg) with
+// default (strict) options, on an empty message of out's type, would succeed and produce a
+// message equal to `out` (MessageDifferencer::Equals). It returns false whenever it is not sure,
+// and then `out`'s content is unspecified: the caller clears it and runs the protobuf parser,
+// which decides (and words any rejection). `out` is cleared on entry.
+//
+// Declines (returns false) on, among others: input that is not strict RFC 8259 JSON or not valid
+// UTF-8 (protobuf's parser is more lenient: unquoted keys, single quotes, trailing commas); a top
+// level other than an object; unknown field names; a key matching two different fields; a field
+// given twice in one object (by either name); a null inside an array or as a map value; null for
+// a oneof member; wrong JSON types; integers given as JSON floats (1.0, 1e2) or as quoted strings
+// other than plain decimals; out-of-range integers; floating point fields given as strings
+// ("NaN", "1.5"), as -0.0, or as integers beyond 2^53 (double) / 2^24 (float); enum values that
+// are not an exact name or a known number; bytes fields; map keys that are not strings; nesting
+// deeper than 32 messages; Timestamps that are not strings of [0-9TZ:.+-] accepted by
+// TimeUtil::FromString in years 0002..9998; other well-known types (Any, Struct, wrappers, ...);
+// proto2 files; proto3 `optional` scalars; messages with more than 128 fields; inputs > 64 KiB
+// (LeadEvents are ~0.6 KiB; the limit bounds the buffers each thread's parser keeps).
+//
+// Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
+// may call it at once.
+bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out);
+
+}  // namespace leadrouter::lead::internal
