@@ -204,6 +204,23 @@ TEST(ProtoJson, LeadEventWithOneAttribute) {
   EXPECT_EQ(ToJson(empty_key), R"({"attributes":{"":""}})");
 }
 
+// Map order is unspecified, but both printers walk the same map object: a map filled through
+// the generated API (the daemon's case) prints in the same order as protobuf's printer.
+TEST(ProtoJson, ManyAttributesInTheSameOrderAsProtobuf) {
+  v1::LeadEvent lead = FilledLead();
+  for (int i = 0; i < 40; ++i) {
+    (*lead.mutable_attributes())["key-" + std::to_string(i * 7919 % 1000)] =
+        "value \"" + std::to_string(i) + "\" \u2028";
+  }
+  ExpectSame(lead);
+  v1::AssignmentEvent a = FilledAssignment();
+  *a.mutable_lead() = lead;
+  ExpectSame(a);
+  v1::LeadEvent back;
+  ASSERT_TRUE(pb::util::JsonStringToMessage(ToJson(lead), &back).ok());
+  EXPECT_TRUE(pb::util::MessageDifferencer::Equals(lead, back));
+}
+
 TEST(ProtoJson, EveryLifecycleEvent) {
   const pb::EnumDescriptor* statuses = v1::AssignmentStatus_descriptor();
   for (int i = 0; i < statuses->value_count(); ++i) {

@@ -1,7 +1,10 @@
 #include "leadrouter/protojson/print.h"
 
 #include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/wire_format.h>
 #include <locale.h>
 
 #include <algorithm>
@@ -77,6 +80,8 @@ struct FieldPlan {
   ValuePlan value;                             // of the field, or of the map's value
   const FieldDescriptor* map_key = nullptr;    // is_map
   const FieldDescriptor* map_value = nullptr;  // is_map
+  // A map whose values are not messages: read from its own serialization (see PrintWireMap).
+  bool wire_map = false;
 };
 
 struct MessagePlan {
@@ -207,6 +212,7 @@ class PlanSet {
         fp.map_key = entry->map_key();
         fp.map_value = entry->map_value();
         fp.value = BuildValue(fp.map_value, supported);
+        fp.wire_map = fp.map_value->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
       } else {
         fp.value = BuildValue(f, supported);
       }
@@ -647,6 +653,8 @@ class Printer {
       out_.append(f.key);
       if (!f.repeated) {
         if (!PrintSingular(m, r, field, f.value, depth)) return false;
+      } else if (f.wire_map) {
+        if (!PrintWireMap(m, f)) return false;
       } else if (f.is_map) {
         out_.push_back('{');
         for (int i = 0; i < size; ++i) {
@@ -776,6 +784,189 @@ class Printer {
         return true;
       default:
         return false;  // not a valid map key type
+    }
+  }
+
+  // A map field without message values, read from its serialization. Reading a generated map
+  // through the repeated reflection API would make protobuf build, once per message object, a
+  // repeated field of entry messages (an allocation per entry); serializing the one field
+  // iterates the map itself, in the order MessageToJsonString's serialization also follows.
+  bool PrintWireMap(const Message& m, const FieldPlan& f) {
+    // Never re-entered (map values here are not messages): one buffer per thread will do.
+    thread_local std::string wire_;
+    wire_.clear();
+    {
+      pb::io::StringOutputStream stream(&wire_);
+      pb::io::CodedOutputStream coded(&stream);
+      // Entries kept in the repeated view (a map filled through the repeated reflection API)
+      // are written with their cached sizes; computing the field's size sets them, as the
+      // serialization of the whole message does.
+      (void)pb::internal::WireFormat::FieldByteSize(f.field, m);
+      pb::internal::WireFormat::SerializeFieldWithCachedSizes(f.field, m, &coded);
+    }
+    const char* p = wire_.data();
+    const char* const end = p + wire_.size();
+    out_.push_back('{');
+    bool first = true;
+    while (p < end) {
+      uint64_t tag = 0;
+      uint64_t length = 0;
+      if (!ReadVarint(p, end, tag) || !ReadVarint(p, end, length) ||
+          length > static_cast<uint64_t>(end - p)) {
+        return false;
+      }
+      const char* const entry_end = p + length;
+      WireValue key;
+      WireValue value;
+      while (p < entry_end) {
+        uint64_t entry_tag = 0;
+        if (!ReadVarint(p, entry_end, entry_tag)) return false;
+        WireValue* target = (entry_tag >> 3) == 1 ? &key : (entry_tag >> 3) == 2 ? &value : nullptr;
+        WireValue ignored;
+        if (!ReadWireValue(p, entry_end, static_cast<int>(entry_tag & 7),
+                           target != nullptr ? *target : ignored)) {
+          return false;
+        }
+      }
+      if (!first) out_.push_back(',');
+      first = false;
+      if (!PrintWireKey(f.map_key, key)) return false;
+      out_.push_back(':');
+      if (!PrintWireValue(f.map_value, f.value, value)) return false;
+    }
+    out_.push_back('}');
+    return true;
+  }
+
+  struct WireValue {
+    uint64_t bits = 0;       // varint, fixed32 or fixed64
+    std::string_view bytes;  // length-delimited
+  };
+
+  static bool ReadVarint(const char*& p, const char* end, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+      const auto b = static_cast<unsigned char>(*p++);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) return true;
+    }
+    return false;
+  }
+
+  static bool ReadWireValue(const char*& p, const char* end, int wire_type, WireValue& v) {
+    switch (wire_type) {
+      case 0:
+        return ReadVarint(p, end, v.bits);
+      case 1:
+      case 5: {
+        const size_t n = wire_type == 1 ? 8 : 4;
+        if (static_cast<size_t>(end - p) < n) return false;
+        v.bits = 0;
+        for (size_t i = 0; i < n; ++i) {
+          v.bits |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+        }
+        p += n;
+        return true;
+      }
+      case 2: {
+        uint64_t n = 0;
+        if (!ReadVarint(p, end, n) || n > static_cast<uint64_t>(end - p)) return false;
+        v.bytes = std::string_view(p, static_cast<size_t>(n));
+        p += n;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // The key as protobuf's printer writes it: its text, quoted (and escaped if a string).
+  bool PrintWireKey(const FieldDescriptor* key, const WireValue& v) {
+    switch (key->type()) {
+      case FieldDescriptor::TYPE_STRING:
+        return AppendQuoted(out_, v.bytes);
+      case FieldDescriptor::TYPE_BOOL:
+        out_.append(v.bits != 0 ? "\"true\"" : "\"false\"");
+        return true;
+      case FieldDescriptor::TYPE_INT32:
+      case FieldDescriptor::TYPE_SFIXED32:
+        AppendQuotedInteger(out_, static_cast<int32_t>(static_cast<uint32_t>(v.bits)));
+        return true;
+      case FieldDescriptor::TYPE_SINT32:
+        AppendQuotedInteger(
+            out_, pb::internal::WireFormatLite::ZigZagDecode32(static_cast<uint32_t>(v.bits)));
+        return true;
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32:
+        AppendQuotedInteger(out_, static_cast<uint32_t>(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_INT64:
+      case FieldDescriptor::TYPE_SFIXED64:
+        AppendQuotedInteger(out_, static_cast<int64_t>(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_SINT64:
+        AppendQuotedInteger(out_, pb::internal::WireFormatLite::ZigZagDecode64(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_UINT64:
+      case FieldDescriptor::TYPE_FIXED64:
+        AppendQuotedInteger(out_, v.bits);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  bool PrintWireValue(const FieldDescriptor* field, const ValuePlan& plan, const WireValue& v) {
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_INT32:
+      case FieldDescriptor::TYPE_SFIXED32:
+        AppendInteger(out_, static_cast<int32_t>(static_cast<uint32_t>(v.bits)));
+        return true;
+      case FieldDescriptor::TYPE_SINT32:
+        AppendInteger(out_,
+                      pb::internal::WireFormatLite::ZigZagDecode32(static_cast<uint32_t>(v.bits)));
+        return true;
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32:
+        AppendInteger(out_, static_cast<uint32_t>(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_INT64:
+      case FieldDescriptor::TYPE_SFIXED64:
+        AppendQuotedInteger(out_, static_cast<int64_t>(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_SINT64:
+        AppendQuotedInteger(out_, pb::internal::WireFormatLite::ZigZagDecode64(v.bits));
+        return true;
+      case FieldDescriptor::TYPE_UINT64:
+      case FieldDescriptor::TYPE_FIXED64:
+        AppendQuotedInteger(out_, v.bits);
+        return true;
+      case FieldDescriptor::TYPE_DOUBLE: {
+        double d;
+        std::memcpy(&d, &v.bits, sizeof(d));
+        AppendFloating(out_, d);
+        return true;
+      }
+      case FieldDescriptor::TYPE_FLOAT: {
+        const auto bits = static_cast<uint32_t>(v.bits);
+        float f;
+        std::memcpy(&f, &bits, sizeof(f));
+        AppendFloating(out_, f);
+        return true;
+      }
+      case FieldDescriptor::TYPE_BOOL:
+        out_.append(v.bits != 0 ? "true" : "false");
+        return true;
+      case FieldDescriptor::TYPE_ENUM:
+        AppendEnum(out_, *plan.enum_plan, static_cast<int32_t>(static_cast<uint32_t>(v.bits)));
+        return true;
+      case FieldDescriptor::TYPE_STRING:
+        return AppendQuoted(out_, v.bytes);
+      case FieldDescriptor::TYPE_BYTES:
+        AppendBase64(out_, v.bytes);
+        return true;
+      default:
+        return false;
     }
   }
 
