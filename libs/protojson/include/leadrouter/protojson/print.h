@@ -26,10 +26,13 @@ namespace leadrouter::protojson {
 // on unusual input: a string that is not valid UTF-8, a Timestamp out of range (an error) or
 // nesting deeper than 32 messages. The decision per message type is computed once and cached.
 //
-// Map entries are printed in the order the map's reflection view lists them, which is the
-// iteration order of the map that protobuf's serializer also follows; that order is unspecified
-// for a map of more than one entry, and the first reflective read of a generated map field builds
-// (once per message object) protobuf's internal repeated view of it.
+// Map entries: protobuf's printer follows the order of the serialization, which for a map of
+// more than one entry is unspecified (a hash map's). A map without message values is read from
+// the serialization of that field alone (protobuf's WireFormat, which walks the same map): for a
+// map filled through the generated API, the order is protobuf's own. A map with message values
+// is read through the repeated reflection view (built by protobuf once per message object, an
+// allocation per entry); its order for several entries may differ from protobuf's, with the same
+// content. So may that of a map last modified through the repeated reflection API.
 //
 // Locale: like protobuf, assumes the C locale for numbers (protobuf's float check uses strtof).
 //
