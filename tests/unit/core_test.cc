@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/core/hash.h"
@@ -45,6 +47,32 @@ TEST(HashTest, HmacSha256Rfc4231Vector) {
             "5bdcc146bf60754e6a042426089575c7");
   EXPECT_NE(HmacSha256Hex("other key", "what do ya want for nothing?"),
             HmacSha256Hex("Jefe", "what do ya want for nothing?"));
+}
+
+TEST(HashTest, PreparedHmacKeyMatchesTheOneShotHmac) {
+  // RFC 4231 test cases 2 and 6 (a 131-byte key, longer than SHA-256's block, is hashed first).
+  EXPECT_EQ(HmacSha256Key("Jefe").Hex("what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacSha256Key(std::string(131, '\xaa'))
+                .Hex("Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  std::mt19937 rng(11);
+  auto random_text = [&](size_t max) {
+    std::string s(rng() % (max + 1), '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+  };
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = random_text(150);  // around the 64-byte block, empty included
+    const HmacSha256Key prepared(key);
+    const HmacSha256Key copy = prepared;
+    for (int j = 0; j < 5; ++j) {
+      const std::string data = random_text(300);
+      const size_t digits = 1 + rng() % 64;
+      ASSERT_EQ(prepared.Hex(data, digits), HmacSha256Hex(key, data, digits)) << i;
+      ASSERT_EQ(copy.Hex(data), HmacSha256Hex(key, data));
+    }
+  }
 }
 
 }  // namespace

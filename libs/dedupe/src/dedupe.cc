@@ -37,7 +37,7 @@ const char* FieldName(MatchKey::Field field) {
 }
 
 KeyMaker::KeyMaker(std::string secret, std::string default_phone_region, bool match_company_name)
-    : secret_(std::move(secret)),
+    : hmac_key_(secret),
       default_phone_region_(std::move(default_phone_region)),
       match_company_name_(match_company_name) {}
 
@@ -47,7 +47,7 @@ std::string KeyMaker::Hmac(MatchKey::Field field, std::string_view normalized) c
   std::string message = FieldName(field);
   message.push_back('\n');
   message.append(normalized);
-  return core::HmacSha256Hex(secret_, message, kHmacHexDigits);
+  return hmac_key_.Hex(message, kHmacHexDigits);
 }
 
 Identity KeyMaker::IdentityOf(const v1::LeadEvent& lead, std::string_view company_domain) const {

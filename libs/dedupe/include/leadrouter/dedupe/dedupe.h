@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "leadrouter/core/hash.h"
 #include "leadrouter/dedupe/claims.h"
 #include "leadrouter/v1/lead.pb.h"
 
@@ -54,7 +55,7 @@ class KeyMaker {
   std::string Hmac(MatchKey::Field field, std::string_view normalized) const;
 
  private:
-  std::string secret_;
+  core::HmacSha256Key hmac_key_;
   std::string default_phone_region_;
   bool match_company_name_;
 };
