@@ -5,7 +5,8 @@
 #   end to end      (a) N leads loaded into leads.inbound by leadgen; kcat's consume ceiling
 #                   (b) the pipelined EVALSHA ceiling (above)
 #                   (c) leadrouter draining the topic until every lead has an outcome: leads/s
-#                   (d) latency at a fixed offered load (leadgen --rate 2000), from the histogram
+#                   (d) latency at a fixed offered load (leadgen --rate 2000), from the histogram,
+#                       and the broker's own: kcat reading a topic leadgen writes at that rate
 #                   (e) the daemon's peak RSS, Redis used_memory per stored lead
 #                   then the same drain with two instances in one consumer group (scaling)
 # Prints the tables, writes bench-result.json and (not with --quick) BENCHMARKS.md.
@@ -60,7 +61,7 @@ port="$redis_port"
 
 # 32 partitions: the embedded broker keeps only ~5 MiB per partition. leads.inbound2 is the fresh
 # topic of the two-instance run.
-"$kafka_mock_bin" --topic leads.inbound:32 --topic leads.inbound2:32 \
+"$kafka_mock_bin" --topic leads.inbound:32 --topic leads.inbound2:32 --topic leads.rawlatency:32 \
   --topic leads.assignments:32 --topic leads.nurture:32 --topic leads.deadletter:32 \
   >"$work/kafka.out" 2>"$work/kafka.log" &
 pids+=($!)
@@ -271,6 +272,35 @@ rss_mb="$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
 kill "$lr_pid" 2>/dev/null || true
 wait "$lr_pid" 2>/dev/null || true
 
+# --- (d) the broker's own latency at the same offered load: leadgen -> broker -> kcat ------------
+# Each message's age when kcat prints it (its CreateTime is stamped when leadgen produces it, as
+# occurred_at is): the floor under (d), which adds a consume, the work and a produce + ack. It
+# fetches as the daemon's config does (fetch.wait.max.ms 5: the embedded broker holds an empty
+# fetch for the whole wait, never woken by new data).
+kcat -C -b "$bootstrap" -t leads.rawlatency -o end -u -X fetch.wait.max.ms=5 -f '%T\n' 2>/dev/null | python3 -c '
+import sys, time
+ages = []
+for line in sys.stdin:
+    now = time.time() * 1000
+    try:
+        ages.append(now - float(line))
+    except ValueError:
+        pass
+ages.sort()
+n = len(ages)
+q = lambda f: ages[min(n - 1, int(f * n))] if n else float("nan")
+print("%.2f %.2f %.2f %d" % (q(0.5), q(0.99), q(0.999), n))
+' >"$work/rawlatency.txt" &
+raw_pid=$!
+sleep 2  # kcat joined and at the end of the topic
+"$leadgen_bin" --seed 2 --count "$latency_count" --rate "$rate" --bootstrap "$bootstrap" \
+  --topic leads.rawlatency 2>"$work/leadgen-raw.log" || { cat "$work/leadgen-raw.log" >&2; fail "leadgen --rate (raw) failed"; }
+sleep 2
+pkill -f "kcat -C -b $bootstrap -t leads.rawlatency" 2>/dev/null || true
+wait "$raw_pid" 2>/dev/null || true
+read -r raw_p50 raw_p99 raw_p999 raw_observed <"$work/rawlatency.txt" || true
+[ "${raw_observed:-0}" -gt 0 ] || fail "kcat saw none of the raw latency run's messages"
+
 # --- scaling: two instances in one group, on a fresh topic ---------------------------------------
 "$leadgen_bin" --seed 3 --count "$n" --bootstrap "$bootstrap" --topic leads.inbound2 \
   2>"$work/leadgen-load2.log" || { cat "$work/leadgen-load2.log" >&2; fail "leadgen failed"; }
@@ -296,6 +326,7 @@ e2e_table="$(cat <<TABLE
 | (c) daemon CPU from start to drained (utime + stime) | $daemon_cpu_s s, $daemon_cpu_util cores busy | of $(nproc) cores |
 | scaling: 2 instances, one group, fresh topic (consumed $split2) | $(fmt "$leads_per_s_2") leads/s | $(ratio "$leads_per_s_2" "$leads_per_s") x 1 instance |
 | (d) event → assignment published at $(fmt "$offered") leads/s offered for ${latency_seconds} s ($latency_observed observed): p50 / p99 / p999 | $p50 / $p99 / $p999 ms | bucket resolution |
+| (d) the broker alone at the same rate: leadgen → broker → kcat, message age on arrival ($raw_observed observed): p50 / p99 / p999 | $raw_p50 / $raw_p99 / $raw_p999 ms | the floor under (d) |
 | (e) daemon peak RSS (VmHWM) after $(fmt $((n + latency_count))) leads | $rss_mb MB | |
 | (e) Redis used_memory per stored lead (Δ used_memory / $(fmt "$event_keys") event records, $(fmt "$redis_keys") keys in all) | $(fmt "$redis_bytes_per_lead") bytes | |
 TABLE
@@ -322,6 +353,9 @@ cat >bench-result.json <<JSON
   "p50_ms": "$p50",
   "p99_ms": "$p99",
   "p999_ms": "$p999",
+  "kafka_raw_p50_ms": $raw_p50,
+  "kafka_raw_p99_ms": $raw_p99,
+  "kafka_raw_p999_ms": $raw_p999,
   "rss_mb": $rss_mb,
   "redis_bytes_per_lead": $redis_bytes_per_lead,
   "redis_event_records": $event_keys,

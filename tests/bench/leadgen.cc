@@ -351,6 +351,16 @@ int main(int argc, char** argv) {
     producer = std::move(*created);
   }
 
+  // librdkafka holds the first message to a topic until it has learnt the topic's partitions
+  // (about a second): a paced run's first step stalled, and then everything due went out as one
+  // burst. The metadata is fetched before the clock starts.
+  if (producer) {
+    if (absl::Status st = producer->WarmUp(topic, std::chrono::seconds(30)); !st.ok()) {
+      std::cerr << "leadgen: " << st << "\n";
+      return 1;
+    }
+  }
+
   Generator gen(seed);
   std::vector<leadrouter::kafka::OutgoingMessage> pending;
   const auto flush = [&]() -> bool {

@@ -164,6 +164,31 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
   return std::unique_ptr<Producer>(new Producer(std::move(impl)));
 }
 
+absl::Status Producer::WarmUp(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_t* rk = impl_->handle.get();
+  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> handle(
+      rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+  if (handle == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka topic ", topic, ": ", rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk, 0, handle.get(), &metadata, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka metadata of ", topic, ": ", rd_kafka_err2str(err)));
+  }
+  const rd_kafka_resp_err_t topic_err =
+      metadata->topic_cnt > 0 ? metadata->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::NotFoundError(
+        absl::StrCat("kafka topic ", topic, ": ", rd_kafka_err2str(topic_err)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Producer::ProduceAndWait(const std::vector<OutgoingMessage>& messages,
                                       std::chrono::milliseconds timeout) {
   return impl_->ProduceAndWait(messages, timeout);

@@ -42,6 +42,12 @@ class Producer {
   absl::Status ProduceAndWait(const std::vector<OutgoingMessage>& messages,
                               std::chrono::milliseconds timeout);
 
+  // Fetches `topic`'s metadata (connecting to a broker if needed), so that the first message to
+  // it is not held until librdkafka learns the topic's partitions (about a second). For callers
+  // that time their first messages, such as a load generator. NotFound when the broker does not
+  // know the topic; Unavailable when it cannot be reached before `timeout`.
+  absl::Status WarmUp(const std::string& topic, std::chrono::milliseconds timeout);
+
  private:
   struct Impl;
   explicit Producer(std::unique_ptr<Impl> impl);
