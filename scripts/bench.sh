@@ -192,6 +192,9 @@ drain_timeout=$((60 + n / 500))
 
 # --- (c) end-to-end drain ------------------------------------------------------------------------
 mem_before="$(redis-cli -p "$port" info memory | awk -F: '/^used_memory:/{print $2+0}')"
+# Microseconds Redis spent executing scripts (the commit and the lifecycle scripts) so far.
+evalsha_usec() { redis-cli -p "$port" info commandstats | awk -F'[=,:]' '/^cmdstat_evalsha:/{print $5+0}'; }
+script_usec_before="$(evalsha_usec)"
 t_start="$(now)"
 start_leadrouter lr1 "leadrouter-bench-$$" leads.inbound
 lr_pid="$last_pid"
@@ -205,6 +208,9 @@ leads_per_s="$(awk -v n="$n" -v f="$drain_first_count" -v a="$drain_first" -v b=
 leads_per_s_from_ready="$(awk -v n="$n" -v a="$t_ready" -v b="$drain_done" 'BEGIN { printf "%.0f", n / (b - a) }')"
 startup_s="$(awk -v a="$t_start" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }')"
 # CPU the daemon used from its start to the end of the drain (utime + stime), per wall second.
+# Redis is single-threaded: its time in the commit script per lead bounds what one Redis can take.
+script_us_per_lead="$(awk -v a="$script_usec_before" -v b="$(evalsha_usec)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')"
+script_ceiling="$(awk -v u="$script_us_per_lead" 'BEGIN { printf "%.0f", (u > 0 ? 1e6 / u : 0) }')"
 daemon_cpu_s="$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$lr_pid/stat")"
 daemon_cpu_util="$(awk -v c="$daemon_cpu_s" -v a="$t_start" -v b="$drain_done" 'BEGIN { printf "%.2f", c / (b - a) }')"
 outcomes="$(metrics "$lr_metrics" | awk -F'[{}" ]+' '/^leadrouter_events_outcome_total\{/{
@@ -217,14 +223,17 @@ stage_rows="$(metrics "$lr_metrics" | awk -F'[{}" ]+' '
     for (i = 1; i < NF; i++) if ($i == "stage=") s = $(i + 1)
     if ($1 ~ /_sum$/) sum[s] = $NF; else cnt[s] = $NF }
   END { for (s in sum) if (cnt[s] > 0) printf "%s %.6f %d\n", s, sum[s], cnt[s] }' | sort -k2 -gr)"
-stage_total="$(awk '{ t += $2 } END { printf "%.6f", t }' <<<"$stage_rows")"
+# "publish" runs on the publisher thread while the loop prepares the next batch ("publish_wait" is
+# what the loop waited for it), so it is not part of the loop's batch time.
+stage_total="$(awk '$1 != "publish" { t += $2 } END { printf "%.6f", t }' <<<"$stage_rows")"
 batches="$(awk '$1 == "decode" { print $3 }' <<<"$stage_rows")"
 stage_table="$(awk -v t="$stage_total" -v n="$n" -v b="${batches:-0}" '
   BEGIN { print "| stage | ms per batch | share of the batch time |"; print "| --- | ---: | ---: |" }
+  $1 == "publish" { printf "| %s | %.2f | (overlaps the next batch) |\n", $1, 1000 * $2 / $3; next }
   { printf "| %s | %.2f | %.0f%% |\n", $1, 1000 * $2 / $3, (t > 0 ? 100 * $2 / t : 0) }
   END { if (b > 0) printf "\n%d batches, %.0f events per batch on average.\n", b, n / b }' <<<"$stage_rows")"
-top_stage="$(awk 'NR == 1 { print $1 }' <<<"$stage_rows")"
-top_share="$(awk -v t="$stage_total" 'NR == 1 { printf "%.0f", (t > 0 ? 100 * $2 / t : 0) }' <<<"$stage_rows")"
+top_stage="$(awk '$1 != "publish" { print $1; exit }' <<<"$stage_rows")"
+top_share="$(awk -v t="$stage_total" '$1 != "publish" { printf "%.0f", (t > 0 ? 100 * $2 / t : 0); exit }' <<<"$stage_rows")"
 echo "$stage_table"
 
 # --- (e) Redis memory per stored lead (before the latency run adds more) -------------------------
@@ -324,6 +333,7 @@ e2e_table="$(cat <<TABLE
 | (c) leadrouter, 1 instance: drain to an outcome for every lead | $(fmt "$leads_per_s") leads/s | $(pct "$leads_per_s" "$kafka_ceiling") of Kafka, $(pct "$leads_per_s" "$evalsha") of EVALSHA |
 | (c) the same, counted from the ready line (includes the group join) | $(fmt "$leads_per_s_from_ready") leads/s | |
 | (c) daemon CPU from start to drained (utime + stime) | $daemon_cpu_s s, $daemon_cpu_util cores busy | of $(nproc) cores |
+| (c) Redis executing the commit script (INFO commandstats, EVALSHA time / leads) | $script_us_per_lead µs per lead | at most $(fmt "$script_ceiling") leads/s per Redis |
 | scaling: 2 instances, one group, fresh topic (consumed $split2) | $(fmt "$leads_per_s_2") leads/s | $(ratio "$leads_per_s_2" "$leads_per_s") x 1 instance |
 | (d) event → assignment published at $(fmt "$offered") leads/s offered for ${latency_seconds} s ($latency_observed observed): p50 / p99 / p999 | $p50 / $p99 / $p999 ms | bucket resolution |
 | (d) the broker alone at the same rate: leadgen → broker → kcat, message age on arrival ($raw_observed observed): p50 / p99 / p999 | $raw_p50 / $raw_p99 / $raw_p999 ms | the floor under (d) |
@@ -353,6 +363,7 @@ cat >bench-result.json <<JSON
   "p50_ms": "$p50",
   "p99_ms": "$p99",
   "p999_ms": "$p999",
+  "redis_script_us_per_lead": $script_us_per_lead,
   "kafka_raw_p50_ms": $raw_p50,
   "kafka_raw_p99_ms": $raw_p99,
   "kafka_raw_p999_ms": $raw_p999,
@@ -408,7 +419,8 @@ Load mix (\`leadgen --seed 1\`): \`${load_summary#leadgen: }\`.
 
 Where the batches of (c) spent their time (\`leadrouter_stage_seconds\`: decode the events,
 dedupe identities, qualify, route, load from and commit to Redis, publish the outcomes and wait
-for Kafka's acknowledgement, commit the offsets):
+for Kafka's acknowledgement (on the publisher thread, while the next batch is prepared), wait
+for that publication, commit the offsets):
 
 $stage_table
 
@@ -424,6 +436,8 @@ How it is measured:
   \`leadrouter_lead_to_assignment_seconds\` over that interval only (bucket counts after minus
   before), interpolated linearly inside the buckets (1, 2.5, 5, 10, 25, 50, 100 ms, ...): the
   resolution is the bucket, not the millisecond. It includes the producer's and the broker's time.
+  Its floor: the same \`leadgen --rate\` into a topic nobody but \`kcat\` reads, each message's
+  age when kcat prints it (now minus its CreateTime, which leadgen stamps as it stamps occurred_at).
 - (e) VmHWM of the daemon at the end; Redis \`used_memory\` after (c) minus before (c), divided by
   the \`lr:{default}:event:*\` records written (one per event that reached a stored outcome).
 - Duplicates: about 10% of leads are an earlier person written differently under a new event id;
@@ -452,14 +466,46 @@ How it is measured:
   and jemalloc's default of four arenas per core: the consumer now prefetches at most 16 MiB and
   the daemon runs jemalloc with two arenas that return freed pages after a second; in a
   100,000-lead drain peak RSS went from 159-172 MB to 94 MB at the same throughput.
-- At 2,000 leads/s offered the daemon runs close to its drain rate, so p99 is queueing behind
-  full batches, not the work of one lead.
+- Second profile, with jemalloc (\`perf record --call-graph dwarf\`, 5 s of a 60,000-lead drain):
+  protobuf's JSON printer (MessageToJsonString, which serializes to binary and re-reads it
+  through a type resolver) 20.6% of the daemon's CPU, dedupe identities 19.3% (libphonenumber
+  10%, libidn2 9.7%), protobuf's JSON parser 13.8%, the Redis commit 13.1% (hiredis formatting
+  and copying the multi-MB script call, page faults), jemalloc's madvise/page faults ~10%.
+  Fixed in turn, each checked against the previous daemon in back-to-back drains:
+  a reflection-based printer byte-identical to protobuf's (\`leadrouter::protojson\`, ~6x faster),
+  a simdjson parser for well-formed events that defers to protobuf for anything else (~9x),
+  plain ASCII host names without libidn2, a prepared HMAC key (OpenSSL 3's one-shot HMAC()
+  looked SHA-256 up and absorbed the key on every call), freed pages returned over 10 s instead
+  of 1 s, and the assignment-log tailer idle when nobody subscribed. Publishing a batch now
+  overlaps the next batch's work (offsets still committed in order). Together: 4,080-4,164 ->
+  7,466-7,483 leads/s, daemon CPU per 60,000 leads 12.1-12.6 s -> 6.6 s.
+- The third profile's largest item is libphonenumber (26%: parsing with ICU regexes and
+  IsValidNumber), then our JSON printer (11%) and the Redis commit (5%).
+- Batches no longer wait to fill (\`kafka.batch_linger_ms: 0\`): at 2,000 leads/s offered they
+  hold ~17 leads and the decision is made ~8 ms after the event (p50), ~25 ms at worst.
+- The load generator's first message to a topic was held about a second by librdkafka (the
+  topic's metadata), and everything due meanwhile went out as one burst: a 2,000-lead wave at
+  the start of (d) that made most of its p99 (401 ms). leadgen now fetches the metadata first.
+- The embedded broker alone, at the same rate, has a p99 of 20-30 ms (see (d)'s floor): the
+  10 ms p99 target is below what this broker delivers on this machine.
+- Redis executes the commit script at about 30 µs per lead (the (c) row from INFO commandstats;
+  the script's SETs and XADDs take a third of that, Lua and its arguments the rest): one Redis
+  takes at most ~33,000 leads/s whatever the daemon does. 50,000 leads/s needs a cheaper commit
+  (fewer keys per lead, native commands under WATCH/MULTI instead of one large script) or
+  tenants spread over several Redis instances.
+- Computing a batch's dedupe identities on two threads instead of one changed nothing on this
+  machine (dedupe time per batch and drain rate equal in back-to-back runs): the second core is
+  taken by Redis, the broker and librdkafka's threads. Not kept.
+- Redis bytes per lead are mostly the stored outcome (1.4-2.6 KB: the lead, its qualification
+  and routing explanation) and the same assignment again in the stream log (~0.8 KB per lead).
+  The 600-byte target needs a smaller stored form (e.g. compressed, or the log holding a
+  reference); not done.
 
 ## What the numbers say
 
 $(awk -v l="$leads_per_s" -v k="$kafka_ceiling" -v e="$evalsha" -v b500="$b500" -v l2="$leads_per_s_2" \
      -v cpu="$daemon_cpu_util" -v p50="$p50" -v p99="$p99" -v rss="$rss_mb" -v bpl="$redis_bytes_per_lead" \
-     -v top="$top_stage" -v share="$top_share" 'BEGIN {
+     -v top="$top_stage" -v share="$top_share" -v rp50="$raw_p50" -v rp99="$raw_p99" 'BEGIN {
   printf "One daemon drains %.0f leads/s: %.1f%% of what kcat reads from the same broker and %.0f%% of the\n", l, 100 * l / k, 100 * l / b500
   printf "Assigner alone at batches of 500 against this Redis (%.0f leads/s), while using %.2f cores. ", b500, cpu
   if (cpu < 0.6) {
@@ -472,8 +518,8 @@ $(awk -v l="$leads_per_s" -v k="$kafka_ceiling" -v e="$evalsha" -v b500="$b500" 
   printf "Two instances in one group drain %.2fx one instance", l2 / l
   if (l2 / l >= 1.5) printf ", which fits a daemon bound\nby waiting, not by the machine. At"
   else printf ": a second process buys little\non this machine. At"
-  printf " %s leads/s offered, p50 %s ms and p99 %s ms: the latency\n", "2000", p50, p99
-  printf "is of the batch cycle, not of the work per lead. Peak RSS %s MB, Redis %.0f bytes per stored lead\n", rss, bpl
+  printf " %s leads/s offered, p50 %s ms and p99 %s ms, over a broker whose own p50/p99 are\n", "2000", p50, p99
+  printf "%s/%s ms. Peak RSS %s MB, Redis %.0f bytes per stored lead\n", rp50, rp99, rss, bpl
   printf "(the stored lead, its index, its person and account keys and its entry in the stream log).\n"
   printf "The stage table is the profile: %s takes %s%% of the batch time. The targets of the issue are not met.\n", top, share
 }')
