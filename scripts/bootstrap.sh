@@ -9,7 +9,7 @@ PACKAGES=(
   librdkafka-dev libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
   libre2-dev tzdata clang libclang-rt-14-dev
-  libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev libjemalloc-dev libsimdjson-dev
+  libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev libjemalloc-dev libzstd-dev libsimdjson-dev
   redis-server redis-tools kcat clang-format
   python3-yaml prometheus
 )

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
+#include "leadrouter/store/record_codec.h"
 #include "leadrouter/store/redis_connection.h"
 #include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/free_port.h"
@@ -203,8 +204,11 @@ class FaultTest : public ::testing::Test {
       if (!reply.ok()) return audit;
       for (const auto& record : reply->elements) {
         v1::EventOutcome outcome;
-        if (record.type != store::RedisReply::Type::kString ||
-            !outcome.ParseFromString(record.str)) {
+        absl::StatusOr<std::string> bytes =
+            record.type == store::RedisReply::Type::kString
+                ? store::DecodeRecord(record.str)
+                : absl::StatusOr<std::string>(absl::NotFoundError("no record"));
+        if (!bytes.ok() || !outcome.ParseFromString(*bytes)) {
           ++audit.missing;
           continue;
         }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/store/record_codec.h"
 
 namespace leadrouter::store {
 namespace {
@@ -142,6 +143,22 @@ absl::StatusOr<std::vector<std::optional<std::string>>> MgetValues(const RedisRe
   return values;
 }
 
+// Stored records (record_codec.h) in place as the serialized outcomes; DataLoss naming the event
+// of one that does not decode.
+absl::Status DecodeRecords(const std::vector<std::string>& event_ids,
+                           std::vector<std::optional<std::string>>& records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!records[i].has_value()) continue;
+    absl::StatusOr<std::string> decoded = DecodeRecord(*records[i]);
+    if (!decoded.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("event \"", event_ids[i], "\": ", decoded.status().message()));
+    }
+    records[i] = *std::move(decoded);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadValues(
@@ -186,7 +203,10 @@ absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadRec
   std::vector<std::string> keys;
   keys.reserve(event_ids.size());
   for (const std::string& event_id : event_ids) keys.push_back(keys_.EventRecord(event_id));
-  return LoadValues(keys);
+  auto records = LoadValues(keys);
+  if (!records.ok()) return records.status();
+  if (absl::Status s = DecodeRecords(event_ids, *records); !s.ok()) return s;
+  return records;
 }
 
 absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
@@ -231,6 +251,7 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
   if (!event_ids.empty()) {
     auto records = MgetValues((*replies)[next_reply++], event_ids.size());
     if (!records.ok()) return records.status();
+    if (absl::Status s = DecodeRecords(event_ids, *records); !s.ok()) return s;
     snapshot.records = *std::move(records);
   }
   if (!value_keys.empty()) {
@@ -276,7 +297,7 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
             absl::StrCat("event id '", event_id, "' appears twice in one commit"));
       }
       keys.push_back(keys_.EventRecord(event_id));
-      args.push_back(bytes);
+      args.push_back(EncodeRecord(bytes));
     }
   }
   for (const auto& [field, value] : r.state_updates) {

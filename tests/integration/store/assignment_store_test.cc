@@ -11,12 +11,14 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/store/record_codec.h"
 #include "leadrouter/testing/redis_server.h"
 
 namespace leadrouter::store {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Optional;
 using ::testing::Pair;
 using CommitResult = AssignmentStore::CommitResult;
@@ -159,6 +161,57 @@ TEST_F(AssignmentStoreTest, RecordsExpireTheStateDoesNot) {
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 100);
   EXPECT_EQ(Raw({"TTL", store_->keys().RoutingState()}).integer, -1);
+}
+
+// Stored outcomes are zstd frames with the outcome dictionary (record_codec.h), read back as the
+// bytes that were committed.
+TEST_F(AssignmentStoreTest, RecordsAreStoredCompressedAndReadBackExactly) {
+  std::string outcome;
+  for (int i = 0; outcome.size() < 2000; ++i) {
+    outcome +=
+        "territory \"rest-of-world\": pool \"everyone\" (least_loaded) chose rep-ada: lowest "
+        "load " +
+        std::to_string(700 + i) +
+        " open leads (uncapped); company.country=JP in "
+        "[US, CA, GB, IE, DE, FR, NL, IT, ES, JP]\n";
+  }
+  ASSERT_EQ(Commit({.expected_version = 0,
+                    .new_records = {{"e1", outcome}, {"e2", ""}},
+                    .ttl = std::chrono::seconds(100)}),
+            CommitResult::kCommitted);
+  const std::string stored = Raw({"GET", store_->keys().EventRecord("e1")}).str;
+  EXPECT_EQ(stored.substr(0, 4), std::string("\x28\xb5\x2f\xfd", 4)) << "a zstd frame";
+  EXPECT_LT(stored.size(), outcome.size() / 4);
+  EXPECT_EQ(DecodeRecord(stored).value_or("?"), outcome);
+
+  auto records = store_->LoadRecords({"e1", "e2", "none"});
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ((*records)[0], outcome);
+  EXPECT_EQ((*records)[1], "");
+  EXPECT_EQ((*records)[2], std::nullopt);
+  auto snapshot = store_->Load({"e1"});
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->records[0], outcome);
+  EXPECT_EQ(EncodeRecord(outcome), stored) << "deterministic";
+}
+
+// Records written before compression (a serialized outcome starts with a field tag, 0x0A or
+// 0x12) are read as they are; a damaged frame is DataLoss naming the event.
+TEST_F(AssignmentStoreTest, UncompressedRecordsAreReadAsTheyAreDamagedOnesAreDataLoss) {
+  const std::string legacy = std::string("\x0a\x05hello", 7);
+  Raw({"SET", store_->keys().EventRecord("old"), legacy});
+  std::string damaged = EncodeRecord(std::string(500, 'x'));
+  damaged[damaged.size() / 2] ^= 0x55;
+  damaged.resize(damaged.size() - 3);
+  Raw({"SET", store_->keys().EventRecord("bad"), damaged});
+
+  auto records = store_->LoadRecords({"old"});
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ((*records)[0], legacy);
+  auto bad = store_->LoadRecords({"old", "bad"});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bad.status().message(), HasSubstr("\"bad\""));
+  EXPECT_EQ(store_->Load({"bad"}).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(AssignmentStoreTest, KeysCarryTheTenantHashTag) {
