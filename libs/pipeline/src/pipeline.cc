@@ -196,10 +196,7 @@ void Pipeline::SampleConsumerLag() {
   metrics_.SetConsumerLag(known);
 }
 
-absl::Status Pipeline::ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch) {
-  PreparedBatch prepared;
-  prepared.messages = batch;
-  if (absl::Status status = Prepare(prepared); !status.ok()) return status;
+absl::Status Pipeline::PublishAndFinish(const PreparedBatch& prepared) {
   const auto publish_started = std::chrono::steady_clock::now();
   const absl::Status produced =
       producer_.ProduceAndWait(prepared.outputs, config_->kafka.produce_timeout);
@@ -489,8 +486,7 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
         requeue(next->messages);
       } else if (consumer_.paused()) {
         // Recovering from a failure: one batch at a time until one goes all the way through.
-        failure =
-            Finish(*next, producer_.ProduceAndWait(next->outputs, config_->kafka.produce_timeout));
+        failure = PublishAndFinish(*next);
         if (failure.ok()) {
           spdlog::info("batch succeeded after {} failed attempt(s); resuming consumption",
                        backoff.attempts());

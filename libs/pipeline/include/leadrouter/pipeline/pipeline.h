@@ -63,10 +63,6 @@ class Pipeline {
 
   ~Pipeline();
 
-  // Processes one polled batch to completion (or returns the first error, having committed
-  // nothing). Safe to call again with the same batch after an error.
-  absl::Status ProcessBatch(const std::vector<kafka::ConsumedMessage>& batch);
-
   // Polls and processes until `stop` is set; a batch in progress when it is set is abandoned
   // uncommitted if it cannot finish. Returns non-OK only on a fatal consumer error.
   //
@@ -97,6 +93,8 @@ class Pipeline {
   absl::Status Prepare(PreparedBatch& prepared);
   // Notes the events `prepared` decided anew, so their retry counts them as new, not replays.
   void RememberAssigned(const PreparedBatch& prepared);
+  // Publishes the outputs on this thread, waits for their acknowledgements, then Finish.
+  absl::Status PublishAndFinish(const PreparedBatch& prepared);
   // After the outputs' publication ended with `produced`: on success commits the offsets and
   // counts the outcomes; on failure remembers which events this process assigned (so the retry
   // does not count them as replays) and returns the failure.
