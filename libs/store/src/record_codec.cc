@@ -23,12 +23,6 @@ constexpr unsigned char kZstdMagic[] = {0x28, 0xB5, 0x2F, 0xFD};
 // An outcome is a few KB; anything claiming more is not one of ours.
 constexpr unsigned long long kMaxDecodedBytes = 16ull << 20;
 
-struct CDictFree {
-  void operator()(ZSTD_CDict* d) const { ZSTD_freeCDict(d); }
-};
-struct DDictFree {
-  void operator()(ZSTD_DDict* d) const { ZSTD_freeDDict(d); }
-};
 struct CCtxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
@@ -39,16 +33,12 @@ struct DCtxFree {
 // Built once, shared read-only by every thread; never freed (used until exit).
 const ZSTD_CDict* CompressionDict() {
   static const ZSTD_CDict* const kDict =
-      std::unique_ptr<ZSTD_CDict, CDictFree>(
-          ZSTD_createCDict(kOutcomeDictV1, kOutcomeDictV1Size, kLevel))
-          .release();
+      ZSTD_createCDict(kOutcomeDictV1, kOutcomeDictV1Size, kLevel);
   return kDict;
 }
 
 const ZSTD_DDict* DecompressionDict() {
-  static const ZSTD_DDict* const kDict =
-      std::unique_ptr<ZSTD_DDict, DDictFree>(ZSTD_createDDict(kOutcomeDictV1, kOutcomeDictV1Size))
-          .release();
+  static const ZSTD_DDict* const kDict = ZSTD_createDDict(kOutcomeDictV1, kOutcomeDictV1Size);
   return kDict;
 }
 
