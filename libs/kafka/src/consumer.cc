@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,16 +33,29 @@ void LogRebalanceError(const char* action, rd_kafka_resp_err_t err) {
   spdlog::error("kafka consumer: {} failed: {}", action, rd_kafka_err2str(err));
 }
 
+// What the callbacks below share with the consumer; they run inside rd_kafka_consumer_poll()
+// (or the close loop) on the polling thread, so no locking is needed.
+struct CallbackState {
+  bool paused = false;
+  // Whether any assignment arrived. librdkafka 2.0.2's cooperative-sticky assignor keeps its
+  // state only from the first assignment on, and rd_kafka_destroy() of a consumer that joined
+  // but never got one asserts on the missing state (librdkafka issue 4312, fixed in 2.3.0).
+  bool ever_assigned = false;
+  std::function<void(const absl::Status&)> on_commit;
+};
+
 // Runs inside rd_kafka_consumer_poll() on the polling thread. Without this callback librdkafka
 // would assign on its own, but we want the assignment logged and both protocols handled: the
 // cooperative assignor requires incremental (un)assign, the eager ones a full (un)assign.
 void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-  const bool paused = opaque != nullptr && *static_cast<const bool*>(opaque);
+  auto* state = static_cast<CallbackState*>(opaque);
+  const bool paused = state->paused;
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
   const std::string described = internal::DescribePartitions(partitions);
   switch (err) {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+      state->ever_assigned = true;
       spdlog::info("kafka consumer {}: assigned {} ({} rebalance)", rd_kafka_name(handle),
                    described, cooperative ? "cooperative" : "eager");
       if (cooperative) {
@@ -73,6 +90,29 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
       LogRebalanceError("unassign", rd_kafka_assign(handle, nullptr));
       return;
   }
+}
+
+// The outcome of an asynchronous offset commit (see Consumer::Commit), on the polling thread.
+void OnOffsetCommit(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                    rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+  auto* state = static_cast<CallbackState*>(opaque);
+  absl::Status status;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    status = absl::UnavailableError(absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
+  }
+  for (int i = 0; offsets != nullptr && status.ok() && i < offsets->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = offsets->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      status =
+          absl::UnavailableError(absl::StrCat("kafka commit ", tp.topic, "[", tp.partition, "]@",
+                                              tp.offset, ": ", rd_kafka_err2str(tp.err)));
+    }
+  }
+  if (!status.ok()) {
+    spdlog::warn("kafka consumer {}: {}; those records will be redelivered and replayed",
+                 rd_kafka_name(handle), std::string(status.message()));
+  }
+  if (state->on_commit) state->on_commit(status);
 }
 
 // Errors that are not tied to a message (broker down, resolve failures, ...). librdkafka keeps
@@ -112,13 +152,20 @@ ConsumedMessage CopyOut(const rd_kafka_message_t& message) {
   return out;
 }
 
+// Consumers whose handle could not be destroyed safely (see Consumer::Impl::Close). Kept
+// reachable on purpose: the process is about to exit, and a leak checker must not count them.
+std::mutex abandoned_mutex;
+std::vector<rd_kafka_t*>* abandoned_handles = new std::vector<rd_kafka_t*>();
+std::vector<CallbackState*>* abandoned_callbacks = new std::vector<CallbackState*>();
+
 }  // namespace
 
 struct Consumer::Impl {
   KafkaHandle handle;
   bool closed = false;
-  // Read by OnRebalance, which runs inside rd_kafka_consumer_poll on the polling thread.
-  bool paused = false;
+  // Shared with the callbacks (the handle's opaque); outlives the handle.
+  std::unique_ptr<CallbackState> callbacks = std::make_unique<CallbackState>();
+  bool cooperative_sticky = false;  // the configured assignment strategy includes it
 
   // Pauses or resumes the current assignment.
   absl::Status SetPaused(bool pause) {
@@ -134,27 +181,60 @@ struct Consumer::Impl {
       return absl::UnavailableError(
           absl::StrCat(pause ? "kafka pause: " : "kafka resume: ", rd_kafka_err2str(err)));
     }
-    paused = pause;
+    callbacks->paused = pause;
     spdlog::info("kafka consumer {}: {} {}", rd_kafka_name(handle.get()),
                  pause ? "paused" : "resumed", internal::DescribePartitions(raw));
     return absl::OkStatus();
   }
 
-  void Close() {
+  // Leaves the group (the revoke runs through OnRebalance) so partitions move at once instead
+  // of after session.timeout.ms, waiting at most `timeout` (rd_kafka_consumer_close would wait
+  // up to session.timeout.ms, forever in effect when the coordinator is gone). Nothing is
+  // committed here: auto-commit is off, and commits already sent finish as part of the close.
+  void Close(std::chrono::milliseconds timeout) {
     if (closed) return;
     closed = true;
-    // Leaves the group (the revoke runs through OnRebalance) so partitions move at once instead
-    // of after session.timeout.ms. Nothing is committed here: auto-commit is off.
-    rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle.get());
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::warn("kafka consumer {}: close: {}", rd_kafka_name(handle.get()),
-                   rd_kafka_err2str(err));
+    rd_kafka_t* rk = handle.get();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // A member id means the group join has begun answering (librdkafka may then hold the
+    // assignor of issue 4312 below); without one the handle can always be destroyed.
+    char* member_id = rd_kafka_memberid(rk);
+    const bool joining = member_id != nullptr && member_id[0] != '\0';
+    if (member_id != nullptr) rd_kafka_mem_free(rk, member_id);
+    // librdkafka's own close (it serves the revoke through OnRebalance), on a thread of its own
+    // so that this one can stop waiting. (Serving rd_kafka_consumer_close_queue's queue with
+    // rd_kafka_queue_poll_callback asserted in 2.0.2 when a fetch was still queued.)
+    auto result = std::make_shared<std::promise<rd_kafka_resp_err_t>>();
+    std::future<rd_kafka_resp_err_t> closing = result->get_future();
+    std::thread([rk, result] { result->set_value(rd_kafka_consumer_close(rk)); }).detach();
+    bool finished = false;
+    if (closing.wait_until(deadline) == std::future_status::ready) {
+      finished = true;
+      if (const rd_kafka_resp_err_t err = closing.get(); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        spdlog::warn("kafka consumer {}: close: {}", rd_kafka_name(rk), rd_kafka_err2str(err));
+      }
+    }
+    if (finished) {
+      spdlog::info("kafka consumer {}: closed", rd_kafka_name(rk));
     } else {
-      spdlog::info("kafka consumer {}: closed", rd_kafka_name(handle.get()));
+      spdlog::warn(
+          "kafka consumer {}: close did not finish within {} ms (group coordinator "
+          "unreachable?); abandoning it: its partitions move after session.timeout.ms",
+          rd_kafka_name(rk), timeout.count());
+    }
+    // Destroying a handle whose close did not finish could block, and librdkafka 2.0.2 asserts
+    // when a cooperative-sticky member that began joining without ever receiving an assignment
+    // is destroyed (issue 4312). Such a handle is abandoned, not destroyed: this only happens at
+    // shutdown, and the process exits next.
+    if (!finished || (cooperative_sticky && joining && !callbacks->ever_assigned)) {
+      std::lock_guard<std::mutex> lock(abandoned_mutex);
+      abandoned_handles->push_back(handle.release());
+      // The unfinished close may still call back into this state: it must outlive us too.
+      abandoned_callbacks->push_back(callbacks.release());
     }
   }
 
-  ~Impl() { Close(); }
+  ~Impl() { Close(kDefaultCloseTimeout); }
 };
 
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -186,9 +266,14 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   if (absl::Status s = internal::SetProperties(conf.get(), defaults); !s.ok()) return s;
   if (absl::Status s = internal::SetProperties(conf.get(), options.extra); !s.ok()) return s;
   auto impl = std::make_unique<Impl>();
-  // The rebalance callback reads the paused flag; Impl outlives the handle it owns.
-  rd_kafka_conf_set_opaque(conf.get(), &impl->paused);
+  impl->callbacks->on_commit = options.on_commit;
+  const auto strategy = options.extra.find("partition.assignment.strategy");
+  impl->cooperative_sticky = strategy == options.extra.end() ||
+                             strategy->second.find("cooperative-sticky") != std::string::npos;
+  // The callbacks read the shared state; Impl (and so the state) outlives the handle it owns.
+  rd_kafka_conf_set_opaque(conf.get(), impl->callbacks.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &OnRebalance);
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), &OnOffsetCommit);
   rd_kafka_conf_set_error_cb(conf.get(), &OnError);
 
   absl::StatusOr<KafkaHandle> handle = internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf));
@@ -257,39 +342,53 @@ absl::Status Consumer::Commit(const std::vector<ConsumedMessage>& processed) {
   }
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(highest.size())));
   for (const auto& [topic_partition, offset] : highest) {
-    // Kafka's committed offset is the next record to read, hence + 1.
+    // Kafka's committed offset is the next record to read, hence + 1 (offsets_store stores the
+    // offset as given).
     rd_kafka_topic_partition_list_add(offsets.get(), topic_partition.first.c_str(),
                                       topic_partition.second)
         ->offset = offset + 1;
   }
   rd_kafka_t* rk = impl_->handle.get();
-  const rd_kafka_resp_err_t err = rd_kafka_commit(rk, offsets.get(), /*async=*/0);
-  // The per-partition results say which partition failed; report the first.
+  // Storing first refuses partitions no longer assigned to this member (ERR__STATE), so a batch
+  // whose partition moved during a rebalance never commits over its new owner's progress.
+  rd_kafka_offsets_store(rk, offsets.get());
+  absl::Status refused;
+  PartitionList stored(rd_kafka_topic_partition_list_new(offsets->cnt));
   for (int i = 0; i < offsets->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = offsets->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat("kafka commit ", tp.topic, "[", tp.partition, "]@",
-                                                 tp.offset, ": ", rd_kafka_err2str(tp.err)));
+      if (refused.ok()) {
+        refused = absl::FailedPreconditionError(
+            absl::StrCat("kafka commit ", tp.topic, "[", tp.partition, "]@", tp.offset, ": ",
+                         rd_kafka_err2str(tp.err), " (no longer assigned to this member)"));
+      }
+      continue;
+    }
+    rd_kafka_topic_partition_list_add(stored.get(), tp.topic, tp.partition)->offset = tp.offset;
+  }
+  if (stored->cnt > 0) {
+    // Asynchronous: never blocks the consume loop, whatever the group coordinator does. The
+    // result reaches options.on_commit from a later poll; commits go out in order.
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, stored.get(), /*async=*/1);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
     }
   }
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("kafka commit: ", rd_kafka_err2str(err)));
-  }
-  return absl::OkStatus();
+  return refused;
 }
 
 absl::Status Consumer::Pause() {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
-  return impl_->paused ? absl::OkStatus() : impl_->SetPaused(true);
+  return impl_->callbacks->paused ? absl::OkStatus() : impl_->SetPaused(true);
 }
 
 absl::Status Consumer::Resume() {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
-  return impl_->paused ? impl_->SetPaused(false) : absl::OkStatus();
+  return impl_->callbacks->paused ? impl_->SetPaused(false) : absl::OkStatus();
 }
 
 bool Consumer::paused() const {
-  return impl_->paused;
+  return impl_->callbacks->paused;
 }
 
 absl::StatusOr<std::vector<PartitionLag>> Consumer::Lag() const {
@@ -325,8 +424,8 @@ absl::StatusOr<std::vector<PartitionLag>> Consumer::Lag() const {
   return lags;
 }
 
-void Consumer::Close() {
-  impl_->Close();
+void Consumer::Close(std::chrono::milliseconds timeout) {
+  impl_->Close(timeout);
 }
 
 }  // namespace leadrouter::kafka

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -448,6 +449,87 @@ TEST(KafkaProducerTest, RejectedMessageErrorNamesTopicAndReasonAndProducerRecove
   // The producer stays usable for the next batch.
   EXPECT_TRUE(
       (*producer)->ProduceAndWait({{.topic = "small", .key = "k", .value = "v"}}, seconds(5)).ok());
+}
+
+}  // namespace
+}  // namespace leadrouter::kafka
+
+namespace leadrouter::kafka {
+namespace {
+
+// A message the producer can never send (over message.max.bytes) is reported as refused, the
+// others of the call are still delivered, and the call succeeds: one such message must not
+// stall its caller. Without `refused` the call fails as before.
+TEST_F(KafkaClientTest, PermanentlyRefusedMessagesAreReportedAndTheRestDelivered) {
+  auto small = Producer::Create({.bootstrap_servers = cluster_->bootstrap_servers(),
+                                 .extra = {{"message.max.bytes", "2000"}}});
+  ASSERT_TRUE(small.ok()) << small.status();
+  std::vector<OutgoingMessage> sent = MakeMessages(6);
+  sent[1].value = std::string(5000, 'x');
+  sent[4].value = std::string(9000, 'y');
+  std::vector<RefusedMessage> refused;
+  ASSERT_TRUE((*small)->ProduceAndWait(sent, seconds(10), &refused).ok());
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0].index, 1u);
+  EXPECT_EQ(refused[1].index, 4u);
+  EXPECT_EQ(refused[0].reason, "too_large");
+  EXPECT_THAT(refused[0].error, ::testing::HasSubstr(topic_));
+
+  auto consumer = NewConsumer("group." + TestName());
+  ASSERT_NE(consumer, nullptr);
+  EXPECT_THAT(Keys(Receive(*consumer, 4)),
+              UnorderedElementsAreArray({"key-0", "key-2", "key-3", "key-5"}));
+
+  const absl::Status without = (*small)->ProduceAndWait(sent, seconds(10));
+  EXPECT_FALSE(without.ok()) << "without a refusal list a refusal fails the call";
+}
+
+// A stop must not wait out the produce timeout while the brokers are down.
+TEST_F(KafkaClientTest, ProduceGivesUpSoonAfterCancel) {
+  ASSERT_TRUE(cluster_->SetBrokersDown(true).ok());
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    cancel.store(true);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const absl::Status status =
+      producer_->ProduceAndWait(MakeMessages(3), seconds(60), nullptr, &cancel);
+  const auto took = std::chrono::steady_clock::now() - started;
+  canceller.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_LT(took, seconds(5));
+  ASSERT_TRUE(cluster_->SetBrokersDown(false).ok());
+}
+
+// Commits are asynchronous: with the group coordinator gone, Commit returns at once (its failure
+// reaches on_commit later) and Close still ends within its bound.
+TEST_F(KafkaClientTest, CommitNeverBlocksAndCloseIsBoundedWhenTheBrokersAreGone) {
+  const std::vector<OutgoingMessage> sent = MakeMessages(10);
+  ASSERT_TRUE(producer_->ProduceAndWait(sent, seconds(10)).ok());
+  std::vector<absl::Status> commits;
+  ConsumerOptions options = Options("group." + TestName());
+  options.on_commit = [&commits](const absl::Status& status) { commits.push_back(status); };
+  auto consumer = Consumer::Create(options);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  const std::vector<ConsumedMessage> received = Receive(**consumer, sent.size());
+  ASSERT_EQ(received.size(), sent.size());
+  ASSERT_TRUE((*consumer)->Commit(received).ok());
+  // The answer arrives with a later poll.
+  const auto until = std::chrono::steady_clock::now() + seconds(10);
+  while (commits.empty() && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE((*consumer)->PollBatch(10, milliseconds(100)).ok());
+  }
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_TRUE(commits[0].ok()) << commits[0];
+
+  ASSERT_TRUE(cluster_->SetBrokersDown(true).ok());
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE((*consumer)->Commit(received).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(1)) << "Commit blocked";
+  (*consumer)->Close(milliseconds(2000));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(6)) << "Close not bounded";
+  ASSERT_TRUE(cluster_->SetBrokersDown(false).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,7 +22,13 @@ struct ConsumerOptions {
   // Any librdkafka property, applied last so it can override the defaults below
   // (SASL/SSL settings, session.timeout.ms, partition.assignment.strategy, ...).
   std::map<std::string, std::string> extra{};
+  // Hears the outcome of every asynchronous offset commit (see Consumer::Commit), on the thread
+  // that polls, from inside PollBatch or Close. Optional; must not call back into the consumer.
+  std::function<void(const absl::Status&)> on_commit{};
 };
+
+// How long Close (and the destructor) waits for the consumer to leave its group by default.
+inline constexpr std::chrono::milliseconds kDefaultCloseTimeout{5000};
 
 // How far behind the consumer is on one assigned partition.
 struct PartitionLag {
@@ -67,10 +74,13 @@ class Consumer {
     return PollBatch(max_messages, max_wait, max_wait);
   }
 
-  // Synchronously commits, for each (topic, partition) present in `processed`, the highest offset
-  // seen plus one (Kafka's "next record to read"). An empty list is a no-op. May fail, for example
-  // when a rebalance revoked the partition meanwhile; some partitions may then have been committed
-  // and others not, and the caller must treat the uncommitted records as "will be redelivered".
+  // Commits, for each (topic, partition) present in `processed`, the highest offset seen plus
+  // one (Kafka's "next record to read"), asynchronously: it never blocks, whatever the group
+  // coordinator does; the broker's answer reaches ConsumerOptions::on_commit from a later
+  // PollBatch (a failed commit means those records will be redelivered, and the caller's
+  // idempotency makes that harmless). Commits are sent in call order. A partition that is no
+  // longer assigned to this member (a rebalance moved it meanwhile) is not committed:
+  // FailedPrecondition naming it, after the others were sent. An empty list is a no-op.
   absl::Status Commit(const std::vector<ConsumedMessage>& processed);
 
   // Backpressure: stop fetching from every assigned partition (and from partitions assigned
@@ -91,8 +101,14 @@ class Consumer {
   // FailedPrecondition after Close; Unavailable if librdkafka cannot list the assignment.
   absl::StatusOr<std::vector<PartitionLag>> Lag() const;
 
-  // Leaves the group so its partitions are reassigned at once. Idempotent; the destructor calls it.
-  void Close();
+  // Leaves the group so its partitions are reassigned at once, and lets commits already sent
+  // finish, waiting at most `timeout` (librdkafka's own close can wait session.timeout.ms, or
+  // forever while the coordinator is unreachable). A close that did not finish in time, or of a
+  // cooperative-sticky member that never received an assignment (destroying it asserts in
+  // librdkafka 2.0.2, issue 4312), abandons the librdkafka handle instead of destroying it: meant
+  // for shutdown, just before the process exits. Idempotent; the destructor calls it with
+  // kDefaultCloseTimeout.
+  void Close(std::chrono::milliseconds timeout = kDefaultCloseTimeout);
 
  private:
   struct Impl;

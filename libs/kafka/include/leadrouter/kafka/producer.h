@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +18,16 @@ struct ProducerOptions {
   std::string bootstrap_servers{};
   // Any librdkafka property, applied last (SASL/SSL, linger.ms, compression.type, ...).
   std::map<std::string, std::string> extra{};
+};
+
+// A message Kafka will never accept as it is, so retrying it cannot help: larger than the
+// producer's message.max.bytes or the broker's / topic's limit, a record the broker calls
+// invalid, or an invalid topic name. Transient failures (brokers down, timeouts, authorization,
+// unknown topic) are never reported this way: they fail the whole call.
+struct RefusedMessage {
+  size_t index = 0;      // into the messages given to ProduceAndWait
+  std::string reason{};  // "too_large", "invalid_record" or "invalid_topic" (a metric label)
+  std::string error{};   // librdkafka's error text
 };
 
 // An idempotent producer (enable.idempotence=true, acks=all) with a batch-and-wait API, so a
@@ -39,8 +51,15 @@ class Producer {
   // first failure (topic and librdkafka's error string), or says how many were unacknowledged
   // (DeadlineExceeded). Messages may have been delivered even on error: at-least-once, the caller
   // retries the whole batch.
+  // With `refused`, a message refused for a permanent reason (see RefusedMessage) is listed there
+  // instead of failing the call: OK then means every other message was acknowledged.
+  // With `cancel`, the call gives up within about 100 ms of it becoming true (Cancelled; nothing
+  // is known of the unacknowledged messages, as after a time-out), so a shutdown never waits out
+  // `timeout`.
   absl::Status ProduceAndWait(const std::vector<OutgoingMessage>& messages,
-                              std::chrono::milliseconds timeout);
+                              std::chrono::milliseconds timeout,
+                              std::vector<RefusedMessage>* refused = nullptr,
+                              const std::atomic<bool>* cancel = nullptr);
 
   // Fetches `topic`'s metadata (connecting to a broker if needed), so that the first message to
   // it is not held until librdkafka learns the topic's partitions (about a second). For callers
