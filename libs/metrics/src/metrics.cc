@@ -1,10 +1,10 @@
 #include "leadrouter/metrics/metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <map>
 
@@ -193,6 +193,19 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                          .Name("leadrouter_batch_failures_total")
                          .Help("Batches that failed at a stage and were retried, by stage.")
                          .Register(*registry_);
+  undeliverable_ = &prometheus::BuildCounter()
+                        .Name("leadrouter_undeliverable_messages_total")
+                        .Help(
+                            "Messages Kafka refused for good (too large, invalid record or "
+                            "topic), recorded in Redis instead, by kind and reason.")
+                        .Register(*registry_);
+  ready_ = &prometheus::BuildGauge()
+                .Name("leadrouter_ready")
+                .Help(
+                    "1 while the daemon can make progress (Kafka reachable, Redis answering, "
+                    "consumption not paused): what readiness reports.")
+                .Register(*registry_)
+                .Add({});
   config_info_ = &prometheus::BuildGauge()
                       .Name("leadrouter_config_info")
                       .Help("Always 1; the version label is the live config's content hash.")
@@ -277,6 +290,11 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   }
   for (const char* stage : {"redis", "kafka_produce", "kafka_commit", "kafka_consume"}) {
     batch_failures_->Add({{"stage", stage}});
+  }
+  for (const char* kind : {"dead_letter", "assignment", "nurture"}) {
+    for (const char* reason : {"too_large", "invalid_record", "invalid_topic"}) {
+      undeliverable_->Add({{"kind", kind}, {"reason", reason}});
+    }
   }
   for (const char* stage : {"decode", "dedupe", "qualify", "route", "redis_load", "redis_commit",
                             "publish", "publish_wait", "kafka_commit"}) {
@@ -393,6 +411,14 @@ void PipelineMetrics::ObserveProcessing(double seconds) {
 
 void PipelineMetrics::ObserveLeadToAssignment(double seconds) {
   lead_to_assignment_->Observe(seconds);
+}
+
+void PipelineMetrics::MessageUndeliverable(std::string_view kind, std::string_view reason) {
+  undeliverable_->Add({{"kind", std::string(kind)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void PipelineMetrics::SetReady(bool ready) {
+  ready_->Set(ready ? 1 : 0);
 }
 
 void PipelineMetrics::BatchFailed(std::string_view stage) {
@@ -525,18 +551,36 @@ double PipelineMetrics::OutcomeTotal(Outcome outcome) const {
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    const std::string& listen, std::shared_ptr<prometheus::Registry> registry) {
-  std::unique_ptr<MetricsServer> server(new MetricsServer());
-  try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(listen, /*num_threads=*/1);
-  } catch (const std::exception& e) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("metrics: cannot listen on ", listen, ": ", e.what()));
+    const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
+    ReadinessCheck readiness) {
+  std::map<std::string, http::Handler> routes;
+  routes["/metrics"] = [registry](const http::Request&) {
+    http::Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = prometheus::TextSerializer().Serialize(registry->Collect());
+    return response;
+  };
+  routes["/healthz"] = [](const http::Request&) { return http::Response{.body = "ok\n"}; };
+  routes["/readyz"] = [readiness](const http::Request&) {
+    if (!readiness) return http::Response{.body = "ready\n"};
+    auto [ready, why] = readiness();
+    if (ready) return http::Response{.body = "ready\n"};
+    return http::Response{.status = 503, .body = absl::StrCat("not ready: ", why, "\n")};
+  };
+  http::ServerOptions options;
+  options.listen = listen;
+  options.max_body_bytes = 0;
+  auto server = http::Server::Start(options, std::move(routes));
+  if (!server.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("metrics: cannot listen on ", listen));
   }
-  server->exposer_->RegisterCollectable(registry);
-  const auto ports = server->exposer_->GetListeningPorts();
-  server->port_ = ports.empty() ? 0 : ports.front();
-  return server;
+  std::unique_ptr<MetricsServer> metrics(new MetricsServer());
+  metrics->server_ = *std::move(server);
+  return metrics;
+}
+
+int MetricsServer::port() const {
+  return server_->port();
 }
 
 MetricsServer::~MetricsServer() = default;

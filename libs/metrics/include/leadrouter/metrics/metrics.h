@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,10 +13,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadrouter/http/server.h"
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -90,6 +91,12 @@ class PipelineMetrics {
   void ObserveLeadToAssignment(double seconds);
   // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume".
   void BatchFailed(std::string_view stage);
+  // A message Kafka refused for good and that was recorded in Redis instead: kind is
+  // "dead_letter", "assignment" or "nurture"; reason "too_large", "invalid_record" or
+  // "invalid_topic" (kafka::RefusedMessage).
+  void MessageUndeliverable(std::string_view kind, std::string_view reason);
+  // Readiness (grpc.health.v1 and /readyz): 1 while the daemon can make progress.
+  void SetReady(bool ready);
   void SetStreamSubscribers(double n);
   void SetConfigInfo(const std::string& version);
 
@@ -187,6 +194,8 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>* assigned_by_source_;
   prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
   prometheus::Family<prometheus::Counter>* batch_failures_;
+  prometheus::Family<prometheus::Counter>* undeliverable_;
+  prometheus::Gauge* ready_;
   prometheus::Family<prometheus::Gauge>* config_info_;
   prometheus::Histogram* processing_;
   prometheus::Histogram* lead_to_assignment_;
@@ -213,19 +222,26 @@ class PipelineMetrics {
   std::unique_ptr<GaugeSet> rep_open_leads_;
 };
 
-// Serves a registry on http://<listen>/metrics. Thread-safe.
+// Whether the process can make progress now, and if not, why (for /readyz). Thread-safe.
+using ReadinessCheck = std::function<std::pair<bool, std::string>()>;
+
+// Serves, on http://<listen>/:
+//   /metrics  the registry in Prometheus's text format
+//   /healthz  200 "ok" while the process serves HTTP at all (liveness)
+//   /readyz   200 "ready" when `readiness` says so (or there is none), else 503 with the reasons
+// on two worker threads, slow clients timed out after 10 s. Thread-safe.
 class MetricsServer {
  public:
   // listen is host:port; port 0 picks a free port. FailedPrecondition when it cannot bind.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      const std::string& listen, std::shared_ptr<prometheus::Registry> registry);
+      const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
+      ReadinessCheck readiness = nullptr);
   ~MetricsServer();
-  int port() const { return port_; }
+  int port() const;
 
  private:
   MetricsServer() = default;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  int port_ = 0;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace leadrouter::metrics

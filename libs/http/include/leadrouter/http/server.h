@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace leadrouter::http {
+
+// One HTTP request, copied out of the server's buffers. A plain value type.
+struct Request {
+  std::string method{};                                        // "GET", "POST", ...
+  std::string path{};                                          // without the query string
+  std::string query{};                                         // after '?', not decoded
+  std::vector<std::pair<std::string, std::string>> headers{};  // names as sent
+  std::string body{};
+
+  // The value of the first header named `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body{};
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers
+};
+
+// Handles one request. Runs on one of the server's worker threads; must not throw (an
+// exception is answered 500) and should not block for long (each blocked handler holds a
+// worker).
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free port
+  int worker_threads = 2;              // requests served at once; more wait in the accept queue
+  // A connection that sends no complete request within this is closed (slow clients cannot
+  // hold a worker forever).
+  std::chrono::milliseconds request_timeout{10000};
+  size_t max_body_bytes = 1 << 20;  // larger bodies are answered 413 unread
+};
+
+// A small HTTP/1.1 server on civetweb (Debian's libcivetweb, the library prometheus-cpp's
+// exposer runs on), with exact-path routes. Requests to an unknown path are 404; a method a
+// route does not accept is answered by the route's handler (it sees `method`).
+//
+// Thread-safety: handlers run concurrently on the worker threads; Start and the destructor on
+// one thread. The destructor stops the server and waits for running handlers.
+class Server {
+ public:
+  // FailedPrecondition naming the address when it cannot listen.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                                       std::map<std::string, Handler> routes);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  int port() const { return port_; }
+
+ private:
+  struct Impl;
+  Server() = default;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+}  // namespace leadrouter::http
