@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/core/backoff.h"
+#include "leadrouter/core/hash.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 #include "leadrouter/pipeline/lead_service.h"
@@ -22,19 +23,13 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-kafka::OutgoingMessage DeadLetter(const config::Config& config, const kafka::ConsumedMessage& in,
-                                  const lead::Rejection& why) {
-  kafka::OutgoingMessage out;
-  out.topic = config.kafka.topics.deadletter;
-  out.key = in.key;
-  out.value = in.value;
-  out.headers = in.headers;
-  out.headers.push_back({kHeaderErrorCode, std::string(lead::RejectReasonName(why.reason))});
-  out.headers.push_back({kHeaderError, why.detail});
-  out.headers.push_back({kHeaderSourceTopic, in.topic});
-  out.headers.push_back({kHeaderSourcePartition, std::to_string(in.partition)});
-  out.headers.push_back({kHeaderSourceOffset, std::to_string(in.offset)});
-  return out;
+// What a dead letter may carry: the original value whole when it was within
+// kafka.max_event_bytes (the config checks that this fits in the producer's message.max.bytes
+// with the headers), a bounded prefix with its size and SHA-256 otherwise.
+DeadLetterLimits DeadLetterLimitsFor(const config::Config& config) {
+  DeadLetterLimits limits;
+  limits.max_value_bytes = static_cast<size_t>(config.kafka.max_event_bytes);
+  return limits;
 }
 
 // An assignment goes to the assignments topic, a nurture record to the nurture topic; both as
@@ -98,25 +93,30 @@ class Pipeline::BackgroundPublisher {
     thread_.join();
   }
 
-  // Starts publishing `messages`, which must stay alive and unchanged until Wait returns.
-  // Precondition: no publication in progress (Wait returned for the previous Start).
-  void Start(const std::vector<kafka::OutgoingMessage>& messages,
-             std::chrono::milliseconds timeout) {
+  // Starts publishing `messages`, which must stay alive and unchanged until Wait returns; it
+  // gives up when `cancel` (optional) becomes true. Precondition: no publication in progress
+  // (Wait returned for the previous Start).
+  void Start(const std::vector<kafka::OutgoingMessage>& messages, std::chrono::milliseconds timeout,
+             const std::atomic<bool>* cancel) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &messages;
       timeout_ = timeout;
+      cancel_ = cancel;
       done_ = false;
     }
     changed_.notify_all();
   }
 
-  // Blocks until the started publication ends; its result, and how long it took in `seconds`.
-  absl::Status Wait(double& seconds) {
+  // Blocks until the started publication ends; its result, the messages Kafka refused for good,
+  // and how long it took in `seconds`.
+  absl::Status Wait(double& seconds, std::vector<kafka::RefusedMessage>& refused) {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return done_; });
     job_ = nullptr;
     seconds = seconds_;
+    refused = std::move(refused_);
+    refused_.clear();
     return result_;
   }
 
@@ -128,12 +128,15 @@ class Pipeline::BackgroundPublisher {
       if (job_ == nullptr || done_) return;  // stopping, nothing to finish
       const std::vector<kafka::OutgoingMessage>& messages = *job_;
       const std::chrono::milliseconds timeout = timeout_;
+      const std::atomic<bool>* cancel = cancel_;
       lock.unlock();
       const auto started = std::chrono::steady_clock::now();
-      absl::Status result = producer_.ProduceAndWait(messages, timeout);
+      std::vector<kafka::RefusedMessage> refused;
+      absl::Status result = producer_.ProduceAndWait(messages, timeout, &refused, cancel);
       const double seconds = Seconds(std::chrono::steady_clock::now() - started).count();
       lock.lock();
       result_ = std::move(result);
+      refused_ = std::move(refused);
       seconds_ = seconds;
       done_ = true;
       changed_.notify_all();
@@ -145,6 +148,8 @@ class Pipeline::BackgroundPublisher {
   std::condition_variable changed_;
   const std::vector<kafka::OutgoingMessage>* job_ = nullptr;  // guarded by mutex_
   std::chrono::milliseconds timeout_{0};                      // guarded by mutex_
+  const std::atomic<bool>* cancel_ = nullptr;                 // guarded by mutex_
+  std::vector<kafka::RefusedMessage> refused_;                // guarded by mutex_
   bool done_ = true;                                          // guarded by mutex_
   bool stopping_ = false;                                     // guarded by mutex_
   absl::Status result_;                                       // guarded by mutex_
@@ -198,11 +203,75 @@ void Pipeline::SampleConsumerLag() {
 
 absl::Status Pipeline::PublishAndFinish(const PreparedBatch& prepared) {
   const auto publish_started = std::chrono::steady_clock::now();
+  std::vector<kafka::RefusedMessage> refused;
   const absl::Status produced =
-      producer_.ProduceAndWait(prepared.outputs, config_->kafka.produce_timeout);
+      producer_.ProduceAndWait(prepared.outputs, config_->kafka.produce_timeout, &refused, stop_);
   metrics_.ObserveStage("publish",
                         Seconds(std::chrono::steady_clock::now() - publish_started).count());
-  return Finish(prepared, produced);
+  return Finish(prepared, produced, refused);
+}
+
+absl::Status Pipeline::RecordUndeliverable(const std::vector<OutputOrigin>& origins,
+                                           const std::vector<kafka::OutgoingMessage>& outputs,
+                                           const std::vector<kafka::RefusedMessage>& refused) {
+  if (refused.empty()) return absl::OkStatus();
+  std::vector<store::AssignmentStore::UndeliverableRecord> records;
+  std::vector<std::string_view> kinds;
+  const std::string recorded_at = google::protobuf::util::TimeUtil::ToString(
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch())
+              .count()));
+  for (const kafka::RefusedMessage& refusal : refused) {
+    const OutputOrigin& origin = origins.at(refusal.index);
+    const kafka::OutgoingMessage& output = outputs.at(refusal.index);
+    std::string_view kind = "dead_letter";
+    switch (origin.kind) {
+      case OutputOrigin::Kind::kDeadLetter:
+        kind = "dead_letter";
+        break;
+      case OutputOrigin::Kind::kAssignment:
+        kind = "assignment";
+        break;
+      case OutputOrigin::Kind::kNurture:
+        kind = "nurture";
+        break;
+    }
+    store::AssignmentStore::UndeliverableRecord& record = records.emplace_back();
+    record.fields = {{"kind", std::string(kind)},
+                     {"reason", refusal.reason},
+                     {"error", refusal.error},
+                     {"topic", output.topic},
+                     {"message_bytes", std::to_string(output.value.size() + output.key.size())},
+                     {"recorded_at", recorded_at}};
+    if (!origin.event_id.empty()) record.fields.push_back({"event_id", origin.event_id});
+    if (origin.input != nullptr) {
+      const kafka::ConsumedMessage& in = *origin.input;
+      const std::string source = absl::StrCat(in.topic, "/", in.partition, "/", in.offset);
+      record.fields.push_back({"source", source});
+      record.fields.push_back({"original_bytes", std::to_string(in.value.size())});
+      record.fields.push_back({"original_sha256", core::Sha256Hex(in.value)});
+      for (const kafka::Header& header : output.headers) {
+        if (header.name == kHeaderErrorCode) record.fields.push_back({"error_code", header.value});
+      }
+      record.id = origin.event_id.empty() ? source : origin.event_id;
+    } else {
+      record.id = origin.event_id;
+    }
+    kinds.push_back(kind);
+  }
+  if (absl::Status recorded = store_.RecordUndeliverable(records, config_->redis.idempotency_ttl);
+      !recorded.ok()) {
+    metrics_.BatchFailed("redis");
+    return recorded;
+  }
+  for (size_t i = 0; i < refused.size(); ++i) {
+    metrics_.MessageUndeliverable(kinds[i], refused[i].reason);
+    // Ids and offsets only: the message itself may carry personal data.
+    spdlog::error("{} to {} refused by Kafka for good ({}), recorded as {} instead: {}", kinds[i],
+                  outputs[refused[i].index].topic, refused[i].reason,
+                  store_.keys().Undeliverable(records[i].id), refused[i].error);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
@@ -219,23 +288,36 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
   leads.reserve(prepared.messages.size());
   std::vector<kafka::OutgoingMessage>& outputs = prepared.outputs;
   const core::TimePoint now = clock_.Now();
+  prepared.origins.clear();
+  const DeadLetterLimits dead_letter_limits = DeadLetterLimitsFor(config);
   for (const kafka::ConsumedMessage& message : prepared.messages) {
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
     lead::DecodeResult decoded = lead::DecodeLeadEvent(
         message.value, content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
         static_cast<size_t>(config.kafka.max_event_bytes));
     std::optional<lead::Rejection> rejection;
+    std::string event_id;
     if (auto* r = std::get_if<lead::Rejection>(&decoded)) {
       rejection = std::move(*r);
     } else {
       auto& event = std::get<v1::LeadEvent>(decoded);
       rejection = lead::ValidateLeadEvent(event, now);
-      if (!rejection) leads.push_back(std::move(event));
+      if (!rejection) {
+        leads.push_back(std::move(event));
+      } else if (event.event_id().size() <= 128) {
+        event_id = event.event_id();
+      }
     }
     if (rejection) {
+      // The reason and a value-free description only: logs reach people who may not read the
+      // leads' personal data (the dead letter's own header keeps the full detail).
       spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
-                   message.offset, lead::RejectReasonName(rejection->reason), rejection->detail);
-      outputs.push_back(DeadLetter(config, message, *rejection));
+                   message.offset, lead::RejectReasonName(rejection->reason),
+                   rejection->log_detail);
+      outputs.push_back(BuildDeadLetter(message, config.kafka.topics.deadletter,
+                                        lead::RejectReasonName(rejection->reason),
+                                        rejection->detail, dead_letter_limits));
+      prepared.origins.push_back({OutputOrigin::Kind::kDeadLetter, &message, std::move(event_id)});
       prepared.rejected_reasons.emplace_back(lead::RejectReasonName(rejection->reason));
     }
   }
@@ -265,6 +347,9 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
     auto message = OutcomeMessage(config, result);
     if (!message.ok()) return message.status();
     outputs.push_back(std::move(*message));
+    prepared.origins.push_back({result.outcome->has_assignment() ? OutputOrigin::Kind::kAssignment
+                                                                 : OutputOrigin::Kind::kNurture,
+                                nullptr, EventIdOf(*result.outcome)});
   }
   return absl::OkStatus();
 }
@@ -275,11 +360,19 @@ void Pipeline::RememberAssigned(const PreparedBatch& prepared) {
   }
 }
 
-absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status& produced) {
+absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status& produced,
+                              const std::vector<kafka::RefusedMessage>& refused) {
   if (!produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
     RememberAssigned(prepared);
     return produced;
+  }
+  // A message Kafka will never take is recorded instead; only if even that fails is the batch
+  // retried (the replay is harmless: outcomes are stored, dead letters are produced again).
+  if (absl::Status recorded = RecordUndeliverable(prepared.origins, prepared.outputs, refused);
+      !recorded.ok()) {
+    RememberAssigned(prepared);
+    return recorded;
   }
   const config::Config& config = *prepared.config;
 
@@ -292,8 +385,9 @@ absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status&
   if (!committed.ok()) {
     // Not retried: the outputs are out, and whoever consumes these offsets again (this
     // instance or another after a rebalance) finds the stored assignments and replays them.
+    // (The commit itself is asynchronous: a broker's refusal is counted when it arrives.)
     metrics_.BatchFailed("kafka_commit");
-    spdlog::warn("offset commit failed; the batch will be replayed idempotently: {}",
+    spdlog::warn("offset commit refused; the batch will be replayed idempotently: {}",
                  committed.ToString());
   }
 
@@ -347,17 +441,24 @@ absl::Status Pipeline::RetryQueuedLeads() {
   metrics_.SetUnassignedQueueDepth(static_cast<double>(retried->queue_depth));
   if (retried->assigned.empty()) return absl::OkStatus();
   std::vector<kafka::OutgoingMessage> outputs;
+  std::vector<OutputOrigin> origins;
   for (const auto& outcome : retried->assigned) {
     auto message = OutcomeMessage(*config_, LeadResult{outcome, false});
     if (!message.ok()) return message.status();
     outputs.push_back(std::move(*message));
+    origins.push_back({OutputOrigin::Kind::kAssignment, nullptr, EventIdOf(*outcome)});
   }
   // The new assignments are already stored; if publishing fails here, they are not lost: the
   // stored records are the source of truth and Explain/replays return them.
-  if (absl::Status produced = producer_.ProduceAndWait(outputs, config_->kafka.produce_timeout);
+  std::vector<kafka::RefusedMessage> refused;
+  if (absl::Status produced =
+          producer_.ProduceAndWait(outputs, config_->kafka.produce_timeout, &refused, stop_);
       !produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
     return produced;
+  }
+  if (absl::Status recorded = RecordUndeliverable(origins, outputs, refused); !recorded.ok()) {
+    return recorded;
   }
   for (const auto& outcome : retried->assigned) {
     metrics_.QueuedLeadAssigned();
@@ -369,6 +470,7 @@ absl::Status Pipeline::RetryQueuedLeads() {
 }
 
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
   core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   auto next_queue_retry = std::chrono::steady_clock::now();
   // Messages to process before anything newer: those a paused consumer still returned, and
@@ -399,11 +501,12 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
     if (in_flight == nullptr) return absl::OkStatus();
     const auto wait_started = std::chrono::steady_clock::now();
     double publish_seconds = 0;
-    const absl::Status produced = publisher_->Wait(publish_seconds);
+    std::vector<kafka::RefusedMessage> refused;
+    const absl::Status produced = publisher_->Wait(publish_seconds, refused);
     metrics_.ObserveStage("publish", publish_seconds);
     metrics_.ObserveStage("publish_wait",
                           Seconds(std::chrono::steady_clock::now() - wait_started).count());
-    absl::Status finished = Finish(*in_flight, produced);
+    absl::Status finished = Finish(*in_flight, produced, refused);
     if (!finished.ok()) requeue(in_flight->messages);
     in_flight.reset();
     return finished;
@@ -497,7 +600,7 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
           requeue(next->messages);
         }
       } else {
-        publisher_->Start(next->outputs, config_->kafka.produce_timeout);
+        publisher_->Start(next->outputs, config_->kafka.produce_timeout, stop_);
         in_flight = std::move(next);
       }
     }

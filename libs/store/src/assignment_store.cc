@@ -468,6 +468,43 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
   return LogEntries(reply->elements[0].elements[1]);
 }
 
+absl::Status AssignmentStore::RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
+                                                  std::chrono::seconds ttl, int64_t log_max) {
+  if (records.empty()) return absl::OkStatus();
+  if (ttl.count() <= 0) return absl::InvalidArgumentError("undeliverable: ttl must be positive");
+  std::vector<std::vector<std::string>> commands;
+  for (const UndeliverableRecord& record : records) {
+    const std::string key = keys_.Undeliverable(record.id);
+    std::vector<std::string> hset = {"HSET", key, "id", record.id};
+    std::vector<std::string> xadd = {
+        "XADD",   keys_.UndeliverableLog(), "MAXLEN", "~", std::to_string(log_max), "*", "id",
+        record.id};
+    for (const auto& [field, value] : record.fields) {
+      hset.push_back(field);
+      hset.push_back(value);
+      xadd.push_back(field);
+      xadd.push_back(value);
+    }
+    commands.push_back(std::move(hset));
+    commands.push_back({"EXPIRE", key, std::to_string(ttl.count())});
+    commands.push_back(std::move(xadd));
+  }
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      connection_->Pipeline(commands, RedisOp::kCommit);
+  if (!replies.ok()) return replies.status();
+  for (const RedisReply& reply : *replies) {
+    if (reply.is_error()) {
+      return absl::UnavailableError(absl::StrCat("recording undeliverable messages: ", reply.str));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AssignmentStore::LoadUndeliverable(
+    const std::string& id) {
+  return LoadHash(keys_.Undeliverable(id));
+}
+
 absl::StatusOr<std::string> AssignmentStore::LogLastId() {
   absl::StatusOr<RedisReply> reply =
       connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()}, RedisOp::kLog);

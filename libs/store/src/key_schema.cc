@@ -66,4 +66,12 @@ std::string KeySchema::ClaimConflicts() const {
   return prefix_ + "claim_conflicts";
 }
 
+std::string KeySchema::Undeliverable(std::string_view id) const {
+  return prefix_ + "undeliverable:" + std::string(id);
+}
+
+std::string KeySchema::UndeliverableLog() const {
+  return prefix_ + "undeliverable";
+}
+
 }  // namespace leadrouter::store

@@ -22,6 +22,7 @@ std::string_view RejectReasonName(RejectReason reason);
 struct Rejection {
   RejectReason reason;
   std::string detail;
+  std::string log_detail{};
 };
 
 }  // namespace leadrouter::lead

@@ -16,17 +16,11 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/dead_letter.h"
 #include "leadrouter/store/assignment_store.h"
 
 namespace leadrouter::pipeline {
 
-// Dead-letter headers: what went wrong and where the event came from. The value and key of a
-// dead letter are the original bytes, so a fixed event can be re-published as it was.
-inline constexpr char kHeaderErrorCode[] = "x-leadrouter-error-code";
-inline constexpr char kHeaderError[] = "x-leadrouter-error";
-inline constexpr char kHeaderSourceTopic[] = "x-leadrouter-source-topic";
-inline constexpr char kHeaderSourcePartition[] = "x-leadrouter-source-partition";
-inline constexpr char kHeaderSourceOffset[] = "x-leadrouter-source-offset";
 // On leads.assignments: "true" when the message re-publishes a stored assignment.
 inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
 
@@ -77,10 +71,18 @@ class Pipeline {
   }
 
  private:
+  // Where one output of a batch comes from, so a message Kafka refuses for good can be recorded.
+  struct OutputOrigin {
+    enum class Kind { kDeadLetter, kAssignment, kNurture };
+    Kind kind = Kind::kDeadLetter;
+    const kafka::ConsumedMessage* input = nullptr;  // a dead letter's input (in `messages`)
+    std::string event_id;                           // when known
+  };
   // A batch whose Redis writes are done and whose outputs are built, not yet published.
   struct PreparedBatch {
     std::vector<kafka::ConsumedMessage> messages;
     std::vector<kafka::OutgoingMessage> outputs;
+    std::vector<OutputOrigin> origins;  // origins[i] belongs to outputs[i]
     std::vector<LeadResult> results;
     std::vector<std::string> rejected_reasons;
     std::chrono::steady_clock::time_point started;
@@ -95,10 +97,17 @@ class Pipeline {
   void RememberAssigned(const PreparedBatch& prepared);
   // Publishes the outputs on this thread, waits for their acknowledgements, then Finish.
   absl::Status PublishAndFinish(const PreparedBatch& prepared);
-  // After the outputs' publication ended with `produced`: on success commits the offsets and
-  // counts the outcomes; on failure remembers which events this process assigned (so the retry
-  // does not count them as replays) and returns the failure.
-  absl::Status Finish(const PreparedBatch& prepared, const absl::Status& produced);
+  // After the outputs' publication ended with `produced`: on success records the outputs Kafka
+  // refused for good (`refused`), commits the offsets and counts the outcomes; on failure
+  // remembers which events this process assigned (so the retry does not count them as replays)
+  // and returns the failure.
+  absl::Status Finish(const PreparedBatch& prepared, const absl::Status& produced,
+                      const std::vector<kafka::RefusedMessage>& refused);
+  // Records messages Kafka will never accept (kafka::RefusedMessage) in Redis, counts and logs
+  // them, so the partition moves on instead of retrying them forever.
+  absl::Status RecordUndeliverable(const std::vector<OutputOrigin>& origins,
+                                   const std::vector<kafka::OutgoingMessage>& outputs,
+                                   const std::vector<kafka::RefusedMessage>& refused);
   // Switches to the reloader's current config if it changed.
   void UseCurrentConfig();
   // Routes queued leads that have an eligible rep now and publishes their assignments.
@@ -121,6 +130,8 @@ class Pipeline {
   std::unordered_set<std::string> assigned_in_failed_attempt_;
   std::function<void(bool)> on_paused_;
   std::unique_ptr<BackgroundPublisher> publisher_;
+  // Run()'s stop flag: a publication waiting for Kafka gives up when it is set.
+  const std::atomic<bool>* stop_ = nullptr;
   std::chrono::steady_clock::time_point next_lag_sample_{};
 };
 

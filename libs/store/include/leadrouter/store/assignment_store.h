@@ -134,6 +134,22 @@ class AssignmentStore {
   // refused too: conservative).
   absl::StatusOr<std::string> LogTrimmedUpTo();
 
+  // A message that Kafka refused for a permanent reason (too large for the broker, invalid
+  // record or topic), so that it is recorded instead of stalling its partition.
+  struct UndeliverableRecord {
+    std::string id;  // the event id, or "<topic>/<partition>/<offset>" of the input
+    // Field/value pairs describing it (kind, reason, error, source offset, size, sha256, ...).
+    std::vector<std::pair<std::string, std::string>> fields;
+  };
+  // One round trip (pipelined): each record as a hash under KeySchema::Undeliverable(id) with
+  // `ttl`, and appended to KeySchema::UndeliverableLog() (trimmed to about `log_max` entries).
+  // Idempotent per id (a replay rewrites the same hash; the stream gets another entry).
+  absl::Status RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
+                                   std::chrono::seconds ttl, int64_t log_max = 10000);
+  // The hash of one undeliverable record (empty when there is none).
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadUndeliverable(
+      const std::string& id);
+
   // Up to `limit` queued event ids, oldest first, and the queue's length.
   absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(size_t limit);
 

@@ -50,6 +50,12 @@ class KeySchema {
   // "lr:{<tenant>}:claim_conflicts": hash of claim conflicts, field "<domain hmac>:<claimant rep
   // id>" -> a serialized ClaimConflict.
   std::string ClaimConflicts() const;
+  // "lr:{<tenant>}:undeliverable:<id>": a hash describing one message Kafka refused for good
+  // (AssignmentStore::RecordUndeliverable); <id> is the event id, or "<topic>/<partition>/<offset>"
+  // of the input when it had none. Expires with the idempotency TTL.
+  std::string Undeliverable(std::string_view id) const;
+  // "lr:{<tenant>}:undeliverable": stream of the same records, newest last, capped.
+  std::string UndeliverableLog() const;
 
  private:
   std::string tenant_;
