@@ -121,8 +121,15 @@ class StreamSink final : public AssignmentSink {
     write_in_flight_ = false;
     if (!queue_.empty()) queue_.pop_front();
     if (!ok) {
-      // The client went away; gRPC still requires exactly one Finish.
-      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      // The client went away, or the call was cancelled (a shutdown past its grace cancels a
+      // subscriber that stopped reading). gRPC still requires exactly one Finish, and OnDone
+      // (which the server's shutdown waits for) comes only after it: a Finish requested while
+      // this write was stuck is sent now.
+      if (pending_status_.has_value()) {
+        SendFinishLocked();
+      } else {
+        FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      }
       return;
     }
     if (pending_status_.has_value()) {
