@@ -2,10 +2,13 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -16,14 +19,17 @@
 #include "leadrouter/config/config.h"
 #include "leadrouter/config/reloader.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/core/watchdog.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/lead_service.h"
 #include "leadrouter/pipeline/observability.h"
 #include "leadrouter/pipeline/pipeline.h"
+#include "leadrouter/pipeline/readiness.h"
 #include "leadrouter/simulate/command.h"
 #include "leadrouter/store/assignment_store.h"
+#include "leadrouter/store/redis_connection.h"
 
 namespace {
 
@@ -55,7 +61,17 @@ int CheckConfig(const std::string& path) {
   return 0;
 }
 
+namespace {
+// The signals the daemon handles, blocked in every thread from the top of main on.
+sigset_t signals;
+}  // namespace
+
 int main(int argc, char** argv) {
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   CLI::App app{"leadrouter: routes lead events from Kafka to sales reps"};
   app.require_subcommand(0, 1);
   std::string config_path;
@@ -77,8 +93,11 @@ int main(int argc, char** argv) {
   simulate->add_flag("--json", sim.json, "print JSON instead of the text report");
   simulate->add_option("--sample", sim.sample, "changed leads to list in the diff (default 20)");
   CLI11_PARSE(app, argc, argv);
-  if (check->parsed()) return CheckConfig(check_path);
-  if (simulate->parsed()) return leadrouter::simulate::RunCommand(sim);
+  if (check->parsed() || simulate->parsed()) {
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // one-shot commands stop on Ctrl-C
+    if (check->parsed()) return CheckConfig(check_path);
+    return leadrouter::simulate::RunCommand(sim);
+  }
   if (config_path.empty()) {
     std::fprintf(stderr,
                  "leadrouter: --config FILE is required (or: leadrouter check-config FILE)\n");
@@ -86,18 +105,14 @@ int main(int argc, char** argv) {
   }
   spdlog::set_default_logger(spdlog::stderr_logger_mt("leadrouter"));
   spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::info("leadrouter starting (pid {})", ::getpid());
 
   // Signals are taken by a dedicated thread (sigwait), so no handler runs inside library code.
-  // The thread is detached and may outlive main(), so it touches only objects with static
-  // storage duration.
-  static sigset_t signals;
+  // They were blocked at the top of main (before any library started a thread), so a SIGTERM at
+  // any moment of the start-up is a clean stop. The thread is detached and may outlive main(),
+  // so it touches only objects with static storage duration.
   static std::atomic<bool> stop{false};
   static std::atomic<bool> reload_requested{false};
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::thread([] {
     while (true) {
       int received = 0;
@@ -116,12 +131,26 @@ int main(int argc, char** argv) {
   leadrouter::config::ConfigReloader configs(
       config_path, std::make_shared<const leadrouter::config::Config>(*std::move(loaded)));
   const auto config = configs.Current();  // endpoints: fixed for the life of the process
+  const std::chrono::milliseconds stream_grace(5000);       // TODO(merge): config->shutdown
+  const std::chrono::milliseconds shutdown_timeout(15000);  // TODO(merge): config->shutdown
+
+  // Whatever a dependency or a client does, a stop ends the process within shutdown_timeout:
+  // the watchdog says which step was still running and exits 0 (offsets past what was durable
+  // were never committed, so nothing is lost).
+  static std::atomic<const char*> shutdown_step{"stopping the pipeline"};
+  leadrouter::core::Watchdog watchdog;
+  std::thread stop_watcher([&] {
+    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    watchdog.Arm(shutdown_timeout, [shutdown_timeout] {
+      spdlog::error("shutdown did not finish within {} ms; abandoning it while {}; exiting",
+                    shutdown_timeout.count(), shutdown_step.load());
+      spdlog::default_logger()->flush();
+      std::_Exit(0);
+    });
+  });
 
   leadrouter::metrics::PipelineMetrics metrics;
   metrics.SetConfigInfo(config->version);
-  auto metrics_server =
-      leadrouter::metrics::MetricsServer::Start(config->metrics.listen, metrics.registry());
-  if (!metrics_server.ok()) return Fail(kExitStartup, metrics_server.status().ToString());
 
   leadrouter::store::RedisOptions redis;
   redis.host = config->redis.host;
@@ -134,16 +163,36 @@ int main(int argc, char** argv) {
   leadrouter::pipeline::RedisMetrics redis_metrics(metrics);
   leadrouter::pipeline::RpcMetrics rpc_metrics(metrics);
   redis.observer = &redis_metrics;
+
+  // Readiness: NOT_SERVING (gRPC health) and 503 (/readyz) until Kafka and Redis answered, and
+  // whenever one of them stops answering or consumption is paused for backpressure.
+  std::unique_ptr<leadrouter::api::GrpcServer> grpc_server;
+  std::mutex grpc_server_mutex;
+  leadrouter::pipeline::Readiness readiness({"kafka", "redis"}, [&](bool ready) {
+    metrics.SetReady(ready);
+    std::lock_guard<std::mutex> lock(grpc_server_mutex);
+    if (grpc_server) grpc_server->SetServing(ready);
+  });
+  metrics.SetReady(false);
+  auto metrics_server = leadrouter::metrics::MetricsServer::Start(
+      config->metrics.listen, metrics.registry(),
+      [&readiness] { return std::make_pair(readiness.ready(), readiness.Describe()); });
+  if (!metrics_server.ok()) return Fail(kExitStartup, metrics_server.status().ToString());
+
   auto store = leadrouter::store::AssignmentStore::Connect(redis);
   if (!store.ok()) return Fail(kExitStartup, store.status().ToString());
 
   auto producer = leadrouter::kafka::Producer::Create(
       {config->kafka.bootstrap_servers, config->kafka.producer_properties});
   if (!producer.ok()) return Fail(kExitStartup, producer.status().ToString());
-  auto consumer = leadrouter::kafka::Consumer::Create({config->kafka.bootstrap_servers,
-                                                       config->kafka.group_id,
-                                                       {config->kafka.topics.inbound},
-                                                       config->kafka.consumer_properties});
+  leadrouter::kafka::ConsumerOptions consumer_options{config->kafka.bootstrap_servers,
+                                                      config->kafka.group_id,
+                                                      {config->kafka.topics.inbound},
+                                                      config->kafka.consumer_properties};
+  consumer_options.on_commit = [&metrics](const absl::Status& committed) {
+    if (!committed.ok()) metrics.BatchFailed("kafka_commit");
+  };
+  auto consumer = leadrouter::kafka::Consumer::Create(consumer_options);
   if (!consumer.ok()) return Fail(kExitStartup, consumer.status().ToString());
 
   leadrouter::api::AssignmentHub hub(
@@ -161,13 +210,42 @@ int main(int argc, char** argv) {
   grpc_tls.key_pem = config->grpc.tls.key_pem;
   grpc_tls.client_ca_pem = config->grpc.tls.client_ca_pem;
   grpc_tls.require_client_cert = config->grpc.tls.require_client_cert;
-  auto grpc_server = leadrouter::api::GrpcServer::Start(
+  auto started_grpc = leadrouter::api::GrpcServer::Start(
       config->grpc.listen, {&router_service, &admin_service}, grpc_tls, &rpc_metrics);
-  if (!grpc_server.ok()) return Fail(kExitStartup, grpc_server.status().ToString());
+  if (!started_grpc.ok()) return Fail(kExitStartup, started_grpc.status().ToString());
+  {
+    std::lock_guard<std::mutex> lock(grpc_server_mutex);
+    grpc_server = *std::move(started_grpc);
+    grpc_server->SetServing(readiness.ready());
+  }
+
+  // Kafka reachable (a metadata request) and Redis answering within its timeout, every second.
+  auto probe_redis = leadrouter::store::RedisConnection::Connect(redis);
+  std::shared_ptr<leadrouter::store::RedisConnection> probe_connection =
+      probe_redis.ok()
+          ? std::shared_ptr<leadrouter::store::RedisConnection>(*std::move(probe_redis))
+          : nullptr;
+  leadrouter::pipeline::DependencyProbe probe(
+      readiness,
+      {{"kafka",
+        [&producer, &config]() -> absl::Status {
+          absl::Status reached =
+              (*producer)->WarmUp(config->kafka.topics.inbound, std::chrono::milliseconds(1000));
+          // A missing topic is the consumer's to report; the brokers did answer.
+          return reached.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : reached;
+        }},
+       {"redis", [probe_connection]() -> absl::Status {
+          if (probe_connection == nullptr) return absl::UnavailableError("no connection");
+          auto pong = probe_connection->Command({"PING"});
+          if (!pong.ok()) return pong.status();
+          if (pong->is_error()) return absl::UnavailableError(pong->str);
+          return absl::OkStatus();
+        }}});
+  std::thread probe_thread([&probe] { probe.Run(stop, std::chrono::seconds(1)); });
 
   // One machine-readable line on stdout: scripts and tests wait for it.
   std::printf("leadrouter ready grpc=%s:%d metrics=http://%s:%d/metrics config=%s\n",
-              HostOf(config->grpc.listen).c_str(), (*grpc_server)->port(),
+              HostOf(config->grpc.listen).c_str(), grpc_server->port(),
               HostOf(config->metrics.listen).c_str(), (*metrics_server)->port(),
               config->version.c_str());
   std::fflush(stdout);
@@ -208,20 +286,28 @@ int main(int argc, char** argv) {
 
   leadrouter::pipeline::Pipeline pipeline(configs, **consumer, **producer, **store, metrics,
                                           leadrouter::core::SystemClock::Get());
-  // Readiness follows backpressure: while a dependency fails and consumption is paused, the
-  // health service says NOT_SERVING (liveness is the process itself).
-  pipeline.OnPausedChange([&grpc_server](bool paused) { (*grpc_server)->SetServing(!paused); });
+  pipeline.OnPausedChange([&readiness](bool paused) {
+    readiness.Set("consumption", !paused, "paused for backpressure (a batch keeps failing)");
+  });
   const absl::Status run = pipeline.Run(stop);
   spdlog::info("shutting down");
   stop.store(true);
+
+  // Leave the consumer group first, so the partitions move to another instance at once.
+  shutdown_step.store("leaving the consumer group");
+  (*consumer)->Close(std::min(shutdown_timeout / 3, leadrouter::kafka::kDefaultCloseTimeout));
+  // Streams get stream_grace to end; one whose client stopped reading is then cancelled.
+  shutdown_step.store("closing the gRPC streams");
+  hub.CloseAll();
+  grpc_server->Shutdown(stream_grace);
+  shutdown_step.store("stopping the background threads");
   watcher.join();
   tail_thread.join();
   expiry_thread.join();
   load_thread.join();
-
-  hub.CloseAll();
-  (*grpc_server)->Shutdown(std::chrono::seconds(2));
-  (*consumer)->Close();
+  probe_thread.join();
+  stop_watcher.join();
+  shutdown_step.store("flushing the producer");
   if (!run.ok()) return Fail(1, run.ToString());
   spdlog::info("stopped cleanly");
   return 0;
