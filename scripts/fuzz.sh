@@ -36,7 +36,8 @@ exec 9>"$build/.fuzz.lock"
 flock 9
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$build" -DLEADROUTER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DLEADROUTER_FUZZ=ON -DLEADROUTER_WERROR=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 cmake --build "$build" -j"$(nproc)" --target decode_fuzzer config_fuzzer
 

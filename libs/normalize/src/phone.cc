@@ -100,7 +100,11 @@ absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view defa
   // in its region's reading is never reinterpreted.
   if (!status.ok() && text.size() > 2 && text[0] == '0' && text[1] == '0') {
     PhoneNumber international;
-    if (ParseValid(util, "+" + text.substr(2), region, &international).ok()) {
+    // Built by append, not `"+" + text.substr(2)`: GCC 12 at -O3 reports a false
+    // -Wrestrict overlap in that operator+ (GCC bug 105329).
+    std::string plus_form = "+";
+    plus_form.append(text, 2, std::string::npos);
+    if (ParseValid(util, plus_form, region, &international).ok()) {
       number = international;
       status = absl::OkStatus();
     }
