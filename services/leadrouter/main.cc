@@ -45,8 +45,10 @@ int Fail(int code, const std::string& what) {
 
 }  // namespace
 
-int CheckConfig(const std::string& path) {
-  auto config = leadrouter::config::LoadConfigFile(path);
+// Validates without the secrets unless `require_secrets` (CI has no production secrets): then
+// a missing one is an error naming its field, as at start.
+int CheckConfig(const std::string& path, bool require_secrets) {
+  auto config = leadrouter::config::LoadConfigFile(path, {.require_secrets = require_secrets});
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
     return kExitConfig;
@@ -66,6 +68,9 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "validate a config file, print a summary, exit");
   std::string check_path;
   check->add_option("file", check_path, "YAML configuration file")->required();
+  bool check_require_secrets = false;
+  check->add_flag("--require-secrets", check_require_secrets,
+                  "fail (exit 2) when a secret it names is not set or cannot be read");
   auto* simulate = app.add_subcommand(
       "simulate", "replay leads through a config in memory (what-if), print a report, exit");
   leadrouter::simulate::CommandOptions sim;
@@ -77,7 +82,7 @@ int main(int argc, char** argv) {
   simulate->add_flag("--json", sim.json, "print JSON instead of the text report");
   simulate->add_option("--sample", sim.sample, "changed leads to list in the diff (default 20)");
   CLI11_PARSE(app, argc, argv);
-  if (check->parsed()) return CheckConfig(check_path);
+  if (check->parsed()) return CheckConfig(check_path, check_require_secrets);
   if (simulate->parsed()) return leadrouter::simulate::RunCommand(sim);
   if (config_path.empty()) {
     std::fprintf(stderr,
