@@ -1332,10 +1332,10 @@ std::string Summarize(const Config& c) {
     absl::StrAppend(&text, "claims:         OFF (claims need dedupe)\n");
   }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
+  absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "shutdown:       streams get ", c.shutdown.stream_grace.count(),
                   " ms, all of it at most ", c.shutdown.timeout.count(), " ms\n");
   absl::StrAppend(&text, "secrets:        ", SummarizeSecrets(c.secrets), "\n");
-  absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "routing:        ", c.reps.size(), " reps (", reps, "), ",
                   c.routing.pools.size(), " pools, ", c.routing.territories.size(),
                   " territories\n");
