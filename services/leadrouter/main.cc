@@ -51,8 +51,10 @@ int Fail(int code, const std::string& what) {
 
 }  // namespace
 
-int CheckConfig(const std::string& path) {
-  auto config = leadrouter::config::LoadConfigFile(path);
+// Validates without the secrets unless `require_secrets` (CI has no production secrets): then
+// a missing one is an error naming its field, as at start.
+int CheckConfig(const std::string& path, bool require_secrets) {
+  auto config = leadrouter::config::LoadConfigFile(path, {.require_secrets = require_secrets});
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
     return kExitConfig;
@@ -82,6 +84,9 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "validate a config file, print a summary, exit");
   std::string check_path;
   check->add_option("file", check_path, "YAML configuration file")->required();
+  bool check_require_secrets = false;
+  check->add_flag("--require-secrets", check_require_secrets,
+                  "fail (exit 2) when a secret it names is not set or cannot be read");
   auto* simulate = app.add_subcommand(
       "simulate", "replay leads through a config in memory (what-if), print a report, exit");
   leadrouter::simulate::CommandOptions sim;
@@ -95,7 +100,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (check->parsed() || simulate->parsed()) {
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // one-shot commands stop on Ctrl-C
-    if (check->parsed()) return CheckConfig(check_path);
+    if (check->parsed()) return CheckConfig(check_path, check_require_secrets);
     return leadrouter::simulate::RunCommand(sim);
   }
   if (config_path.empty()) {
@@ -131,8 +136,8 @@ int main(int argc, char** argv) {
   leadrouter::config::ConfigReloader configs(
       config_path, std::make_shared<const leadrouter::config::Config>(*std::move(loaded)));
   const auto config = configs.Current();  // endpoints: fixed for the life of the process
-  const std::chrono::milliseconds stream_grace(5000);       // TODO(merge): config->shutdown
-  const std::chrono::milliseconds shutdown_timeout(15000);  // TODO(merge): config->shutdown
+  const std::chrono::milliseconds stream_grace = config->shutdown.stream_grace;
+  const std::chrono::milliseconds shutdown_timeout = config->shutdown.timeout;
 
   // Whatever a dependency or a client does, a stop ends the process within shutdown_timeout:
   // the watchdog says which step was still running and exits 0 (offsets past what was durable

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "leadrouter/config/reloader.h"
 
 namespace leadrouter::config {
@@ -479,6 +481,287 @@ TEST(ConfigTest, ShippedExampleConfigIsValid) {
   EXPECT_GE(cfg->reps.size(), 2u);
 }
 
+// --- duplicate keys, bounds on the file and the document ---------------------------------
+
+TEST(ConfigTest, DuplicateKeysAreRefusedAtEveryDepth) {
+  // Top level: yaml-cpp would keep the first kafka section and ignore the second.
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n"
+                    "kafka: {bootstrap_servers: k:2}\n"),
+            "config: kafka: duplicate key (also at line 1)");
+  // A nested mapping.
+  EXPECT_EQ(ErrorOf("kafka:\n  bootstrap_servers: k:1\n  group_id: a\n  group_id: b\n"
+                    "reps: [{id: a}]\n"),
+            "config: kafka.group_id: duplicate key (also at line 3)");
+  // A mapping inside a sequence inside a mapping, in flow style.
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps:\n  - id: a\n  - id: b\n"
+                    "    working_hours: {start: \"08:00\", end: \"17:00\", start: \"09:00\"}\n"),
+            "config: reps[1].working_hours.start: duplicate key (also at line 5)");
+  // A string map (librdkafka properties): the later value would have won silently.
+  EXPECT_EQ(ErrorOf("kafka:\n  bootstrap_servers: k:1\n  producer_properties:\n"
+                    "    linger.ms: \"1\"\n    linger.ms: \"5\"\nreps: [{id: a}]\n"),
+            "config: kafka.producer_properties.linger.ms: duplicate key (also at line 4)");
+  // Every duplicate, and the other errors of the file, in one run.
+  const std::string err = ErrorOf(
+      "kafka: {bootstrap_servers: k:1, group_id: a, group_id: b}\n"
+      "redis: {port: 0}\nreps: [{id: a, id: b}]\n");
+  EXPECT_THAT(err, ::testing::HasSubstr("config: kafka.group_id: duplicate key (also at line 1)"));
+  EXPECT_THAT(err, ::testing::HasSubstr("config: reps[0].id: duplicate key (also at line 3)"));
+  EXPECT_THAT(err, ::testing::HasSubstr("config: redis.port: must be between 1 and 65535, got 0"));
+  // The same key in two different mappings is no duplicate.
+  EXPECT_TRUE(ParseConfig("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}, {id: b}]\n").ok());
+}
+
+TEST(ConfigTest, DuplicateKeysInTheTokensFileAreRefused) {
+  const std::string dir = ::testing::TempDir() + "/dup-tokens-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokens.yaml") << "tokens:\n  - name: a\n    token: \"0123456789abcdef0\"\n "
+                                         "   token: \"0123456789abcdef1\"\n"
+                                         "    scopes: [admin]\n";
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\ngrpc: {auth: {tokens_file: " + dir +
+                    "/tokens.yaml}}\nreps: [{id: a}]\n"),
+            "config: grpc.auth.tokens_file: tokens[0].token: duplicate key (also at line 3)");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigTest, AliasExpansionAndNestingAreBounded) {
+  // "Billion laughs": 10 levels of 10 aliases each are 10^10 nodes when walked.
+  std::string lol = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\nx0: &x0 [a, a, a, a, a]\n";
+  for (int level = 1; level <= 10; ++level) {
+    absl::StrAppend(&lol, "x", level, ": &x", level, " [");
+    for (int i = 0; i < 10; ++i) absl::StrAppend(&lol, i ? ", " : "", "*x", level - 1);
+    absl::StrAppend(&lol, "]\n");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string err = ErrorOf(lol);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_THAT(err, ::testing::StartsWith("config: line 9: the document has more than 1000000 "
+                                         "nodes (counting each alias as what it refers to)"));
+
+  // A few aliases of a small anchor are fine (and the unknown field is still reported).
+  EXPECT_THAT(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n"
+                      "x: &w [1, 2]\ny: [*w, *w]\n"),
+              ::testing::StartsWith("config: x: unknown field"));
+
+  std::string deep = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\nx: ";
+  deep += std::string(200, '[') + std::string(200, ']') + "\n";
+  std::string path = "x";
+  for (int i = 0; i < 63; ++i) path += "[0]";  // the document is the first level
+  EXPECT_EQ(ErrorOf(deep), "config: line 3: " + path + ": nested deeper than 64 levels");
+}
+
+std::string WriteFileOfSize(const std::string& name, size_t bytes) {
+  const std::string path = ::testing::TempDir() + "/" + name + "-" + std::to_string(::getpid());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const std::string line = "# padding padding padding padding padding padding padding padding\n";
+  for (size_t written = 0; written < bytes; written += line.size()) out << line;
+  return path;
+}
+
+TEST(ConfigTest, LargeFilesAreRefusedWithoutBeingReadWhole) {
+  const std::string big = WriteFileOfSize("big5", 5 << 20);
+  auto five = LoadConfigFile(big);
+  ASSERT_FALSE(five.ok());
+  EXPECT_EQ(five.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(five.status().message()),
+            "config file " + big + ": larger than the limit of 4194304 bytes (4 MiB)");
+  std::filesystem::remove(big);
+
+  const std::string huge = WriteFileOfSize("big44", 44'000'000);
+  auto start = std::chrono::steady_clock::now();
+  auto forty_four = LoadConfigFile(huge);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_FALSE(forty_four.ok());
+  EXPECT_THAT(std::string(forty_four.status().message()),
+              ::testing::HasSubstr("larger than the limit of 4194304 bytes"));
+  std::filesystem::remove(huge);
+
+  // Endless: without a bound this reads until memory runs out (std::bad_alloc).
+  start = std::chrono::steady_clock::now();
+  auto zero = LoadConfigFile("/dev/zero");
+  ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(std::string(zero.status().message()),
+            "config file /dev/zero: larger than the limit of 4194304 bytes (4 MiB)");
+
+  // Just at the limit is read (and then judged as YAML).
+  const std::string edge = ::testing::TempDir() + "/edge-" + std::to_string(::getpid());
+  {
+    std::ofstream out(edge, std::ios::binary | std::ios::trunc);
+    const std::string head = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n";
+    out << head << std::string(kMaxConfigFileBytes - head.size() - 1, '#') << "\n";
+  }
+  EXPECT_TRUE(LoadConfigFile(edge).ok());
+  std::filesystem::remove(edge);
+}
+
+// --- secrets not required (check-config in CI) ------------------------------------------
+
+TEST(ConfigTest, WithoutRequiredSecretsMissingOnesAreRecordedNotErrors) {
+  ::unsetenv("LEADROUTER_TEST_ABSENT_KEY");
+  const std::string yaml =
+      "kafka: {bootstrap_servers: k:1}\n"
+      "redis: {password_file: /nonexistent/redis-password}\n"
+      "dedupe: {hmac_key_env: LEADROUTER_TEST_ABSENT_KEY}\n"
+      "reps: [{id: a}]\n";
+  // Required (the daemon): both are errors, each naming its field.
+  EXPECT_EQ(ErrorOf(yaml),
+            "config: redis.password_file: cannot read /nonexistent/redis-password\n"
+            "config: dedupe.hmac_key_env: environment variable LEADROUTER_TEST_ABSENT_KEY is not "
+            "set");
+  // Not required: valid, and the summary says what is missing.
+  auto cfg = ParseConfig(yaml, {.require_secrets = false});
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_EQ(cfg->secrets.size(), 2u);
+  EXPECT_EQ(cfg->secrets[0].field, "redis.password_file");
+  EXPECT_EQ(cfg->secrets[0].source, "/nonexistent/redis-password");
+  EXPECT_FALSE(cfg->secrets[0].present);
+  EXPECT_EQ(cfg->secrets[1].field, "dedupe.hmac_key_env");
+  EXPECT_EQ(cfg->secrets[1].source, "LEADROUTER_TEST_ABSENT_KEY");
+  EXPECT_FALSE(cfg->secrets[1].present);
+  EXPECT_THAT(
+      Summarize(*cfg),
+      ::testing::HasSubstr("secrets:        redis.password_file=/nonexistent/redis-password "
+                           "(cannot be read), dedupe.hmac_key_env="
+                           "LEADROUTER_TEST_ABSENT_KEY (not set)\n"));
+
+  // A present secret is still checked, and its value never shown.
+  ::setenv("LEADROUTER_TEST_SHORT_KEY", "short-secret", 1);
+  EXPECT_EQ(std::string(ParseConfig("kafka: {bootstrap_servers: k:1}\n"
+                                    "dedupe: {hmac_key_env: LEADROUTER_TEST_SHORT_KEY}\n"
+                                    "reps: [{id: a}]\n",
+                                    {.require_secrets = false})
+                            .status()
+                            .message()),
+            "config: dedupe.hmac_key_env: the key from env:LEADROUTER_TEST_SHORT_KEY has 12 bytes; "
+            "use at least 16 random bytes");
+  ::setenv("LEADROUTER_TEST_GOOD_KEY", "a-long-enough-secret-value", 1);
+  auto present = ParseConfig(
+      "kafka: {bootstrap_servers: k:1}\ndedupe: {hmac_key_env: LEADROUTER_TEST_GOOD_KEY}\n"
+      "reps: [{id: a}]\n",
+      {.require_secrets = false});
+  ASSERT_TRUE(present.ok()) << present.status();
+  EXPECT_THAT(Summarize(*present),
+              ::testing::HasSubstr("secrets:        dedupe.hmac_key_env=LEADROUTER_TEST_GOOD_KEY "
+                                   "(set)"));
+  EXPECT_THAT(Summarize(*present), ::testing::Not(::testing::HasSubstr("a-long-enough")));
+  EXPECT_THAT(Summarize(*ParseConfig(kMinimal)), ::testing::HasSubstr("secrets:        none\n"));
+}
+
+TEST(ConfigTest, SecretReferencesAreValidatedEvenWhenNotRequired) {
+  const LoadOptions lenient{.require_secrets = false};
+  auto error = [&](const std::string& body) {
+    auto cfg =
+        ParseConfig("kafka: {bootstrap_servers: k:1}\n" + body + "reps: [{id: a}]\n", lenient);
+    return cfg.ok() ? std::string("(accepted)") : std::string(cfg.status().message());
+  };
+  EXPECT_EQ(error("redis: {password: hunter2}\n"),
+            "config: redis.password: secrets are never inline: use password_env (a variable name) "
+            "or password_file");
+  EXPECT_EQ(error("redis: {password_env: A, password_file: /b}\n"),
+            "config: redis.password_env: give password_env or password_file, not both");
+  EXPECT_EQ(error("dedupe: {hmac_key_env: \"not a name\"}\n"),
+            "config: dedupe.hmac_key_env: \"not a name\" is not an environment variable name "
+            "(letters, digits and _, not starting with a digit)");
+  EXPECT_EQ(error("dedupe: {hmac_key_env: 9LIVES}\n"),
+            "config: dedupe.hmac_key_env: \"9LIVES\" is not an environment variable name "
+            "(letters, digits and _, not starting with a digit)");
+  EXPECT_EQ(error("dedupe: {hmac_key_file: \"\"}\n"),
+            "config: dedupe.hmac_key_file: must not be empty");
+  EXPECT_EQ(error("dedupe: {person_window_days: 10}\n"),
+            "config: dedupe.hmac_key_env: dedupe keys are HMACs under a secret: set hmac_key_env "
+            "or hmac_key_file (or enabled: false)");
+}
+
+TEST(ConfigTest, ShippedExampleConfigChecksWithoutSecrets) {
+  ::unsetenv("LEADROUTER_DEDUPE_KEY");
+  const std::string path = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
+  EXPECT_THAT(std::string(LoadConfigFile(path).status().message()),
+              ::testing::HasSubstr("config: dedupe.hmac_key_env: environment variable "
+                                   "LEADROUTER_DEDUPE_KEY is not set"));
+  auto cfg = LoadConfigFile(path, {.require_secrets = false});
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(Summarize(*cfg),
+              ::testing::HasSubstr("dedupe.hmac_key_env=LEADROUTER_DEDUPE_KEY (not set)"));
+}
+
+// --- shutdown and Kafka message sizes -------------------------------------------------------
+
+TEST(ConfigTest, ShutdownBoundsAreReadAndOrdered) {
+  auto defaults = ParseConfig(kMinimal);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->shutdown.stream_grace, std::chrono::milliseconds(5000));
+  EXPECT_EQ(defaults->shutdown.timeout, std::chrono::milliseconds(15000));
+  auto set =
+      ParseConfig(std::string(kMinimal) + "shutdown: {stream_grace_ms: 0, timeout_ms: 1000}\n");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->shutdown.stream_grace, std::chrono::milliseconds(0));
+  EXPECT_EQ(set->shutdown.timeout, std::chrono::milliseconds(1000));
+  EXPECT_THAT(Summarize(*set), ::testing::HasSubstr("shutdown:       streams get 0 ms, all of it "
+                                                    "at most 1000 ms\n"));
+
+  const std::string base = std::string(kMinimal) + "shutdown: ";
+  EXPECT_EQ(ErrorOf(base + "{stream_grace_ms: 60001}\n"),
+            "config: shutdown.stream_grace_ms: must be between 0 and 60000, got 60001");
+  EXPECT_EQ(ErrorOf(base + "{timeout_ms: 999}\n"),
+            "config: shutdown.timeout_ms: must be between 1000 and 300000, got 999");
+  EXPECT_EQ(ErrorOf(base + "{timeout_ms: 300001}\n"),
+            "config: shutdown.timeout_ms: must be between 1000 and 300000, got 300001");
+  EXPECT_EQ(ErrorOf(base + "{stream_grace_ms: 20000}\n"),
+            "config: shutdown.timeout_ms: 15000 must be greater than stream_grace_ms (20000): "
+            "streams are cancelled after their grace, within the timeout");
+  EXPECT_EQ(ErrorOf(base + "{stream_grace_ms: 5000, timeout_ms: 5000}\n"),
+            "config: shutdown.timeout_ms: 5000 must be greater than stream_grace_ms (5000): "
+            "streams are cancelled after their grace, within the timeout");
+  EXPECT_THAT(ErrorOf(base + "{grace_ms: 1}\n"),
+              ::testing::StartsWith("config: shutdown.grace_ms: unknown field"));
+}
+
+TEST(ConfigTest, MaxEventBytesMustFitInADeadLetter) {
+  auto defaults = ParseConfig(kMinimal);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->kafka.max_event_bytes, 524288);
+  EXPECT_EQ(defaults->kafka.producer_message_max_bytes, 1000000);
+
+  auto kafka = [](const std::string& fields) {
+    return "kafka: {bootstrap_servers: k:1, " + fields + "}\nreps: [{id: a}]\n";
+  };
+  // The largest that fits the default: 1000000 - 65536.
+  EXPECT_TRUE(ParseConfig(kafka("max_event_bytes: 934464")).ok());
+  EXPECT_EQ(ErrorOf(kafka("max_event_bytes: 1048576")),
+            "config: kafka.max_event_bytes: 1048576 does not fit in a dead letter: the producer's "
+            "message.max.bytes is 1000000 (librdkafka's default), which must be at least "
+            "max_event_bytes + 65536; raise message.max.bytes (and the broker's/topic's "
+            "max.message.bytes) or lower max_event_bytes");
+  EXPECT_EQ(ErrorOf(kafka("max_event_bytes: 1048576, producer_properties: "
+                          "{message.max.bytes: \"1000000\"}")),
+            "config: kafka.max_event_bytes: 1048576 does not fit in a dead letter: the producer's "
+            "message.max.bytes is 1000000 (kafka.producer_properties), which must be at least "
+            "max_event_bytes + 65536; raise message.max.bytes (and the broker's/topic's "
+            "max.message.bytes) or lower max_event_bytes");
+  auto raised = ParseConfig(
+      kafka("max_event_bytes: 1048576, producer_properties: {message.max.bytes: \"2097152\"}"));
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(raised->kafka.producer_message_max_bytes, 2097152);
+
+  for (const std::string bad : {"lots", "999", "1000000001", "1e6", "", "-5", "1000000 "}) {
+    EXPECT_EQ(ErrorOf(kafka("producer_properties: {message.max.bytes: \"" + bad + "\"}")),
+              "config: kafka.producer_properties.message.max.bytes: must be an integer between "
+              "1000 and 1000000000, got \"" +
+                  bad + "\"");
+  }
+}
+
+TEST(ConfigTest, RepositoryConfigsStayValid) {
+  ::setenv("LEADROUTER_DEDUPE_KEY", "config-test-dedupe-key-0123", 1);
+  for (const char* file :
+       {"/deploy/config/leadrouter.example.yaml", "/deploy/compose/leadrouter.yaml",
+        "/tests/fuzz/corpus/config/example.yaml"}) {
+    auto cfg =
+        LoadConfigFile(std::string(LEADROUTER_SOURCE_DIR) + file, {.require_secrets = false});
+    EXPECT_TRUE(cfg.ok()) << file << ": " << cfg.status();
+  }
+}
+
 class ConfigReloaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -535,6 +818,36 @@ TEST_F(ConfigReloaderTest, EndpointChangesWaitForARestart) {
   EXPECT_EQ(now->redis.port, 6379);
   ASSERT_EQ(now->reps.size(), 1u);
   EXPECT_EQ(now->reps[0].id, "solo");
+}
+
+TEST_F(ConfigReloaderTest, DuplicateKeysAndHugeFilesAreRefused) {
+  Write("kafka:\n  bootstrap_servers: 127.0.0.1:9092\nreps: [{id: a}]\nreps: [{id: b}]\n");
+  auto report = reloader_->Reload();
+  EXPECT_EQ(report.result, ConfigReloader::Result::kRefused);
+  EXPECT_EQ(report.message, path_ + ":\nconfig: reps: duplicate key (also at line 3)");
+
+  Write(std::string(kMinimal) + std::string(kMaxConfigFileBytes, '#') + "\n");
+  report = reloader_->Reload();
+  EXPECT_EQ(report.result, ConfigReloader::Result::kRefused);
+  EXPECT_EQ(report.message,
+            "config file " + path_ + ": larger than the limit of 4194304 bytes (4 MiB)");
+  EXPECT_EQ(reloader_->Current()->reps.size(), 2u) << "the live config stays";
+}
+
+TEST_F(ConfigReloaderTest, LargerEventsWaitForTheProducerToRestart) {
+  // A new message.max.bytes needs a new producer; the larger max_event_bytes it makes room for
+  // must not reach the running one.
+  Write(
+      "kafka:\n  bootstrap_servers: 127.0.0.1:9092\n  max_event_bytes: 1048576\n"
+      "  producer_properties: {message.max.bytes: \"2097152\"}\nreps: [{id: a}]\n");
+  const auto report = reloader_->Reload();
+  EXPECT_EQ(report.result, ConfigReloader::Result::kRefused);
+  EXPECT_EQ(report.message,
+            path_ +
+                ":\nconfig: kafka.max_event_bytes: 1048576 does not fit in a dead letter of the "
+                "running producer (its message.max.bytes is 1000000); producer_properties take "
+                "effect at the next start: restart, or keep max_event_bytes at most 934464");
+  EXPECT_EQ(reloader_->Current()->kafka.max_event_bytes, 524288);
 }
 
 // --- grpc.tls, grpc.auth and grpc.allow_insecure --------------------------------------------
@@ -616,7 +929,7 @@ TEST_F(GrpcSecurityConfigTest, TlsAndTokensAreReadAtParseTime) {
   EXPECT_THAT(summary, ::testing::HasSubstr("auth: 2 tokens from " + Path("tokens.yaml") +
                                             " (crm-emea: stream,act for reps rep-ada, pools "
                                             "emea; ops: admin)"));
-  EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("secret"))) << "never a token";
+  EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("-secret-"))) << "never a token";
   EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("MIGHkey"))) << "never a key";
 
   auto optional_ca = ParseConfig(WithGrpc(Tls(", client_ca_file: " + Path("ca.pem"))));
@@ -687,8 +1000,9 @@ TEST_F(GrpcSecurityConfigTest, TlsErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(WithGrpc(Tls(", require_client_cert: true"))),
             "config: grpc.tls.require_client_cert: needs client_ca_file (the CA that signs the "
             "clients' certificates)");
-  EXPECT_EQ(ErrorOf(WithGrpc(Tls(", client_ca_file: /dev/zero"))),
-            "config: grpc.tls.client_ca_file: /dev/zero: larger than 1 MiB");
+  EXPECT_EQ(
+      ErrorOf(WithGrpc(Tls(", client_ca_file: /dev/zero"))),
+      "config: grpc.tls.client_ca_file: /dev/zero: larger than the limit of 1048576 bytes (1 MiB)");
   EXPECT_THAT(ErrorOf(WithGrpc(Tls(", ca_file: x"))),
               ::testing::HasSubstr("config: grpc.tls.ca_file: unknown field"));
 }
@@ -738,14 +1052,39 @@ TEST_F(GrpcSecurityConfigTest, TokenFileErrorsNameThePathInsideTheFile) {
                 ": line 3, column 1: end of sequence flow not found");
   EXPECT_EQ(ErrorOf(WithGrpc(Auth("missing.yaml"))),
             "config: grpc.auth.tokens_file: cannot read " + Path("missing.yaml"));
-  EXPECT_EQ(ErrorOf(WithGrpc("  auth: {tokens_file: /dev/zero}\n")),
-            "config: grpc.auth.tokens_file: /dev/zero: larger than 1 MiB");
+  EXPECT_EQ(
+      ErrorOf(WithGrpc("  auth: {tokens_file: /dev/zero}\n")),
+      "config: grpc.auth.tokens_file: /dev/zero: larger than the limit of 1048576 bytes (1 MiB)");
   EXPECT_EQ(ErrorOf(WithGrpc("  auth: {}\n")), "config: grpc.auth.tokens_file: is required");
   EXPECT_THAT(ErrorOf(WithGrpc("  auth: {tokens: [{name: a, token: x}]}\n")),
               ::testing::HasSubstr("config: grpc.auth.tokens: tokens are secrets, never inline"));
   const std::string short_secret =
       TokensError("tokens:\n  - {name: a, token: hunter2-pw, scopes: [act]}\n");
   EXPECT_THAT(short_secret, ::testing::Not(::testing::HasSubstr("hunter2"))) << "never a token";
+}
+
+TEST_F(GrpcSecurityConfigTest, KeyAndTokensFilesAreSecrets) {
+  const std::string yaml =
+      WithGrpc("  listen: 0.0.0.0:50051\n  tls: {cert_file: " + Path("cert.pem") +
+               ", key_file: /nonexistent/key.pem}\n  auth: {tokens_file: /nonexistent/t.yaml}\n");
+  EXPECT_EQ(ErrorOf(yaml),
+            "config: grpc.tls.key_file: cannot read /nonexistent/key.pem\n"
+            "config: grpc.auth.tokens_file: cannot read /nonexistent/t.yaml");
+  auto cfg = ParseConfig(yaml, {.require_secrets = false});
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(Summarize(*cfg),
+              ::testing::HasSubstr("secrets:        grpc.tls.key_file=/nonexistent/key.pem "
+                                   "(cannot be read), grpc.auth.tokens_file=/nonexistent/t.yaml "
+                                   "(cannot be read)\n"));
+
+  auto present = ParseConfig(WithGrpc("  listen: 0.0.0.0:50051\n" + Tls() + Auth()));
+  ASSERT_TRUE(present.ok()) << present.status();
+  EXPECT_THAT(Summarize(*present),
+              ::testing::HasSubstr("grpc.tls.key_file=" + Path("key.pem") + " (present), " +
+                                   "grpc.auth.tokens_file=" + Path("tokens.yaml") + " (present)"));
+  const std::string summary = Summarize(*present);
+  EXPECT_EQ(summary.find("crm-secret"), std::string::npos);
+  EXPECT_EQ(summary.find("MIGHkey"), std::string::npos);
 }
 
 }  // namespace

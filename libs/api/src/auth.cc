@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "leadrouter/api/error_text.h"
 
 namespace leadrouter::api {
 namespace {
@@ -142,8 +143,8 @@ absl::Status Authorizer::RequireActFor(const Principal& principal, std::string_v
   if (!principal.pools.empty()) {
     limits.push_back("members of pools " + absl::StrJoin(principal.pools, ", "));
   }
-  return absl::PermissionDeniedError(absl::StrCat(principal.name, " may not act for rep \"",
-                                                  std::string(rep_id), "\" (it is limited to ",
+  return absl::PermissionDeniedError(absl::StrCat(principal.name, " may not act for rep ",
+                                                  QuoteForError(rep_id), " (it is limited to ",
                                                   absl::StrJoin(limits, " and "), ")"));
 }
 

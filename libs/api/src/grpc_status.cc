@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "leadrouter/api/error_text.h"
+
 namespace leadrouter::api {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -16,7 +18,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                 static_cast<int>(grpc::StatusCode::DATA_LOSS));
   const bool known = code > 0 && code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
   return grpc::Status(known ? static_cast<grpc::StatusCode>(code) : grpc::StatusCode::UNKNOWN,
-                      std::string(status.message()));
+                      BoundErrorMessage(std::string(status.message())));
 }
 
 std::string StatusCodeName(grpc::StatusCode code) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/api/error_text.h"
 #include "leadrouter/api/grpc_status.h"
 
 namespace leadrouter::api {
@@ -327,7 +328,7 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>* RouterServiceImpl::StreamAssignme
   uint64_t ms = 0, seq = 0;
   if (!after.empty() && !ParseCursor(after, ms, seq)) {
     return reject(absl::InvalidArgumentError(
-        absl::StrCat("after_cursor: \"", after, "\" is not a cursor (<ms>-<seq>)")));
+        absl::StrCat("after_cursor: ", QuoteForError(after), " is not a cursor (<ms>-<seq>)")));
   }
   auto sink = std::make_shared<StreamSink>(std::move(filter), subscriber_queue_limit_,
                                            /*catching_up=*/!after.empty());
@@ -408,8 +409,8 @@ grpc::ServerUnaryReactor* RouterServiceImpl::ExplainLead(grpc::CallbackServerCon
         if (!principal.Unrestricted() &&
             (explained->rep_id().empty() ||
              !principal.MayActFor(explained->rep_id(), operations_.CurrentConfig()->routing))) {
-          return absl::PermissionDeniedError(
-              absl::StrCat(principal.name, " may not see lead ", request->lead_id()));
+          return absl::PermissionDeniedError(absl::StrCat(principal.name, " may not see lead ",
+                                                          QuoteForError(request->lead_id())));
         }
         return explained;
       });

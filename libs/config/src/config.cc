@@ -4,18 +4,20 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "bounded_read.h"
 #include "leadrouter/core/hash.h"
+#include "yaml_scan.h"
 
 namespace leadrouter::config {
 namespace {
@@ -213,6 +215,53 @@ bool IsIdentifier(const std::string& s) {
 
 constexpr char kIdentifierRule[] = "must be 1-64 of [A-Za-z0-9._-]";
 
+// The producer's message.max.bytes (from producer_properties, else librdkafka's default) must
+// hold a dead letter of the largest event accepted: the event plus its reason headers.
+void CheckMessageSizes(KafkaConfig& k, const std::string& path, Errors& errors) {
+  const std::string property = "message.max.bytes";
+  const auto given = k.producer_properties.find(property);
+  if (given != k.producer_properties.end()) {
+    constexpr int64_t kMin = 1000, kMax = 1000000000;
+    const std::string& text = given->second;
+    int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < kMin || value > kMax) {
+      errors.Add(
+          Join(Join(path, "producer_properties"), property),
+          absl::StrCat("must be an integer between ", kMin, " and ", kMax, ", got \"", text, "\""));
+      return;
+    }
+    k.producer_message_max_bytes = value;
+  }
+  const int64_t needed = k.max_event_bytes + KafkaConfig::kDeadLetterHeadroomBytes;
+  if (needed > k.producer_message_max_bytes) {
+    errors.Add(
+        Join(path, "max_event_bytes"),
+        absl::StrCat(k.max_event_bytes,
+                     " does not fit in a dead letter: the producer's message.max.bytes is ",
+                     k.producer_message_max_bytes,
+                     given != k.producer_properties.end() ? " (kafka.producer_properties)"
+                                                          : " (librdkafka's default)",
+                     ", which must be at least max_event_bytes + ",
+                     KafkaConfig::kDeadLetterHeadroomBytes,
+                     "; raise message.max.bytes (and the broker's/topic's max.message.bytes) or "
+                     "lower max_event_bytes"));
+  }
+}
+
+void ParseShutdown(MapReader& r, ShutdownConfig& s, Errors& errors) {
+  r.DurationMs("stream_grace_ms", s.stream_grace, 0, 60000);
+  r.DurationMs("timeout_ms", s.timeout, 1000, 300000);
+  r.RejectUnknown();
+  if (s.timeout <= s.stream_grace) {
+    errors.Add(Join(r.path(), "timeout_ms"),
+               absl::StrCat(s.timeout.count(), " must be greater than stream_grace_ms (",
+                            s.stream_grace.count(),
+                            "): streams are cancelled after their grace, within the timeout"));
+  }
+}
+
 void ParseKafka(MapReader& r, KafkaConfig& k, Errors& errors) {
   r.String("bootstrap_servers", k.bootstrap_servers, /*required=*/true);
   r.String("group_id", k.group_id);
@@ -239,13 +288,49 @@ void ParseKafka(MapReader& r, KafkaConfig& k, Errors& errors) {
   r.DurationMs("produce_timeout_ms", k.produce_timeout, 100, 600000);
   r.RejectUnknown();
   if (k.group_id.empty()) errors.Add(Join(r.path(), "group_id"), "must not be empty");
+  CheckMessageSizes(k, r.path(), errors);
 }
 
+bool IsEnvironmentVariableName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// The secrets a file names, and whether a missing one is an error (LoadOptions).
+class Secrets {
+ public:
+  Secrets(const LoadOptions& options, std::vector<SecretRef>& refs, Errors& errors)
+      : options_(options), refs_(refs), errors_(errors) {}
+
+  // Records the secret named by `field` (from `source`); when it is missing, reports `problem`
+  // on `field` if secrets are required. Returns `present`.
+  bool Record(const std::string& field, const std::string& source, bool present,
+              const std::string& problem) {
+    refs_.push_back({field, source, present});
+    if (!present && options_.require_secrets) errors_.Add(field, problem);
+    return present;
+  }
+
+ private:
+  const LoadOptions& options_;
+  std::vector<SecretRef>& refs_;
+  Errors& errors_;
+};
+
+// What a `<name>_env` / `<name>_file` pair gave.
+struct SecretRead {
+  bool given = false;    // one of them is set (and well-formed)
+  bool present = false;  // and the secret was there (then `out` holds it)
+  std::string field;     // the field that named it, e.g. "dedupe.hmac_key_env"
+};
+
 // A secret named by `<name>_env` (an environment variable) or `<name>_file` (a file's first
-// line, at most 4 KiB), never inline: an inline `<name>` is an error. Sets `out` and `source`
-// ("env:NAME" / "file:PATH") when given; returns whether one was given.
-bool ReadSecret(MapReader& r, const std::string& name, std::string& out, std::string& source,
-                Errors& errors) {
+// line, at most 4 KiB), never inline: an inline `<name>` is an error. Sets `source` ("env:NAME" /
+// "file:PATH") when one is given and `out` when the secret is there; records it in `secrets`.
+SecretRead ReadSecret(MapReader& r, const std::string& name, std::string& out, std::string& source,
+                      Secrets& secrets, Errors& errors) {
   std::string env_name, file_path;
   r.Field(name, [&](const YAML::Node&, const std::string& p) {
     errors.Add(p, absl::StrCat("secrets are never inline: use ", name, "_env (a variable name) or ",
@@ -253,43 +338,53 @@ bool ReadSecret(MapReader& r, const std::string& name, std::string& out, std::st
   });
   const bool from_env = r.String(name + "_env", env_name);
   const bool from_file = r.String(name + "_file", file_path);
+  SecretRead read;
+  read.field = Join(r.path(), name + (from_file && !from_env ? "_file" : "_env"));
   if (from_env && from_file) {
-    errors.Add(Join(r.path(), name + "_env"),
-               absl::StrCat("give ", name, "_env or ", name, "_file, not both"));
+    errors.Add(read.field, absl::StrCat("give ", name, "_env or ", name, "_file, not both"));
   } else if (from_env) {
-    const char* value = std::getenv(env_name.c_str());
-    if (value == nullptr) {
-      errors.Add(Join(r.path(), name + "_env"),
-                 absl::StrCat("environment variable ", env_name, " is not set"));
-    } else {
-      out = value;
-      source = "env:" + env_name;
+    if (!IsEnvironmentVariableName(env_name)) {
+      errors.Add(read.field, absl::StrCat("\"", env_name,
+                                          "\" is not an environment variable name (letters, "
+                                          "digits and _, not starting with a digit)"));
+      return read;
     }
+    read.given = true;
+    source = "env:" + env_name;
+    const char* value = std::getenv(env_name.c_str());
+    if (value != nullptr) out = value;
+    read.present = secrets.Record(read.field, env_name, value != nullptr,
+                                  absl::StrCat("environment variable ", env_name, " is not set"));
   } else if (from_file) {
+    if (file_path.empty()) {
+      errors.Add(read.field, "must not be empty");
+      return read;
+    }
+    read.given = true;
+    source = "file:" + file_path;
     std::ifstream in(file_path, std::ios::binary);
-    if (!in) {
-      errors.Add(Join(r.path(), name + "_file"), absl::StrCat("cannot read ", file_path));
-    } else {
+    const bool opened = static_cast<bool>(in);
+    if (opened) {
       // The first line, at most 4 KiB: a path to something endless (/dev/zero) is not a secret.
       constexpr std::streamsize kMaxSecretBytes = 4096;
       std::string line(kMaxSecretBytes, '\0');
       in.getline(line.data(), kMaxSecretBytes);
       if (in.fail() && !in.eof()) {
-        errors.Add(Join(r.path(), name + "_file"),
-                   absl::StrCat(file_path, ": first line longer than 4 KiB"));
+        errors.Add(read.field, absl::StrCat(file_path, ": first line longer than 4 KiB"));
       }
       line.resize(std::strlen(line.c_str()));
       out = line;
-      source = "file:" + file_path;
     }
+    read.present =
+        secrets.Record(read.field, file_path, opened, absl::StrCat("cannot read ", file_path));
   }
-  return from_env || from_file;
+  return read;
 }
 
-void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
+void ParseRedis(MapReader& r, RedisConfig& rc, Secrets& secrets, Errors& errors) {
   r.String("host", rc.host);
   r.Int("port", rc.port, 1, 65535);
-  ReadSecret(r, "password", rc.password, rc.password_source, errors);
+  ReadSecret(r, "password", rc.password, rc.password_source, secrets, errors);
   r.String("tenant", rc.tenant);
   r.DurationMs("timeout_ms", rc.timeout, 1, 600000);
   int64_t ttl_s = rc.idempotency_ttl.count();
@@ -300,7 +395,7 @@ void ParseRedis(MapReader& r, RedisConfig& rc, Errors& errors) {
   if (!IsIdentifier(rc.tenant)) errors.Add(Join(r.path(), "tenant"), kIdentifierRule);
 }
 
-void ParseDedupe(MapReader& r, DedupeConfig& d, Errors& errors) {
+void ParseDedupe(MapReader& r, DedupeConfig& d, Secrets& secrets, Errors& errors) {
   d.enabled = true;
   r.Field("enabled", [&](const YAML::Node& n, const std::string& p) {
     if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
@@ -308,7 +403,7 @@ void ParseDedupe(MapReader& r, DedupeConfig& d, Errors& errors) {
     }
     d.enabled = n.Scalar() == "true";
   });
-  const bool has_key = ReadSecret(r, "hmac_key", d.hmac_key, d.hmac_key_source, errors);
+  const SecretRead key = ReadSecret(r, "hmac_key", d.hmac_key, d.hmac_key_source, secrets, errors);
   int64_t window_days = d.person_window.count() / 86400;
   r.Int("person_window_days", window_days, 1, 3650);
   d.person_window = std::chrono::seconds(window_days * 86400);
@@ -324,15 +419,13 @@ void ParseDedupe(MapReader& r, DedupeConfig& d, Errors& errors) {
   });
   r.RejectUnknown();
   if (!d.enabled) return;
-  if (!has_key) {
+  if (!key.given && !r.Has("hmac_key_env") && !r.Has("hmac_key_file")) {
     errors.Add(Join(r.path(), "hmac_key_env"),
                "dedupe keys are HMACs under a secret: set hmac_key_env or hmac_key_file (or "
                "enabled: false)");
-  } else if (!d.hmac_key_source.empty() && d.hmac_key.size() < 16) {
-    errors.Add(
-        Join(r.path(), d.hmac_key_source.rfind("env:", 0) == 0 ? "hmac_key_env" : "hmac_key_file"),
-        absl::StrCat("the key from ", d.hmac_key_source, " has ", d.hmac_key.size(),
-                     " bytes; use at least 16 random bytes"));
+  } else if (key.present && d.hmac_key.size() < 16) {
+    errors.Add(key.field, absl::StrCat("the key from ", d.hmac_key_source, " has ",
+                                       d.hmac_key.size(), " bytes; use at least 16 random bytes"));
   }
   const std::string& region = d.default_phone_region;
   if (region.size() != 2 || !std::isupper(static_cast<unsigned char>(region[0])) ||
@@ -679,25 +772,18 @@ void ParseTerritories(const YAML::Node& n, const std::string& p, routing::Routin
 // (/dev/zero) or huge is refused rather than read.
 constexpr size_t kMaxGrpcFileBytes = 1 << 20;
 
-// Reads all of `path` (at most kMaxGrpcFileBytes) into `out`; false with `error` set if it cannot.
-bool ReadWholeFile(const std::string& path, std::string& out, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = absl::StrCat("cannot read ", path);
+// Reads all of `path` (at most kMaxGrpcFileBytes) into `out`; false with `error` set if it
+// cannot, `missing` telling whether it could not be opened at all.
+bool ReadWholeFile(const std::string& path, std::string& out, std::string& error,
+                   bool* missing = nullptr) {
+  auto data = ReadBoundedFile("", path, kMaxGrpcFileBytes);
+  if (missing != nullptr) *missing = absl::IsNotFound(data.status());
+  if (!data.ok()) {
+    error = absl::IsNotFound(data.status()) ? absl::StrCat("cannot read ", path)
+                                            : std::string(data.status().message());
     return false;
   }
-  std::string data(kMaxGrpcFileBytes + 1, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (in.bad()) {
-    error = absl::StrCat("cannot read ", path);
-    return false;
-  }
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxGrpcFileBytes) {
-    error = absl::StrCat(path, ": larger than 1 MiB");
-    return false;
-  }
-  out = std::move(data);
+  out = *std::move(data);
   return true;
 }
 
@@ -717,12 +803,20 @@ enum class PemKind { kCertificate, kPrivateKey };
 
 // Reads the PEM file named by field `name` into `pem` (its path into `path`), checking that it
 // looks like the kind of PEM expected. The contents are never part of a message.
+// A private key is a secret: recorded in `secrets`, and with secrets not required a file that
+// cannot be opened is only recorded as missing.
 void ReadPemFile(MapReader& r, const std::string& name, PemKind kind, bool required,
-                 std::string& path, std::string& pem, Errors& errors) {
+                 std::string& path, std::string& pem, Secrets& secrets, Errors& errors) {
   if (!r.String(name, path, required) || path.empty()) return;
   const std::string field = Join(r.path(), name);
   std::string text, error;
-  if (!ReadWholeFile(path, text, error)) return errors.Add(field, error);
+  bool missing = false;
+  const bool read = ReadWholeFile(path, text, error, &missing);
+  if (kind == PemKind::kPrivateKey && (read || missing)) {
+    if (!secrets.Record(field, path, read, error)) return;
+  } else if (!read) {
+    return errors.Add(field, error);
+  }
   const size_t begin = text.find("-----BEGIN ");
   const size_t label_end = begin == std::string::npos ? begin : text.find("-----", begin + 11);
   const std::string label =
@@ -751,13 +845,13 @@ void ReadPemFile(MapReader& r, const std::string& name, PemKind kind, bool requi
   pem = std::move(text);
 }
 
-void ParseGrpcTls(MapReader& r, GrpcTlsConfig& tls, Errors& errors) {
+void ParseGrpcTls(MapReader& r, GrpcTlsConfig& tls, Secrets& secrets, Errors& errors) {
   ReadPemFile(r, "cert_file", PemKind::kCertificate, /*required=*/true, tls.cert_file, tls.cert_pem,
-              errors);
+              secrets, errors);
   ReadPemFile(r, "key_file", PemKind::kPrivateKey, /*required=*/true, tls.key_file, tls.key_pem,
-              errors);
+              secrets, errors);
   ReadPemFile(r, "client_ca_file", PemKind::kCertificate, /*required=*/false, tls.client_ca_file,
-              tls.client_ca_pem, errors);
+              tls.client_ca_pem, secrets, errors);
   ReadBool(r, "require_client_cert", tls.require_client_cert, errors);
   r.RejectUnknown();
   if (tls.require_client_cert && tls.client_ca_file.empty()) {
@@ -778,11 +872,22 @@ bool IsTokenText(const std::string& token) {
 // reported on `field` (grpc.auth.tokens_file) with the path inside the file; never a token.
 // Every entry is kept, valid or not, so tokens[i] is the i-th entry of the file.
 void ParseTokensFile(const std::string& file, const std::string& field, GrpcAuthConfig& auth,
-                     Errors& errors) {
+                     Secrets& secrets, Errors& errors) {
   std::string text, error;
-  if (!ReadWholeFile(file, text, error)) return errors.Add(field, error);
+  bool missing = false;
+  const bool read = ReadWholeFile(file, text, error, &missing);
+  if (read || missing) {
+    if (!secrets.Record(field, file, read, error)) return;
+  } else {
+    return errors.Add(field, error);
+  }
   static const std::set<std::string> kScopes = {"stream", "act", "admin"};
   try {
+    const absl::Status scanned =
+        ScanYaml(text, YamlLimits{}, [&](const std::string& path, const std::string& message) {
+          errors.Add(field, absl::StrCat(path, ": ", message));
+        });
+    if (!scanned.ok()) return errors.Add(field, absl::StrCat(file, ": ", scanned.message()));
     const YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) {
       return errors.Add(field, absl::StrCat(file,
@@ -855,14 +960,14 @@ void ParseTokensFile(const std::string& file, const std::string& field, GrpcAuth
   }
 }
 
-void ParseGrpcAuth(MapReader& r, GrpcAuthConfig& auth, Errors& errors) {
+void ParseGrpcAuth(MapReader& r, GrpcAuthConfig& auth, Secrets& secrets, Errors& errors) {
   r.Field("tokens", [&](const YAML::Node&, const std::string& p) {
     errors.Add(p, "tokens are secrets, never inline: list them in the file named by tokens_file");
   });
   r.String("tokens_file", auth.tokens_file, /*required=*/true);
   r.RejectUnknown();
   if (!auth.tokens_file.empty()) {
-    ParseTokensFile(auth.tokens_file, Join(r.path(), "tokens_file"), auth, errors);
+    ParseTokensFile(auth.tokens_file, Join(r.path(), "tokens_file"), auth, secrets, errors);
   }
 }
 
@@ -914,8 +1019,9 @@ void CheckTokenGrants(const Config& cfg, Errors& errors) {
   }
 }
 
-Config ParseRoot(const YAML::Node& root, Errors& errors) {
+Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& errors) {
   Config cfg;
+  Secrets secrets(options, cfg.secrets, errors);
   MapReader top(root, "", errors);
   top.Field("kafka", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
@@ -925,12 +1031,12 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
 
   top.Field("redis", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
-    ParseRedis(r, cfg.redis, errors);
+    ParseRedis(r, cfg.redis, secrets, errors);
   });
 
   top.Field("dedupe", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
-    ParseDedupe(r, cfg.dedupe, errors);
+    ParseDedupe(r, cfg.dedupe, secrets, errors);
   });
   if (cfg.dedupe.enabled && cfg.dedupe.person_window > cfg.redis.idempotency_ttl) {
     errors.Add("dedupe.person_window_days",
@@ -947,12 +1053,12 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     const bool has_tls = r.Has("tls");
     r.Field("tls", [&](const YAML::Node& tn, const std::string& tp) {
       MapReader t(tn, tp, errors);
-      ParseGrpcTls(t, cfg.grpc.tls, errors);
+      ParseGrpcTls(t, cfg.grpc.tls, secrets, errors);
     });
     const bool has_auth = r.Has("auth");
     r.Field("auth", [&](const YAML::Node& an, const std::string& ap) {
       MapReader a(an, ap, errors);
-      ParseGrpcAuth(a, cfg.grpc.auth, errors);
+      ParseGrpcAuth(a, cfg.grpc.auth, secrets, errors);
     });
     ReadBool(r, "allow_insecure", cfg.grpc.allow_insecure, errors);
     r.RejectUnknown();
@@ -979,6 +1085,11 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
     r.Int("max_attempts", l.max_attempts, 1, 100);
     r.Int("stream_retention_events", l.stream_retention_events, 100, 100000000);
     r.RejectUnknown();
+  });
+
+  top.Field("shutdown", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    ParseShutdown(r, cfg.shutdown, errors);
   });
 
   top.Field("claims", [&](const YAML::Node& n, const std::string& p) {
@@ -1082,13 +1193,21 @@ Config ParseRoot(const YAML::Node& root, Errors& errors) {
 
 }  // namespace
 
-absl::StatusOr<Config> ParseConfig(std::string_view yaml_text) {
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text, const LoadOptions& options) {
   Errors errors;
   Config cfg;
   try {
+    // Before the tree is built: yaml-cpp's nodes keep only the first of two equal keys in view,
+    // and a walk of its tree visits an aliased node once per alias.
+    const absl::Status scanned =
+        ScanYaml(yaml_text, YamlLimits{}, [&](const std::string& path, const std::string& message) {
+          errors.Add(path.empty() ? "(document)" : path, message);
+        });
+    if (!scanned.ok())
+      return absl::InvalidArgumentError(absl::StrCat("config: ", scanned.message()));
     const YAML::Node root = YAML::Load(std::string(yaml_text));
     if (!root.IsMap()) return absl::InvalidArgumentError("config: the document must be a mapping");
-    cfg = ParseRoot(root, errors);
+    cfg = ParseRoot(root, options, errors);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config: line ", e.mark.line + 1, ", column ",
                                                    e.mark.column + 1, ": ", e.msg));
@@ -1098,12 +1217,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml_text) {
   return cfg;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, ": cannot open"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto cfg = ParseConfig(buffer.str());
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const LoadOptions& options) {
+  auto text = ReadBoundedFile("config file", path, kMaxConfigFileBytes);
+  if (!text.ok()) return text.status();
+  auto cfg = ParseConfig(*text, options);
   if (!cfg.ok()) {
     return absl::Status(cfg.status().code(),
                         absl::StrCat(path, ":\n", std::string(cfg.status().message())));
@@ -1164,6 +1281,20 @@ std::string SummarizeGrpcSecurity(const GrpcConfig& g) {
   return text;
 }
 
+// "dedupe.hmac_key_env=LEADROUTER_DEDUPE_KEY (not set), redis.password_file=/run/x (present)":
+// where each secret comes from, never its value.
+std::string SummarizeSecrets(const std::vector<SecretRef>& secrets) {
+  if (secrets.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const SecretRef& s : secrets) {
+    const bool env = s.field.size() >= 4 && s.field.compare(s.field.size() - 4, 4, "_env") == 0;
+    parts.push_back(absl::StrCat(
+        s.field, "=", s.source, " (",
+        s.present ? (env ? "set" : "present") : (env ? "not set" : "cannot be read"), ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
 }  // namespace
 
 std::string Summarize(const Config& c) {
@@ -1202,6 +1333,9 @@ std::string Summarize(const Config& c) {
   }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
+  absl::StrAppend(&text, "shutdown:       streams get ", c.shutdown.stream_grace.count(),
+                  " ms, all of it at most ", c.shutdown.timeout.count(), " ms\n");
+  absl::StrAppend(&text, "secrets:        ", SummarizeSecrets(c.secrets), "\n");
   absl::StrAppend(&text, "routing:        ", c.reps.size(), " reps (", reps, "), ",
                   c.routing.pools.size(), " pools, ", c.routing.territories.size(),
                   " territories\n");

@@ -1,11 +1,10 @@
 #include "leadrouter/config/reloader.h"
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bounded_read.h"
 #include "leadrouter/core/hash.h"
 
 namespace leadrouter::config {
@@ -55,17 +54,29 @@ std::shared_ptr<const Config> ConfigReloader::Current() const {
 }
 
 ConfigReloader::Report ConfigReloader::Reload() {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) return {Result::kRefused, absl::StrCat("config file ", path_, ": cannot open")};
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  auto read = ReadBoundedFile("config file", path_, kMaxConfigFileBytes);
+  if (!read.ok()) return {Result::kRefused, std::string(read.status().message())};
+  const std::string text = *std::move(read);
   const std::shared_ptr<const Config> live = Current();
   if ("sha256:" + core::Sha256Hex(text, 12) == live->version) return {Result::kUnchanged, ""};
 
   auto parsed = ParseConfig(text);
   if (!parsed.ok()) {
     return {Result::kRefused, absl::StrCat(path_, ":\n", std::string(parsed.status().message()))};
+  }
+  // The running producer keeps its message.max.bytes: a larger max_event_bytes that only a new
+  // producer_properties makes room for waits for the restart too.
+  const int64_t room =
+      live->kafka.producer_message_max_bytes - KafkaConfig::kDeadLetterHeadroomBytes;
+  if (parsed->kafka.max_event_bytes > room) {
+    return {Result::kRefused,
+            absl::StrCat(path_, ":\nconfig: kafka.max_event_bytes: ", parsed->kafka.max_event_bytes,
+                         " does not fit in a dead letter of the running producer (its "
+                         "message.max.bytes is ",
+                         live->kafka.producer_message_max_bytes,
+                         "); producer_properties take effect at the next start: restart, "
+                         "or keep max_event_bytes at most ",
+                         room)};
   }
   auto next = std::make_shared<Config>(*std::move(parsed));
   const std::vector<std::string> restart_only = RestartOnlyChanges(*live, *next);
@@ -74,6 +85,7 @@ ConfigReloader::Report ConfigReloader::Reload() {
   next->kafka.topics.inbound = live->kafka.topics.inbound;
   next->kafka.consumer_properties = live->kafka.consumer_properties;
   next->kafka.producer_properties = live->kafka.producer_properties;
+  next->kafka.producer_message_max_bytes = live->kafka.producer_message_max_bytes;
   next->redis = live->redis;
   next->grpc.listen = live->grpc.listen;
   next->metrics.listen = live->metrics.listen;

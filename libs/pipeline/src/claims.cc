@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "leadrouter/api/error_text.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/dedupe/claims.h"
 #include "leadrouter/dedupe/dedupe.h"
@@ -191,10 +192,19 @@ absl::StatusOr<Result> CompareAndSetAccount(store::AssignmentStore& store,
 }  // namespace
 
 absl::StatusOr<std::string> ClaimDomain(const std::string& input, const std::string& field) {
-  const std::string domain = absl::AsciiStrToLower(normalize::RegistrableDomain(input));
-  if (domain.empty()) {
+  // A web address names the domain within this; anything longer is refused before it is parsed.
+  constexpr size_t kMaxInputBytes = 2048;
+  if (input.size() > kMaxInputBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", input, "\" is not a company domain (no registrable domain in it)"));
+        field, ": ", api::QuoteForError(input),
+        " is too long for a domain or web address (at most ", kMaxInputBytes, " bytes)"));
+  }
+  const std::string domain = absl::AsciiStrToLower(normalize::RegistrableDomain(input));
+  // A DNS name has at most 253 bytes; so every domain in a later message is short.
+  if (domain.empty() || domain.size() > 253) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", api::QuoteForError(input),
+                     " is not a company domain (no registrable domain in it)"));
   }
   if (qualify::IsFreeMailDomain(domain)) {
     return absl::InvalidArgumentError(
@@ -226,7 +236,7 @@ absl::StatusOr<v1::ClaimAccountsResponse> AccountClaims::Claim(
   if (std::none_of(config_->reps.begin(), config_->reps.end(),
                    [&](const config::RepConfig& rep) { return rep.id == request.rep_id(); })) {
     return absl::NotFoundError(
-        absl::StrCat("rep_id: no rep \"", request.rep_id(), "\" in the config"));
+        absl::StrCat("rep_id: no rep ", api::QuoteForError(request.rep_id()), " in the config"));
   }
   if (request.domains().empty()) return absl::InvalidArgumentError("domains: at least one");
   if (static_cast<size_t>(request.domains_size()) > kMaxDomainsPerClaim) {
@@ -385,13 +395,14 @@ absl::StatusOr<v1::ClaimConflict> AccountClaims::Resolve(
         if (!stored.ok()) return stored.status();
         if (!(*stored)[0].has_value()) {
           return absl::NotFoundError(
-              absl::StrCat("no claim conflict of ", claimant, " on ", *domain));
+              absl::StrCat("no claim conflict of ", api::QuoteForError(claimant), " on ", *domain));
         }
         auto conflict = ParseRecord<v1::ClaimConflict>(*(*stored)[0], "claim conflict " + field);
         if (!conflict.ok()) return conflict.status();
         if (conflict->status() != v1::CONFLICT_STATUS_OPEN) {
           return absl::FailedPreconditionError(
-              absl::StrCat("the conflict of ", claimant, " on ", *domain, " is already resolved (",
+              absl::StrCat("the conflict of ", api::QuoteForError(claimant), " on ", *domain,
+                           " is already resolved (",
                            ShortEnumName(v1::ConflictStatus_Name(conflict->status()),
                                          "CONFLICT_STATUS_", /*lower=*/true),
                            " by ", conflict->resolved_by(), ")"));

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/api/error_text.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/pipeline/assigner.h"
 #include "leadrouter/pipeline/claims.h"
@@ -271,7 +272,8 @@ absl::StatusOr<v1::RepLoad> LeadService::UpdateRep(
   const auto profile = std::find_if(config->routing.reps.begin(), config->routing.reps.end(),
                                     [&](const routing::RepProfile& r) { return r.id == rep_id; });
   if (profile == config->routing.reps.end()) {
-    return absl::NotFoundError(absl::StrCat("rep_id: no rep \"", rep_id, "\" in the config"));
+    return absl::NotFoundError(
+        absl::StrCat("rep_id: no rep ", api::QuoteForError(rep_id), " in the config"));
   }
   auto store = Borrow();
   if (!store.ok()) return store.status();

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/api/error_text.h"
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/core/hash.h"
 #include "leadrouter/pipeline/assigner.h"
@@ -205,7 +206,8 @@ LeadLifecycle::LeadLifecycle(store::AssignmentStore& store,
     : store_(store), config_(std::move(config)), clock_(clock) {}
 
 absl::Status LeadLifecycle::UnknownLead(const std::string& lead_id) {
-  return absl::NotFoundError(absl::StrCat("lead ", lead_id, " is unknown (or expired)"));
+  return absl::NotFoundError(
+      absl::StrCat("lead ", api::QuoteForError(lead_id), " is unknown (or expired)"));
 }
 
 absl::StatusOr<std::string> LeadLifecycle::RecordOf(const std::string& lead_id) {
@@ -249,8 +251,9 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
     if (!committed.ok()) return committed.status();
     if (*committed == store::AssignmentStore::CommitResult::kCommitted) return update;
   }
-  return absl::AbortedError(absl::StrCat("lead ", lead_id, " still contended after ",
-                                         kMaxCommitAttempts, " attempts; retry"));
+  return absl::AbortedError(absl::StrCat("lead ", api::QuoteForError(lead_id),
+                                         " still contended after ", kMaxCommitAttempts,
+                                         " attempts; retry"));
 }
 
 namespace {

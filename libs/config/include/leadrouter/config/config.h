@@ -24,6 +24,10 @@ struct TopicsConfig {
 };
 
 struct KafkaConfig {
+  static constexpr int64_t kDefaultProducerMessageMaxBytes = 1000000;  // librdkafka's
+  // Room a dead letter needs beyond the event itself (its reason headers).
+  static constexpr int64_t kDeadLetterHeadroomBytes = 65536;
+
   std::string bootstrap_servers;  // required
   std::string group_id = "leadrouter";
   TopicsConfig topics;
@@ -33,11 +37,16 @@ struct KafkaConfig {
   // Once a batch has its first event, how much longer it waits to fill. 0: it takes what is at
   // hand, so batches stay small (and fast) at low load and grow with the load.
   std::chrono::milliseconds batch_linger{0};
-  // Events larger than this are dead-lettered without being decoded.
-  int64_t max_event_bytes = 1 << 20;
+  // Events larger than this are dead-lettered without being decoded. A dead letter carries the
+  // event and its reason headers, so this is at most producer_message_max_bytes -
+  // kDeadLetterHeadroomBytes.
+  int64_t max_event_bytes = 512 << 10;
   // Passed to librdkafka as-is (SASL/SSL, session.timeout.ms, ...), applied last.
   std::map<std::string, std::string> consumer_properties;
   std::map<std::string, std::string> producer_properties;
+  // The producer's message.max.bytes: producer_properties' value when it sets one (an integer
+  // 1000..1000000000), else librdkafka's default, which leadrouter sets explicitly.
+  int64_t producer_message_max_bytes = kDefaultProducerMessageMaxBytes;
   std::chrono::milliseconds produce_timeout{30000};
 };
 
@@ -156,6 +165,22 @@ struct MetricsConfig {
   std::vector<std::string> campaigns;
 };
 
+// Shutdown (SIGTERM): streams first get a grace period, then everything is bounded.
+struct ShutdownConfig {
+  // How long open StreamAssignments streams get to finish before they are cancelled.
+  std::chrono::milliseconds stream_grace{5000};
+  // The hard bound on the whole shutdown; greater than stream_grace.
+  std::chrono::milliseconds timeout{15000};
+};
+
+// Where one secret of the config comes from, and whether it was there when the config was
+// loaded. Never the secret itself.
+struct SecretRef {
+  std::string field;   // the config field naming it, e.g. "dedupe.hmac_key_env"
+  std::string source;  // the variable name or the file path
+  bool present = false;
+};
+
 struct RepConfig {
   std::string id;
   std::string name;
@@ -172,6 +197,10 @@ struct Config {
   MetricsConfig metrics;
   LifecycleConfig lifecycle;
   ClaimsConfig claims;
+  ShutdownConfig shutdown;
+  // Every secret the file names (redis.password_*, dedupe.hmac_key_*, grpc.tls.key_file,
+  // grpc.auth.tokens_file), in file order. All present unless loaded with require_secrets off.
+  std::vector<SecretRef> secrets;
   std::vector<RepConfig> reps;
   // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
   // a parsed Config). Without a `pools` section every rep is a weight-1 member of one
@@ -184,18 +213,34 @@ struct Config {
   std::shared_ptr<const qualify::Qualifier> qualifier;
 };
 
+struct LoadOptions {
+  // Off (`leadrouter check-config` in CI, without the production secrets): secret references are
+  // still validated (one of `_env` / `_file`, a well-formed variable name, never inline), but a
+  // variable that is not set or a file that cannot be read is only recorded in Config::secrets
+  // (present = false) instead of being an error. Such a Config is for validation only.
+  bool require_secrets = true;
+};
+
 // Parses and validates YAML text. Errors are InvalidArgument listing every problem found, one
 // per line, each with the path of the offending field, e.g.
 //   config: reps[2].id: duplicate rep id "rep-ada"
 //   config: qualification.criteria[0].between: lower bound 500 > upper bound 50
 // Unknown fields are errors too, so a typo never silently falls back to a default. Secrets are
-// resolved from the environment / files here. Thread-safe.
-absl::StatusOr<Config> ParseConfig(std::string_view yaml_text);
+// resolved from the environment / files here. A mapping key given twice at any depth is an
+// error (`config: kafka: duplicate key (also at line 3)`), and so is a document of more than a
+// million nodes (aliases expanded) or nested deeper than 64 levels. Thread-safe.
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text, const LoadOptions& options = {});
 
-// A human-readable summary of a valid config (for `leadrouter check-config`).
+// A human-readable summary of a valid config (for `leadrouter check-config`). Names where each
+// secret comes from and whether it is there, never a secret.
 std::string Summarize(const Config& config);
 
-// Reads and parses a file; NotFound / InvalidArgument name the file.
-absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+// The largest config file read: YAML a person edits, so anything bigger is a mistake (or
+// something endless such as /dev/zero).
+inline constexpr size_t kMaxConfigFileBytes = 4 << 20;
+
+// Reads and parses a file; NotFound / InvalidArgument name the file. A file larger than
+// kMaxConfigFileBytes (4 MiB) is refused after reading at most that + 1 bytes.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace leadrouter::config
