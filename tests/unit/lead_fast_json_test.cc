@@ -78,7 +78,7 @@ DecodeResult ReferenceDecodeJson(std::string_view payload) {
   }
   if (!status.ok()) {
     return Rejection{RejectReason::kUndecodable,
-                     absl::StrCat("invalid LeadEvent JSON: ", status.message().as_string())};
+                     absl::StrCat("invalid LeadEvent JSON: ", status.message().as_string()), ""};
   }
   return event;
 }

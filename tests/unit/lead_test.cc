@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
@@ -42,7 +44,7 @@ Rejection DecodeRejected(std::string_view payload, std::optional<std::string_vie
   DecodeResult r = DecodeLeadEvent(payload, type, limit);
   if (auto* rej = std::get_if<Rejection>(&r)) return *rej;
   ADD_FAILURE() << "decoded but expected a rejection";
-  return {RejectReason::kUndecodable, ""};
+  return {RejectReason::kUndecodable, "", ""};
 }
 
 TEST(DecodeTest, JsonMappingWithHeader) {
@@ -124,6 +126,89 @@ TEST(DecodeTest, HostileBytesNeverCrash) {
   SUCCEED();
 }
 
+// Rejections carrying personal data: the dead-letter detail keeps it (as before), the log detail
+// never does.
+TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
+  const std::vector<std::string> personal = {"jane",   "Jane",        "x.example",   "5551234567",
+                                             "555123", "secret-corp", "Grace",       "Hopper",
+                                             "navy",   "doe",         "@example.com"};
+  struct Case {
+    std::string name;
+    std::function<Rejection()> reject;
+    std::string detail_has;  // a value the dead-letter detail still names
+    std::string log_detail;  // exactly
+  };
+  const auto json = [](std::string payload) {
+    return [payload] { return DecodeRejected(payload, "application/json"); };
+  };
+  const auto validated = [](std::function<void(v1::LeadEvent&)> mutate) {
+    return [mutate] {
+      v1::LeadEvent e = DecodeOk(kValidJson, "application/json");
+      mutate(e);
+      const std::optional<Rejection> r = ValidateLeadEvent(e, kNow);
+      if (!r) ADD_FAILURE() << "validated";
+      return r.value_or(Rejection{});
+    };
+  };
+  const std::vector<Case> cases = {
+      {"message given a string", json(R"({"person":"jane@x.example"})"), "jane@x.example",
+       "invalid LeadEvent JSON at person: a value of the wrong type or out of range"},
+      {"string given a number", json(R"({"person":{"email":5551234567}})"), "5551234567",
+       "invalid LeadEvent JSON at person.email: a value of the wrong type or out of range"},
+      {"bad timestamp", json(R"({"occurred_at":"Grace Hopper"})"), "Grace Hopper",
+       "invalid LeadEvent JSON at occurred_at: an invalid timestamp"},
+      {"unknown enum name", json(R"({"source_kind":"jane@x.example"})"), "jane@x.example",
+       "invalid LeadEvent JSON at source_kind: a value of the wrong type or out of range"},
+      {"object for a map value", json(R"({"attributes":{"jane@x.example":{"a":1}}})"), "",
+       "invalid LeadEvent JSON"},
+      {"syntax error after a value", json(R"({"company":{"name":"secret-corp.example" "x":1}})"),
+       "ecret-corp.example", "invalid LeadEvent JSON"},  // protobuf quotes ~40 bytes
+      {"content type", [] { return DecodeRejected("{}", "text/jane@x.example"); }, "jane@x.example",
+       "content-type is not application/json or application/x-protobuf"},
+      {"long attribute", validated([](v1::LeadEvent& e) {
+         (*e.mutable_attributes())["jane.doe@x.example"] = std::string(1025, 'x');
+       }),
+       "jane.doe@x.example", "attributes: a value longer than 1024 bytes"},
+      {"bad email",
+       validated([](v1::LeadEvent& e) { e.mutable_person()->set_email("jane.doe@example.com@"); }),
+       "person.email", "person.email: not an email address"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Rejection r = c.reject();
+    EXPECT_EQ(r.log_detail, c.log_detail);
+    EXPECT_NE(r.detail.find(c.detail_has), std::string::npos) << r.detail;
+    for (const std::string& value : personal) {
+      EXPECT_EQ(r.log_detail.find(value), std::string::npos) << value << " in " << r.log_detail;
+    }
+  }
+  // Protobuf's own words stay in the dead letter, value included.
+  EXPECT_EQ(
+      DecodeRejected(R"({"person":{"email":5551234567}})", "application/json").detail,
+      "invalid LeadEvent JSON: (person.email): invalid value 5551234567 for type TYPE_STRING");
+}
+
+TEST(RejectionTest, EveryRejectionHasALogDetail) {
+  for (const Rejection& r :
+       {DecodeRejected("", std::nullopt), DecodeRejected(kValidJson, "application/json", 10),
+        DecodeRejected(std::string("\x20\xff", 2), "application/x-protobuf"),
+        DecodeRejected("{\"event_id\":\"a\xff\"}", "application/json")}) {
+    EXPECT_FALSE(r.log_detail.empty()) << r.detail;
+    EXPECT_EQ(r.log_detail, r.detail);  // nothing from the payload in any of them
+  }
+}
+
+TEST(RejectionTest, RedactForTraceKeepsTheShapeOnly) {
+  EXPECT_EQ(RedactForTrace(R"({"email":"Jane.Doe@x.example","phone":5551234})"),
+            R"({"xxxxx":"xxxx.xxx@x.xxxxxxx","xxxxx":9999999})");
+  EXPECT_EQ(RedactForTrace("Ren\xc3\xa9\xe2\x80\x94\xf0\x9f\x98\x80 \"\\\t\x01\x7f"),
+            "xxxxxx \"\\...");
+  EXPECT_EQ(RedactForTrace("\xff\x80"
+                           "a"),
+            "xxx");
+  EXPECT_EQ(RedactForTrace(""), "");
+}
+
 class ValidateTest : public ::testing::Test {
  protected:
   v1::LeadEvent Valid() { return DecodeOk(kValidJson, "application/json"); }
@@ -133,7 +218,7 @@ class ValidateTest : public ::testing::Test {
     auto r = ValidateLeadEvent(e, kNow);
     if (!r) {
       ADD_FAILURE() << "validated but expected a rejection";
-      return {RejectReason::kInvalidField, ""};
+      return {RejectReason::kInvalidField, "", ""};
     }
     return *r;
   }

@@ -2,6 +2,7 @@
 
 // Internal to leadrouter_lead (and its tests): the fast path of the LeadEvent JSON decoder.
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
 #include <string_view>
@@ -33,5 +34,10 @@ namespace leadrouter::lead::internal {
 // Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
 // may call it at once.
 bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out);
+
+// The field a JSON key names in `descriptor`, by proto name or json_name; nullptr when none, or
+// when the key names two different fields (protobuf would pick one; not worth mirroring).
+const google::protobuf::FieldDescriptor* FindJsonField(
+    const google::protobuf::Descriptor& descriptor, std::string_view key);
 
 }  // namespace leadrouter::lead::internal

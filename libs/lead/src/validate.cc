@@ -1,6 +1,8 @@
 #include "leadrouter/lead/validate.h"
 
 #include <chrono>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -15,12 +17,19 @@ constexpr size_t kMaxAttributeValueBytes = 1024;
 constexpr int64_t kEarliestOccurredAt = 946684800;  // 2000-01-01T00:00:00Z
 constexpr std::chrono::hours kMaxClockSkew{24};
 
+// A rejection whose detail holds nothing from the payload, so it is also the log detail.
+Rejection Safe(RejectReason reason, std::string detail) {
+  Rejection rejection{reason, std::move(detail), ""};
+  rejection.log_detail = rejection.detail;
+  return rejection;
+}
+
 Rejection Missing(absl::string_view field) {
-  return Rejection{RejectReason::kMissingField, absl::StrCat(field, " is required")};
+  return Safe(RejectReason::kMissingField, absl::StrCat(field, " is required"));
 }
 
 Rejection Invalid(absl::string_view field, absl::string_view why) {
-  return Rejection{RejectReason::kInvalidField, absl::StrCat(field, ": ", why)};
+  return Safe(RejectReason::kInvalidField, absl::StrCat(field, ": ", why));
 }
 
 bool IsPrintableAsciiNoSpace(std::string_view s) {
@@ -120,8 +129,11 @@ std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::Tim
                      absl::StrCat("key must be 1..", kMaxAttributeKeyBytes, " bytes"));
     }
     if (value.size() > kMaxAttributeValueBytes) {
-      return Invalid(absl::StrCat("attributes.", key),
-                     absl::StrCat("longer than ", kMaxAttributeValueBytes, " bytes"));
+      // The key names the attribute in the dead letter; a key is producer data, so the log
+      // line leaves it out.
+      const std::string why = absl::StrCat("longer than ", kMaxAttributeValueBytes, " bytes");
+      return Rejection{RejectReason::kInvalidField, absl::StrCat("attributes.", key, ": ", why),
+                       absl::StrCat("attributes: a value ", why)};
     }
   }
   return std::nullopt;

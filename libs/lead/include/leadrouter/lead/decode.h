@@ -17,6 +17,10 @@ namespace leadrouter::lead {
 // Unknown JSON fields are ignored, as binary protobuf ignores unknown fields, so producers can
 // add fields before leadrouter knows them; a misspelled enum value is still an error.
 // JSON payloads must be valid UTF-8 (RFC 8259); binary strings are checked by protobuf.
+// Every Rejection carries a `log_detail` without values (see rejection.h): for protobuf's parser
+// messages, which quote values and payload excerpts, it keeps only the field path when
+// LeadEvent's schema confirms it and the kind of problem in fixed words, e.g.
+//   invalid LeadEvent JSON at person.email: a value of the wrong type or out of range
 using DecodeResult = std::variant<v1::LeadEvent, Rejection>;
 
 // Decodes one payload. Pure and thread-safe. Never throws; never crashes on hostile input.

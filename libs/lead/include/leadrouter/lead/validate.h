@@ -17,7 +17,8 @@ namespace leadrouter::lead {
 //   company       employee_count, annual_revenue_usd, location_count not negative
 //   psychographics  known enum values; intent_score within 0..100
 //   attributes    at most 64 entries, keys 1..64 bytes, values at most 1024 bytes
-// Returns the first violation, naming the field. Pure and thread-safe.
+// Returns the first violation, naming the field; the Rejection's `log_detail` never holds a
+// value (for attributes it omits the key). Pure and thread-safe.
 std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::TimePoint now);
 
 }  // namespace leadrouter::lead
