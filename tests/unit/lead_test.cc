@@ -1,10 +1,15 @@
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 
@@ -168,7 +173,11 @@ TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
       {"long attribute", validated([](v1::LeadEvent& e) {
          (*e.mutable_attributes())["jane.doe@x.example"] = std::string(1025, 'x');
        }),
-       "jane.doe@x.example", "attributes: a value longer than 1024 bytes"},
+       "jane.doe@x.example", "attributes: a value of 1025 bytes, the limit is 1024"},
+      {"long first name", validated([](v1::LeadEvent& e) {
+         e.mutable_person()->set_first_name(std::string(300, 'J'));
+       }),
+       "person.first_name", "person.first_name: 300 bytes, the limit is 256"},
       {"bad email",
        validated([](v1::LeadEvent& e) { e.mutable_person()->set_email("jane.doe@example.com@"); }),
        "person.email", "person.email: not an email address"},
@@ -300,6 +309,133 @@ TEST_F(ValidateTest, OutOfRangeValuesAreInvalid) {
     const Rejection r = Rejected(e);
     EXPECT_EQ(r.reason, RejectReason::kInvalidField);
     EXPECT_EQ(r.detail.rfind(c.field, 0), 0u) << r.detail;
+  }
+}
+
+// The string fields of LeadEvent and its messages, by proto path (maps and repeated fields aside).
+void CollectStringFields(const google::protobuf::Descriptor& type, const std::string& prefix,
+                         std::set<std::string>& out) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const google::protobuf::FieldDescriptor& field = *type.field(i);
+    if (field.is_repeated()) continue;
+    const std::string path = prefix + field.name();
+    if (field.type() == google::protobuf::FieldDescriptor::TYPE_STRING) out.insert(path);
+    if (field.type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+        field.message_type()->file() == type.file()) {
+      CollectStringFields(*field.message_type(), path + ".", out);
+    }
+  }
+}
+
+// Sets the string field at `path` ("person.first_name") by reflection.
+void SetStringAt(google::protobuf::Message& message, std::string_view path, std::string value) {
+  const size_t dot = path.find('.');
+  const google::protobuf::FieldDescriptor* field =
+      message.GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+  ASSERT_NE(field, nullptr) << path;
+  if (dot == std::string_view::npos) {
+    message.GetReflection()->SetString(&message, field, std::move(value));
+  } else {
+    SetStringAt(*message.GetReflection()->MutableMessage(&message, field), path.substr(dot + 1),
+                std::move(value));
+  }
+}
+
+TEST_F(ValidateTest, EveryStringFieldHasALimit) {
+  std::set<std::string> fields;
+  CollectStringFields(*v1::LeadEvent::descriptor(), "", fields);
+  std::set<std::string> limited;
+  for (const StringFieldLimit& limit : StringFieldLimits()) limited.emplace(limit.field);
+  EXPECT_EQ(fields, limited);
+  ASSERT_NE(v1::LeadEvent::descriptor()->FindFieldByName("attributes"), nullptr);
+}
+
+TEST_F(ValidateTest, OverLongStringsNameTheFieldAndTheLimit) {
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    SCOPED_TRACE(limit.field);
+    v1::LeadEvent e = Valid();
+    SetStringAt(e, limit.field, std::string(limit.max_bytes + 1, '1'));
+    const Rejection r = Rejected(e);
+    EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+    EXPECT_EQ(r.detail, absl::StrCat(std::string(limit.field), ": ", limit.max_bytes + 1,
+                                     " bytes, the limit is ", limit.max_bytes));
+    EXPECT_EQ(r.log_detail, r.detail);
+  }
+  v1::LeadEvent e = Valid();
+  e.mutable_person()->set_first_name(std::string(1040000, 'a'));
+  EXPECT_EQ(Rejected(e).detail, "person.first_name: 1040000 bytes, the limit is 256");
+  e = Valid();
+  e.mutable_person()->set_email(std::string(250, 'a') + "@b.example");
+  EXPECT_EQ(Rejected(e).detail, "person.email: 260 bytes, the limit is 254");
+  e = Valid();
+  for (int i = 0; i < 65; ++i) (*e.mutable_attributes())[absl::StrCat("k", i)] = "v";
+  EXPECT_EQ(Rejected(e).detail, "attributes: 66 entries, the limit is 64");
+  e = Valid();
+  (*e.mutable_attributes())[std::string(65, 'k')] = "v";
+  EXPECT_EQ(Rejected(e).detail, "attributes: a key of 65 bytes, keys must be 1..64 bytes");
+}
+
+// Every string at its limit, filled with `filler` where the field has no shape rule.
+v1::LeadEvent EventAtEveryLimit(char filler) {
+  v1::LeadEvent e;
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    SetStringAt(e, limit.field, std::string(limit.max_bytes, filler));
+  }
+  e.set_event_id(std::string(128, filler == '<' ? '<' : 'e'));
+  const std::string domain = "@b.example";
+  e.mutable_person()->set_email(std::string(254 - domain.size(), filler) + domain);
+  std::string phone = "+" + std::string(15, '5');
+  phone.resize(64, '-');
+  e.mutable_person()->set_phone(phone);
+  e.mutable_occurred_at()->set_seconds(1795348740);
+  e.mutable_occurred_at()->set_nanos(123456789);
+  e.set_source_kind(v1::LEAD_SOURCE_KIND_REP_SOURCED);
+  for (size_t i = 0; i < kMaxAttributes; ++i) {
+    std::string key = absl::StrCat(i, "-");
+    key.resize(kMaxAttributeKeyBytes, filler);
+    (*e.mutable_attributes())[key] = std::string(kMaxAttributeValueBytes, filler);
+  }
+  return e;
+}
+
+size_t StringBytes(const v1::LeadEvent& e) {
+  size_t total = 0;
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    const google::protobuf::Message* message = &e;
+    std::string_view path = limit.field;
+    for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {
+      const auto* field =
+          message->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+      message = &message->GetReflection()->GetMessage(*message, field);
+      path.remove_prefix(dot + 1);
+    }
+    const auto* field = message->GetDescriptor()->FindFieldByName(std::string(path));
+    total += message->GetReflection()->GetString(*message, field).size();
+  }
+  for (const auto& [key, value] : e.attributes()) total += key.size() + value.size();
+  return total;
+}
+
+TEST_F(ValidateTest, ALeadAtEveryLimitValidatesAndFitsInOneKafkaMessage) {
+  for (const char filler : {'a', '<'}) {  // plain text, and text protobuf escapes as \u003c
+    SCOPED_TRACE(filler);
+    const v1::LeadEvent e = EventAtEveryLimit(filler);
+    EXPECT_FALSE(ValidateLeadEvent(e, kNow));
+    EXPECT_EQ(StringBytes(e), kMaxLeadEventStringBytes);
+    std::string json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(e, &json).ok());
+    EXPECT_LE(json.size(), kMaxLeadEventJsonBytes);
+    if (filler == 'a') {
+      EXPECT_LT(json.size(), size_t{256} << 10) << json.size();
+    } else {
+      EXPECT_GT(json.size(), size_t{5} * kMaxLeadEventStringBytes) << json.size();
+    }
+    std::printf("every string at its limit, filled with '%c': %zu bytes of JSON\n", filler,
+                json.size());
+    // And one byte more anywhere is refused.
+    v1::LeadEvent over = e;
+    over.mutable_company()->mutable_website()->push_back('a');
+    EXPECT_TRUE(ValidateLeadEvent(over, kNow));
   }
 }
 
