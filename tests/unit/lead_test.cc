@@ -131,6 +131,65 @@ TEST(DecodeTest, HostileBytesNeverCrash) {
   SUCCEED();
 }
 
+// Inputs protobuf 3.21's parser took before the RFC 8259 gate: each is now a dead letter with the
+// problem and its byte offset (or the duplicate key and where it is), never a merge.
+TEST(DecodeTest, JsonMustBeStrictRfc8259WithoutDuplicateKeys) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"event_id\":\"a\x01"
+       "b\"}",
+       "invalid JSON: unescaped control character U+0001 in a string at byte 14"},
+      {"{\"event_id\":\"a\nb\"}",
+       "invalid JSON: unescaped control character U+000A in a string at byte 14"},
+      {R"({"event_id":"a",})", "invalid JSON: trailing comma at byte 15"},
+      {R"({"event_id":"a","future":[1,2,]})", "invalid JSON: trailing comma at byte 29"},
+      {R"({"person":{"email":"a@b.example",}})", "invalid JSON: trailing comma at byte 32"},
+      {R"({"event_id":"a","event_id":"b"})", R"(duplicate key "event_id" at the top level)"},
+      {R"({"person":{"email":"a@b.example"},"person":{"phone":"5551234567"}})",
+       R"(duplicate key "person" at the top level)"},
+      {R"({"person":{"email":"a@b.example","phone":"1","email":"c@d.example"}})",
+       R"(duplicate key "email" in person)"},
+      {R"({"attributes":{"plan":"a","plan":"b"}})", R"(duplicate key "plan" in attributes)"},
+      {R"({"event_id":"a","eventId":"b"})",
+       R"(duplicate key "eventId" at the top level (the same field as "event_id"))"},
+      {R"({"future":{"x":[{"a":1,"\u0061":2}]}})", R"(duplicate key "a" in future.x[0])"},
+      {"\xef\xbb\xbf{}", "invalid JSON: byte order mark at byte 0"},
+      {"{\"event_id\":\"a\"}\f", "invalid JSON: unexpected data after the JSON value at byte 16"},
+      {R"({"event_id":"\ud800"})", "invalid JSON: lone UTF-16 surrogate escape at byte 13"},
+      {R"({"company":{"employee_count":012}})",
+       "invalid JSON: invalid number (leading zero) at byte 29"},
+      {R"({event_id:"a"})", "invalid JSON: expected a quoted key at byte 1"},
+      {R"({"event_id":"a"} {"event_id":"b"})",
+       "invalid JSON: unexpected data after the JSON value at byte 17"},
+      {R"({"event_id":"a")", "invalid JSON: unexpected end of input at byte 15"},
+  };
+  for (const auto& [json, detail] : cases) {
+    SCOPED_TRACE(json);
+    const Rejection r = DecodeRejected(json, "application/json");
+    EXPECT_EQ(r.reason, RejectReason::kUndecodable);
+    EXPECT_EQ(r.detail, detail);
+  }
+}
+
+TEST(DecodeTest, StrictJsonGateCoversLargeInputsAndDeepNesting) {
+  // Over the fast path's 64 KiB: the gate still runs (here on a duplicate among many keys, which
+  // takes its hash set).
+  std::string big = R"({"event_id":"big","attributes":{)";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&big, "\"k", i, "\":\"v\",");
+  absl::StrAppend(&big, R"("k7":"again"},"campaign":")", std::string(70 << 10, 'c'), R"("})");
+  EXPECT_EQ(DecodeRejected(big, "application/json").detail, R"(duplicate key "k7" in attributes)");
+  const std::string big_ok =
+      absl::StrCat(R"({"event_id":"big","campaign":")", std::string(70 << 10, 'c'), R"("})");
+  EXPECT_EQ(DecodeOk(big_ok, "application/json").campaign().size(), size_t{70} << 10);
+
+  const auto nested = [](int levels) {
+    return absl::StrCat(R"({"future":)", std::string(static_cast<size_t>(levels), '['),
+                        std::string(static_cast<size_t>(levels), ']'), "}");
+  };
+  EXPECT_EQ(DecodeOk(nested(1023), "application/json").ByteSizeLong(), 0u);  // 1024 with the top
+  EXPECT_EQ(DecodeRejected(nested(1024), "application/json").detail,
+            "invalid JSON: nesting deeper than 1024 levels at byte 1033");
+}
+
 // Rejections carrying personal data: the dead-letter detail keeps it (as before), the log detail
 // never does.
 TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
@@ -167,7 +226,13 @@ TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
       {"object for a map value", json(R"({"attributes":{"jane@x.example":{"a":1}}})"), "",
        "invalid LeadEvent JSON"},
       {"syntax error after a value", json(R"({"company":{"name":"secret-corp.example" "x":1}})"),
-       "ecret-corp.example", "invalid LeadEvent JSON"},  // protobuf quotes ~40 bytes
+       "at byte 41", "invalid JSON: expected ',' or '}' after a value at byte 41"},
+      {"duplicate attribute", json(R"({"attributes":{"jane@x.example":"1","jane@x.example":"2"}})"),
+       "jane@x.example", "duplicate key in attributes"},
+      {"duplicate unknown key", json(R"({"Grace Hopper":1,"Grace Hopper":2})"), "Grace Hopper",
+       "duplicate key (not a field name) at the top level"},
+      {"duplicate in an unknown field", json(R"({"person":{"x":{"jane":1,"jane":2}}})"), "jane",
+       "duplicate key inside an unknown field or a map value, in person"},
       {"content type", [] { return DecodeRejected("{}", "text/jane@x.example"); }, "jane@x.example",
        "content-type is not application/json or application/x-protobuf"},
       {"long attribute", validated([](v1::LeadEvent& e) {

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fast_json.h"
+#include "strict_json.h"
 
 namespace leadrouter::lead {
 
@@ -173,10 +174,18 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
       if (const size_t bad = FirstInvalidUtf8(payload); bad != std::string_view::npos) {
         return Safe(absl::StrCat("invalid UTF-8 at byte ", bad, " of the JSON payload"));
       }
-      // The common, well-formed event: simdjson straight into the message. Anything it is not
-      // sure about (see fast_json.h) goes to protobuf's parser, which has the last word.
+      // The common, well-formed event: simdjson straight into the message. It takes only strict
+      // RFC 8259 JSON without a field given twice (see fast_json.h), which CheckStrictJson would
+      // pass, so the gate below runs only on what it declines.
       if (internal::TryParseJsonFast(payload, event)) return event;
       event.Clear();
+      // Before protobuf's parser, which is lenient (control bytes, trailing commas) and merges
+      // duplicate keys: syntax errors and duplicates are decided here, in the same words for
+      // every input whatever the fast path did.
+      if (std::optional<Rejection> invalid =
+              internal::CheckStrictJson(payload, v1::LeadEvent::descriptor())) {
+        return *std::move(invalid);
+      }
       const google::protobuf::StringPiece json(payload.data(), payload.size());
       google::protobuf::util::JsonParseOptions strict;
       auto status = google::protobuf::util::JsonStringToMessage(json, &event, strict);

@@ -31,6 +31,9 @@ namespace leadrouter::lead::internal {
 // proto2 files; proto3 `optional` scalars; messages with more than 128 fields; inputs > 64 KiB
 // (LeadEvents are ~0.6 KiB; the limit bounds the buffers each thread's parser keeps).
 //
+// So everything it takes passes the RFC 8259 gate (strict_json.h's CheckStrictJson, the
+// differential test checks it): DecodeLeadEvent runs the gate only on what this declines.
+//
 // Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
 // may call it at once.
 bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out);
