@@ -25,12 +25,14 @@
 #include "absl/strings/str_cat.h"
 #include "fast_json.h"
 #include "leadrouter/lead/decode.h"
+#include "strict_json.h"
 
 namespace leadrouter::lead {
 namespace {
 
 using google::protobuf::Message;
 using google::protobuf::util::MessageDifferencer;
+using internal::CheckStrictJson;
 using internal::TryParseJsonFast;
 
 std::string Canonical(const Message& message) {
@@ -49,6 +51,12 @@ std::string Canonical(const Message& message) {
 bool CheckAgainstProtobuf(std::string_view json, const Message& prototype) {
   std::unique_ptr<Message> fast(prototype.New());
   if (!TryParseJsonFast(json, *fast)) return false;
+  // The fast path takes only what the RFC 8259 gate passes, so DecodeLeadEvent may skip the gate
+  // for it.
+  if (const auto invalid = CheckStrictJson(json, prototype.GetDescriptor())) {
+    ADD_FAILURE() << "fast path accepted what the gate refuses (" << invalid->detail
+                  << "): " << json;
+  }
   std::unique_ptr<Message> slow(prototype.New());
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), slow.get(),
@@ -64,8 +72,10 @@ bool CheckAgainstProtobuf(std::string_view json, const Message& prototype) {
   return true;
 }
 
-// DecodeLeadEvent before the fast path: protobuf strict, then lenient on unknown fields only.
-DecodeResult ReferenceDecodeJson(std::string_view payload) {
+// DecodeLeadEvent before the strict gate and the fast path: protobuf strict, then lenient on
+// unknown fields only. What it accepted is what DecodeLeadEvent must still accept identically,
+// unless the gate refuses it.
+DecodeResult LegacyDecodeJson(std::string_view payload) {
   v1::LeadEvent event;
   const google::protobuf::StringPiece json(payload.data(), payload.size());
   auto status = google::protobuf::util::JsonStringToMessage(
@@ -78,14 +88,29 @@ DecodeResult ReferenceDecodeJson(std::string_view payload) {
   }
   if (!status.ok()) {
     return Rejection{RejectReason::kUndecodable,
-                     absl::StrCat("invalid LeadEvent JSON: ", status.message().as_string())};
+                     absl::StrCat("invalid LeadEvent JSON: ", status.message().as_string()), ""};
   }
   return event;
 }
 
-// DecodeLeadEvent's verdict for a JSON payload equals the reference's: the same event, or the
-// same rejection reason and detail. (Empty payloads and invalid UTF-8 are rejected before
-// either parser runs.)
+// The strict parser path of DecodeLeadEvent, without the fast path: the RFC 8259 gate, then
+// protobuf as before.
+DecodeResult ReferenceDecodeJson(std::string_view payload) {
+  if (std::optional<Rejection> invalid = CheckStrictJson(payload, v1::LeadEvent::descriptor())) {
+    return *std::move(invalid);
+  }
+  return LegacyDecodeJson(payload);
+}
+
+bool IsGateRejection(const Rejection& rejection) {
+  return absl::StartsWith(rejection.detail, "invalid JSON: ") ||
+         absl::StartsWith(rejection.detail, "duplicate key ");
+}
+
+// DecodeLeadEvent's verdict for a JSON payload equals the strict parser path's: the same event,
+// or the same rejection reason and detail (and a log detail). What it accepts, protobuf alone
+// accepted too, as the same message; what protobuf alone accepted and it refuses, the gate
+// refused. (Empty payloads and invalid UTF-8 are rejected before either parser runs.)
 void ExpectDecodeUnchanged(std::string_view payload) {
   if (payload.empty()) return;  // "empty payload", before either parser
   const DecodeResult got = DecodeLeadEvent(payload, "application/json", 1 << 20);
@@ -94,12 +119,20 @@ void ExpectDecodeUnchanged(std::string_view payload) {
     return;
   }
   const DecodeResult want = ReferenceDecodeJson(payload);
+  const DecodeResult legacy = LegacyDecodeJson(payload);
   ASSERT_EQ(got.index(), want.index()) << payload;
   if (const auto* event = std::get_if<v1::LeadEvent>(&got)) {
     EXPECT_EQ(Canonical(*event), Canonical(std::get<v1::LeadEvent>(want))) << payload;
+    ASSERT_TRUE(std::holds_alternative<v1::LeadEvent>(legacy)) << payload;
+    EXPECT_EQ(Canonical(*event), Canonical(std::get<v1::LeadEvent>(legacy))) << payload;
   } else {
-    EXPECT_EQ(std::get<Rejection>(got).reason, std::get<Rejection>(want).reason) << payload;
-    EXPECT_EQ(std::get<Rejection>(got).detail, std::get<Rejection>(want).detail) << payload;
+    const Rejection& rejection = std::get<Rejection>(got);
+    EXPECT_EQ(rejection.reason, std::get<Rejection>(want).reason) << payload;
+    EXPECT_EQ(rejection.detail, std::get<Rejection>(want).detail) << payload;
+    EXPECT_FALSE(rejection.log_detail.empty()) << payload;
+    if (std::holds_alternative<v1::LeadEvent>(legacy)) {
+      EXPECT_TRUE(IsGateRejection(rejection)) << rejection.detail << ": " << payload;
+    }
   }
 }
 
@@ -398,6 +431,104 @@ class KitchenSink {
   const Message* prototype_ = nullptr;
 };
 
+// What protobuf 3.21's parser took although RFC 8259 forbids it, and duplicate keys (which it
+// merged or let the later win): refused on both paths, in the same words, before any parser.
+TEST(LeadFastJsonTest, BothPathsRefuseControlBytesTrailingCommasAndDuplicateKeys) {
+  const std::vector<std::string> events = LeadgenEvents(50, 11);
+  ASSERT_FALSE(events.empty());
+  std::string seed;
+  for (const std::string& json : events) {
+    v1::LeadEvent e;
+    if (TryParseJsonFast(json, e) && e.has_person()) {
+      seed = json;
+      break;
+    }
+  }
+  ASSERT_FALSE(seed.empty());
+  const auto replace_first = [&](std::string_view from, std::string_view to) {
+    std::string out = seed;
+    const size_t at = out.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) out.replace(at, from.size(), to);
+    return out;
+  };
+  struct Case {
+    std::string json;
+    std::string detail_prefix;
+  };
+  std::vector<Case> cases = {
+      {replace_first("\"event_id\":\"", "\"event_id\":\"\x01"),
+       "invalid JSON: unescaped control character U+0001 in a string at byte "},
+      {replace_first("\"event_id\":\"", "\"event_id\":\"\t"),
+       "invalid JSON: unescaped control character U+0009 in a string at byte "},
+      {seed.substr(0, seed.size() - 1) + ",}", "invalid JSON: trailing comma at byte "},
+      {replace_first("\"person\":{", "\"future\":[1,2,],\"person\":{"),
+       "invalid JSON: trailing comma at byte "},
+      {replace_first("\"person\":{", "\"person\":{\"email\":\"dup@x.example\","),
+       R"(duplicate key "email" in person)"},
+      {replace_first("\"person\":{", "\"person\":{},\"person\":{"),
+       R"(duplicate key "person" at the top level)"},
+      {replace_first("\"event_id\":", "\"event_id\":\"first\",\"event_id\":"),
+       R"(duplicate key "event_id" at the top level)"},
+      {replace_first("\"event_id\":", "\"eventId\":\"first\",\"event_id\":"),
+       R"(duplicate key "event_id" at the top level (the same field as "eventId"))"},
+      {replace_first("\"person\":{", "\"attributes\":{\"k\":\"1\",\"\\u006b\":\"2\"},\"person\":{"),
+       R"(duplicate key "k" in attributes)"},
+      {replace_first("\"person\":{", "\"future\":{\"a\":{\"b\":1,\"b\":2}},\"person\":{"),
+       R"(duplicate key "b" in future.a)"},
+  };
+  // Every top-level field of the event given twice.
+  v1::LeadEvent parsed;
+  ASSERT_TRUE(TryParseJsonFast(seed, parsed));
+  for (int i = 0; i < v1::LeadEvent::descriptor()->field_count(); ++i) {
+    const std::string name = v1::LeadEvent::descriptor()->field(i)->name();
+    if (seed.find(absl::StrCat("\"", name, "\":")) == std::string::npos) continue;
+    cases.push_back({absl::StrCat("{\"", name, "\":null,", seed.substr(1)),
+                     absl::StrCat("duplicate key \"", name, "\" at the top level")});
+  }
+  size_t merged_before = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.json);
+    v1::LeadEvent fast;
+    EXPECT_FALSE(TryParseJsonFast(c.json, fast));
+    const DecodeResult got = DecodeLeadEvent(c.json, "application/json", 1 << 20);
+    ASSERT_TRUE(std::holds_alternative<Rejection>(got));
+    const Rejection& rejection = std::get<Rejection>(got);
+    EXPECT_EQ(rejection.reason, RejectReason::kUndecodable);
+    EXPECT_TRUE(absl::StartsWith(rejection.detail, c.detail_prefix)) << rejection.detail;
+    EXPECT_FALSE(rejection.log_detail.empty());
+    ExpectDecodeUnchanged(c.json);
+    if (std::holds_alternative<v1::LeadEvent>(LegacyDecodeJson(c.json))) ++merged_before;
+  }
+  // Protobuf alone took (almost) all of them.
+  EXPECT_GE(merged_before + 2, cases.size());
+
+  // The kitchen sink (doubles, repeated messages, maps of messages) through the gate alone.
+  const KitchenSink sink;
+  ASSERT_NE(sink.prototype(), nullptr);
+  const google::protobuf::Descriptor* type = sink.prototype()->GetDescriptor();
+  const std::vector<std::pair<std::string, std::string>> sink_cases = {
+      {R"({"rm":[{"i32":1},{"i32":1,"i32":2}]})", R"(duplicate key "i32" in rm[1])"},
+      {R"({"mm":{"x":{"sub":{"d":1,"d":2}}}})", R"(duplicate key "d" in mm.x.sub)"},
+      {R"({"s_name":"a","sName":"b"})",
+       R"(duplicate key "sName" at the top level (the same field as "s_name"))"},
+      {R"({"rd":[1.5,]})", "invalid JSON: trailing comma at byte 10"},
+  };
+  for (const auto& [json, detail] : sink_cases) {
+    SCOPED_TRACE(json);
+    std::unique_ptr<Message> fast(sink.prototype()->New());
+    EXPECT_FALSE(TryParseJsonFast(json, *fast));
+    const std::optional<Rejection> invalid = CheckStrictJson(json, type);
+    ASSERT_TRUE(invalid.has_value());
+    EXPECT_EQ(invalid->detail, detail);
+  }
+  // Log details of those: only what the schema names.
+  EXPECT_EQ(CheckStrictJson(R"({"mm":{"x":{"sub":{"d":1,"d":2}}}})", type)->log_detail,
+            "duplicate key inside an unknown field or a map value, in mm");
+  EXPECT_EQ(CheckStrictJson(R"({"rm":[{"i32":1},{"i32":1,"i32":2}]})", type)->log_detail,
+            R"(duplicate key "i32" in rm[1])");
+}
+
 // Values of every JSON type, valid and invalid for each field kind, at and beyond the edges.
 constexpr std::array kValues = {
     "0",
@@ -524,7 +655,7 @@ std::string Mutate(std::string s, std::mt19937_64& rng, const std::vector<std::s
   const int rounds = 1 + static_cast<int>(rng() % 3);
   for (int round = 0; round < rounds && !s.empty(); ++round) {
     const size_t pos = rng() % s.size();
-    switch (rng() % 9) {
+    switch (rng() % 11) {
       case 0:
         s[pos] = static_cast<char>(rng());
         break;
@@ -587,6 +718,14 @@ std::string Mutate(std::string s, std::mt19937_64& rng, const std::vector<std::s
         }
         break;
       }
+      case 9: {  // a trailing comma before the next '}' or ']'
+        const size_t close = s.find_first_of("}]", pos);
+        if (close != std::string::npos) s.insert(close, ",");
+        break;
+      }
+      case 10:  // a raw control byte, often inside a string
+        s.insert(pos, 1, static_cast<char>(rng() % 0x20));
+        break;
     }
   }
   return s;

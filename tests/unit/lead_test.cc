@@ -1,8 +1,15 @@
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 
@@ -42,7 +49,7 @@ Rejection DecodeRejected(std::string_view payload, std::optional<std::string_vie
   DecodeResult r = DecodeLeadEvent(payload, type, limit);
   if (auto* rej = std::get_if<Rejection>(&r)) return *rej;
   ADD_FAILURE() << "decoded but expected a rejection";
-  return {RejectReason::kUndecodable, ""};
+  return {RejectReason::kUndecodable, "", ""};
 }
 
 TEST(DecodeTest, JsonMappingWithHeader) {
@@ -124,6 +131,158 @@ TEST(DecodeTest, HostileBytesNeverCrash) {
   SUCCEED();
 }
 
+// Inputs protobuf 3.21's parser took before the RFC 8259 gate: each is now a dead letter with the
+// problem and its byte offset (or the duplicate key and where it is), never a merge.
+TEST(DecodeTest, JsonMustBeStrictRfc8259WithoutDuplicateKeys) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"event_id\":\"a\x01"
+       "b\"}",
+       "invalid JSON: unescaped control character U+0001 in a string at byte 14"},
+      {"{\"event_id\":\"a\nb\"}",
+       "invalid JSON: unescaped control character U+000A in a string at byte 14"},
+      {R"({"event_id":"a",})", "invalid JSON: trailing comma at byte 15"},
+      {R"({"event_id":"a","future":[1,2,]})", "invalid JSON: trailing comma at byte 29"},
+      {R"({"person":{"email":"a@b.example",}})", "invalid JSON: trailing comma at byte 32"},
+      {R"({"event_id":"a","event_id":"b"})", R"(duplicate key "event_id" at the top level)"},
+      {R"({"person":{"email":"a@b.example"},"person":{"phone":"5551234567"}})",
+       R"(duplicate key "person" at the top level)"},
+      {R"({"person":{"email":"a@b.example","phone":"1","email":"c@d.example"}})",
+       R"(duplicate key "email" in person)"},
+      {R"({"attributes":{"plan":"a","plan":"b"}})", R"(duplicate key "plan" in attributes)"},
+      {R"({"event_id":"a","eventId":"b"})",
+       R"(duplicate key "eventId" at the top level (the same field as "event_id"))"},
+      {R"({"future":{"x":[{"a":1,"\u0061":2}]}})", R"(duplicate key "a" in future.x[0])"},
+      {"\xef\xbb\xbf{}", "invalid JSON: byte order mark at byte 0"},
+      {"{\"event_id\":\"a\"}\f", "invalid JSON: unexpected data after the JSON value at byte 16"},
+      {R"({"event_id":"\ud800"})", "invalid JSON: lone UTF-16 surrogate escape at byte 13"},
+      {R"({"company":{"employee_count":012}})",
+       "invalid JSON: invalid number (leading zero) at byte 29"},
+      {R"({event_id:"a"})", "invalid JSON: expected a quoted key at byte 1"},
+      {R"({"event_id":"a"} {"event_id":"b"})",
+       "invalid JSON: unexpected data after the JSON value at byte 17"},
+      {R"({"event_id":"a")", "invalid JSON: unexpected end of input at byte 15"},
+  };
+  for (const auto& [json, detail] : cases) {
+    SCOPED_TRACE(json);
+    const Rejection r = DecodeRejected(json, "application/json");
+    EXPECT_EQ(r.reason, RejectReason::kUndecodable);
+    EXPECT_EQ(r.detail, detail);
+  }
+}
+
+TEST(DecodeTest, StrictJsonGateCoversLargeInputsAndDeepNesting) {
+  // Over the fast path's 64 KiB: the gate still runs (here on a duplicate among many keys, which
+  // takes its hash set).
+  std::string big = R"({"event_id":"big","attributes":{)";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&big, "\"k", i, "\":\"v\",");
+  absl::StrAppend(&big, R"("k7":"again"},"campaign":")", std::string(70 << 10, 'c'), R"("})");
+  EXPECT_EQ(DecodeRejected(big, "application/json").detail, R"(duplicate key "k7" in attributes)");
+  const std::string big_ok =
+      absl::StrCat(R"({"event_id":"big","campaign":")", std::string(70 << 10, 'c'), R"("})");
+  EXPECT_EQ(DecodeOk(big_ok, "application/json").campaign().size(), size_t{70} << 10);
+
+  const auto nested = [](int levels) {
+    return absl::StrCat(R"({"future":)", std::string(static_cast<size_t>(levels), '['),
+                        std::string(static_cast<size_t>(levels), ']'), "}");
+  };
+  EXPECT_EQ(DecodeOk(nested(1023), "application/json").ByteSizeLong(), 0u);  // 1024 with the top
+  EXPECT_EQ(DecodeRejected(nested(1024), "application/json").detail,
+            "invalid JSON: nesting deeper than 1024 levels at byte 1033");
+}
+
+// Rejections carrying personal data: the dead-letter detail keeps it (as before), the log detail
+// never does.
+TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
+  const std::vector<std::string> personal = {"jane",   "Jane",        "x.example",   "5551234567",
+                                             "555123", "secret-corp", "Grace",       "Hopper",
+                                             "navy",   "doe",         "@example.com"};
+  struct Case {
+    std::string name;
+    std::function<Rejection()> reject;
+    std::string detail_has;  // a value the dead-letter detail still names
+    std::string log_detail;  // exactly
+  };
+  const auto json = [](std::string payload) {
+    return [payload] { return DecodeRejected(payload, "application/json"); };
+  };
+  const auto validated = [](std::function<void(v1::LeadEvent&)> mutate) {
+    return [mutate] {
+      v1::LeadEvent e = DecodeOk(kValidJson, "application/json");
+      mutate(e);
+      const std::optional<Rejection> r = ValidateLeadEvent(e, kNow);
+      if (!r) ADD_FAILURE() << "validated";
+      return r.value_or(Rejection{});
+    };
+  };
+  const std::vector<Case> cases = {
+      {"message given a string", json(R"({"person":"jane@x.example"})"), "jane@x.example",
+       "invalid LeadEvent JSON at person: a value of the wrong type or out of range"},
+      {"string given a number", json(R"({"person":{"email":5551234567}})"), "5551234567",
+       "invalid LeadEvent JSON at person.email: a value of the wrong type or out of range"},
+      {"bad timestamp", json(R"({"occurred_at":"Grace Hopper"})"), "Grace Hopper",
+       "invalid LeadEvent JSON at occurred_at: an invalid timestamp"},
+      {"unknown enum name", json(R"({"source_kind":"jane@x.example"})"), "jane@x.example",
+       "invalid LeadEvent JSON at source_kind: a value of the wrong type or out of range"},
+      {"object for a map value", json(R"({"attributes":{"jane@x.example":{"a":1}}})"), "",
+       "invalid LeadEvent JSON"},
+      {"syntax error after a value", json(R"({"company":{"name":"secret-corp.example" "x":1}})"),
+       "at byte 41", "invalid JSON: expected ',' or '}' after a value at byte 41"},
+      {"duplicate attribute", json(R"({"attributes":{"jane@x.example":"1","jane@x.example":"2"}})"),
+       "jane@x.example", "duplicate key in attributes"},
+      {"duplicate unknown key", json(R"({"Grace Hopper":1,"Grace Hopper":2})"), "Grace Hopper",
+       "duplicate key (not a field name) at the top level"},
+      {"duplicate in an unknown field", json(R"({"person":{"x":{"jane":1,"jane":2}}})"), "jane",
+       "duplicate key inside an unknown field or a map value, in person"},
+      {"content type", [] { return DecodeRejected("{}", "text/jane@x.example"); }, "jane@x.example",
+       "content-type is not application/json or application/x-protobuf"},
+      {"long attribute", validated([](v1::LeadEvent& e) {
+         (*e.mutable_attributes())["jane.doe@x.example"] = std::string(1025, 'x');
+       }),
+       "jane.doe@x.example", "attributes: a value of 1025 bytes, the limit is 1024"},
+      {"long first name", validated([](v1::LeadEvent& e) {
+         e.mutable_person()->set_first_name(std::string(300, 'J'));
+       }),
+       "person.first_name", "person.first_name: 300 bytes, the limit is 256"},
+      {"bad email",
+       validated([](v1::LeadEvent& e) { e.mutable_person()->set_email("jane.doe@example.com@"); }),
+       "person.email", "person.email: not an email address"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Rejection r = c.reject();
+    EXPECT_EQ(r.log_detail, c.log_detail);
+    EXPECT_NE(r.detail.find(c.detail_has), std::string::npos) << r.detail;
+    for (const std::string& value : personal) {
+      EXPECT_EQ(r.log_detail.find(value), std::string::npos) << value << " in " << r.log_detail;
+    }
+  }
+  // Protobuf's own words stay in the dead letter, value included.
+  EXPECT_EQ(
+      DecodeRejected(R"({"person":{"email":5551234567}})", "application/json").detail,
+      "invalid LeadEvent JSON: (person.email): invalid value 5551234567 for type TYPE_STRING");
+}
+
+TEST(RejectionTest, EveryRejectionHasALogDetail) {
+  for (const Rejection& r :
+       {DecodeRejected("", std::nullopt), DecodeRejected(kValidJson, "application/json", 10),
+        DecodeRejected(std::string("\x20\xff", 2), "application/x-protobuf"),
+        DecodeRejected("{\"event_id\":\"a\xff\"}", "application/json")}) {
+    EXPECT_FALSE(r.log_detail.empty()) << r.detail;
+    EXPECT_EQ(r.log_detail, r.detail);  // nothing from the payload in any of them
+  }
+}
+
+TEST(RejectionTest, RedactForTraceKeepsTheShapeOnly) {
+  EXPECT_EQ(RedactForTrace(R"({"email":"Jane.Doe@x.example","phone":5551234})"),
+            R"({"xxxxx":"xxxx.xxx@x.xxxxxxx","xxxxx":9999999})");
+  EXPECT_EQ(RedactForTrace("Ren\xc3\xa9\xe2\x80\x94\xf0\x9f\x98\x80 \"\\\t\x01\x7f"),
+            "xxxxxx \"\\...");
+  EXPECT_EQ(RedactForTrace("\xff\x80"
+                           "a"),
+            "xxx");
+  EXPECT_EQ(RedactForTrace(""), "");
+}
+
 class ValidateTest : public ::testing::Test {
  protected:
   v1::LeadEvent Valid() { return DecodeOk(kValidJson, "application/json"); }
@@ -133,7 +292,7 @@ class ValidateTest : public ::testing::Test {
     auto r = ValidateLeadEvent(e, kNow);
     if (!r) {
       ADD_FAILURE() << "validated but expected a rejection";
-      return {RejectReason::kInvalidField, ""};
+      return {RejectReason::kInvalidField, "", ""};
     }
     return *r;
   }
@@ -215,6 +374,133 @@ TEST_F(ValidateTest, OutOfRangeValuesAreInvalid) {
     const Rejection r = Rejected(e);
     EXPECT_EQ(r.reason, RejectReason::kInvalidField);
     EXPECT_EQ(r.detail.rfind(c.field, 0), 0u) << r.detail;
+  }
+}
+
+// The string fields of LeadEvent and its messages, by proto path (maps and repeated fields aside).
+void CollectStringFields(const google::protobuf::Descriptor& type, const std::string& prefix,
+                         std::set<std::string>& out) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const google::protobuf::FieldDescriptor& field = *type.field(i);
+    if (field.is_repeated()) continue;
+    const std::string path = prefix + field.name();
+    if (field.type() == google::protobuf::FieldDescriptor::TYPE_STRING) out.insert(path);
+    if (field.type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+        field.message_type()->file() == type.file()) {
+      CollectStringFields(*field.message_type(), path + ".", out);
+    }
+  }
+}
+
+// Sets the string field at `path` ("person.first_name") by reflection.
+void SetStringAt(google::protobuf::Message& message, std::string_view path, std::string value) {
+  const size_t dot = path.find('.');
+  const google::protobuf::FieldDescriptor* field =
+      message.GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+  ASSERT_NE(field, nullptr) << path;
+  if (dot == std::string_view::npos) {
+    message.GetReflection()->SetString(&message, field, std::move(value));
+  } else {
+    SetStringAt(*message.GetReflection()->MutableMessage(&message, field), path.substr(dot + 1),
+                std::move(value));
+  }
+}
+
+TEST_F(ValidateTest, EveryStringFieldHasALimit) {
+  std::set<std::string> fields;
+  CollectStringFields(*v1::LeadEvent::descriptor(), "", fields);
+  std::set<std::string> limited;
+  for (const StringFieldLimit& limit : StringFieldLimits()) limited.emplace(limit.field);
+  EXPECT_EQ(fields, limited);
+  ASSERT_NE(v1::LeadEvent::descriptor()->FindFieldByName("attributes"), nullptr);
+}
+
+TEST_F(ValidateTest, OverLongStringsNameTheFieldAndTheLimit) {
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    SCOPED_TRACE(limit.field);
+    v1::LeadEvent e = Valid();
+    SetStringAt(e, limit.field, std::string(limit.max_bytes + 1, '1'));
+    const Rejection r = Rejected(e);
+    EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+    EXPECT_EQ(r.detail, absl::StrCat(std::string(limit.field), ": ", limit.max_bytes + 1,
+                                     " bytes, the limit is ", limit.max_bytes));
+    EXPECT_EQ(r.log_detail, r.detail);
+  }
+  v1::LeadEvent e = Valid();
+  e.mutable_person()->set_first_name(std::string(1040000, 'a'));
+  EXPECT_EQ(Rejected(e).detail, "person.first_name: 1040000 bytes, the limit is 256");
+  e = Valid();
+  e.mutable_person()->set_email(std::string(250, 'a') + "@b.example");
+  EXPECT_EQ(Rejected(e).detail, "person.email: 260 bytes, the limit is 254");
+  e = Valid();
+  for (int i = 0; i < 65; ++i) (*e.mutable_attributes())[absl::StrCat("k", i)] = "v";
+  EXPECT_EQ(Rejected(e).detail, "attributes: 66 entries, the limit is 64");
+  e = Valid();
+  (*e.mutable_attributes())[std::string(65, 'k')] = "v";
+  EXPECT_EQ(Rejected(e).detail, "attributes: a key of 65 bytes, keys must be 1..64 bytes");
+}
+
+// Every string at its limit, filled with `filler` where the field has no shape rule.
+v1::LeadEvent EventAtEveryLimit(char filler) {
+  v1::LeadEvent e;
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    SetStringAt(e, limit.field, std::string(limit.max_bytes, filler));
+  }
+  e.set_event_id(std::string(128, filler == '<' ? '<' : 'e'));
+  const std::string domain = "@b.example";
+  e.mutable_person()->set_email(std::string(254 - domain.size(), filler) + domain);
+  std::string phone = "+" + std::string(15, '5');
+  phone.resize(64, '-');
+  e.mutable_person()->set_phone(phone);
+  e.mutable_occurred_at()->set_seconds(1795348740);
+  e.mutable_occurred_at()->set_nanos(123456789);
+  e.set_source_kind(v1::LEAD_SOURCE_KIND_REP_SOURCED);
+  for (size_t i = 0; i < kMaxAttributes; ++i) {
+    std::string key = absl::StrCat(i, "-");
+    key.resize(kMaxAttributeKeyBytes, filler);
+    (*e.mutable_attributes())[key] = std::string(kMaxAttributeValueBytes, filler);
+  }
+  return e;
+}
+
+size_t StringBytes(const v1::LeadEvent& e) {
+  size_t total = 0;
+  for (const StringFieldLimit& limit : StringFieldLimits()) {
+    const google::protobuf::Message* message = &e;
+    std::string_view path = limit.field;
+    for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {
+      const auto* field =
+          message->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+      message = &message->GetReflection()->GetMessage(*message, field);
+      path.remove_prefix(dot + 1);
+    }
+    const auto* field = message->GetDescriptor()->FindFieldByName(std::string(path));
+    total += message->GetReflection()->GetString(*message, field).size();
+  }
+  for (const auto& [key, value] : e.attributes()) total += key.size() + value.size();
+  return total;
+}
+
+TEST_F(ValidateTest, ALeadAtEveryLimitValidatesAndFitsInOneKafkaMessage) {
+  for (const char filler : {'a', '<'}) {  // plain text, and text protobuf escapes as \u003c
+    SCOPED_TRACE(filler);
+    const v1::LeadEvent e = EventAtEveryLimit(filler);
+    EXPECT_FALSE(ValidateLeadEvent(e, kNow));
+    EXPECT_EQ(StringBytes(e), kMaxLeadEventStringBytes);
+    std::string json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(e, &json).ok());
+    EXPECT_LE(json.size(), kMaxLeadEventJsonBytes);
+    if (filler == 'a') {
+      EXPECT_LT(json.size(), size_t{256} << 10) << json.size();
+    } else {
+      EXPECT_GT(json.size(), size_t{5} * kMaxLeadEventStringBytes) << json.size();
+    }
+    std::printf("every string at its limit, filled with '%c': %zu bytes of JSON\n", filler,
+                json.size());
+    // And one byte more anywhere is refused.
+    v1::LeadEvent over = e;
+    over.mutable_company()->mutable_website()->push_back('a');
+    EXPECT_TRUE(ValidateLeadEvent(over, kNow));
   }
 }
 

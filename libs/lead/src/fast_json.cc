@@ -42,20 +42,6 @@ bool IsWellKnown(const Descriptor& descriptor) {
   return descriptor.file()->name().rfind("google/protobuf/", 0) == 0;
 }
 
-// The field a JSON key names, by proto name or json_name; nullptr when none, or when the key
-// names two different fields (protobuf would pick one; not worth mirroring).
-const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view key) {
-  const FieldDescriptor* found = nullptr;
-  for (int i = 0; i < descriptor.field_count(); ++i) {
-    const FieldDescriptor* field = descriptor.field(i);
-    if (std::string_view(field->name()) == key || std::string_view(field->json_name()) == key) {
-      if (found != nullptr && found != field) return nullptr;
-      found = field;
-    }
-  }
-  return found;
-}
-
 // A quoted integer: protobuf accepts "12", "-12" and also "+12", "012" (safe_strto*); only the
 // plain decimal forms are taken here.
 template <typename T>
@@ -333,7 +319,7 @@ bool ParseObject(dom::element value, Message& out, int depth) {
   const Reflection& r = *out.GetReflection();
   std::bitset<kMaxFields> seen;
   for (dom::key_value_pair entry : object) {
-    const FieldDescriptor* field = FindField(descriptor, entry.key);
+    const FieldDescriptor* field = FindJsonField(descriptor, entry.key);
     if (field == nullptr) return false;  // unknown: DecodeLeadEvent's protobuf path decides
     if (seen.test(static_cast<size_t>(field->index()))) return false;
     seen.set(static_cast<size_t>(field->index()));
@@ -352,6 +338,18 @@ bool ParseObject(dom::element value, Message& out, int depth) {
 }
 
 }  // namespace
+
+const FieldDescriptor* FindJsonField(const Descriptor& descriptor, std::string_view key) {
+  const FieldDescriptor* found = nullptr;
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    const FieldDescriptor* field = descriptor.field(i);
+    if (std::string_view(field->name()) == key || std::string_view(field->json_name()) == key) {
+      if (found != nullptr && found != field) return nullptr;
+      found = field;
+    }
+  }
+  return found;
+}
 
 bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out) {
   out.Clear();

@@ -2,6 +2,7 @@
 
 // Internal to leadrouter_lead (and its tests): the fast path of the LeadEvent JSON decoder.
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
 #include <string_view>
@@ -30,8 +31,16 @@ namespace leadrouter::lead::internal {
 // proto2 files; proto3 `optional` scalars; messages with more than 128 fields; inputs > 64 KiB
 // (LeadEvents are ~0.6 KiB; the limit bounds the buffers each thread's parser keeps).
 //
+// So everything it takes passes the RFC 8259 gate (strict_json.h's CheckStrictJson, the
+// differential test checks it): DecodeLeadEvent runs the gate only on what this declines.
+//
 // Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
 // may call it at once.
 bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out);
+
+// The field a JSON key names in `descriptor`, by proto name or json_name; nullptr when none, or
+// when the key names two different fields (protobuf would pick one; not worth mirroring).
+const google::protobuf::FieldDescriptor* FindJsonField(
+    const google::protobuf::Descriptor& descriptor, std::string_view key);
 
 }  // namespace leadrouter::lead::internal

@@ -1,26 +1,89 @@
 #include "leadrouter/lead/validate.h"
 
+#include <array>
 #include <chrono>
+#include <iterator>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace leadrouter::lead {
 namespace {
 
-constexpr size_t kMaxEventIdBytes = 128;
-constexpr size_t kMaxEmailBytes = 254;
-constexpr size_t kMaxAttributes = 64;
-constexpr size_t kMaxAttributeKeyBytes = 64;
-constexpr size_t kMaxAttributeValueBytes = 1024;
 constexpr int64_t kEarliestOccurredAt = 946684800;  // 2000-01-01T00:00:00Z
 constexpr std::chrono::hours kMaxClockSkew{24};
 
+// The string fields and their limits, with the accessor that reads each: one table, so the
+// documented limits, the check and StringFieldLimits() cannot drift apart.
+struct StringField {
+  StringFieldLimit limit;
+  const std::string& (*get)(const v1::LeadEvent&);
+};
+
+constexpr StringField kStringFields[] = {
+    {{"event_id", 128}, [](const v1::LeadEvent& e) -> const std::string& { return e.event_id(); }},
+    {{"source_system", 256},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.source_system(); }},
+    {{"campaign", 256}, [](const v1::LeadEvent& e) -> const std::string& { return e.campaign(); }},
+    {{"sourced_by_rep_id", 128},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.sourced_by_rep_id(); }},
+    {{"person.first_name", 256},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.person().first_name(); }},
+    {{"person.last_name", 256},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.person().last_name(); }},
+    {{"person.email", 254},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.person().email(); }},
+    {{"person.phone", 64},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.person().phone(); }},
+    {{"person.title", 256},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.person().title(); }},
+    {{"company.name", 512},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().name(); }},
+    {{"company.website", 2048},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().website(); }},
+    {{"company.industry", 256},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().industry(); }},
+    {{"company.country", 64},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().country(); }},
+    {{"company.region", 64},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().region(); }},
+    {{"company.postal_code", 32},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.company().postal_code(); }},
+};
+
+constexpr auto kStringFieldLimits = [] {
+  std::array<StringFieldLimit, std::size(kStringFields)> limits{};
+  for (size_t i = 0; i < limits.size(); ++i) limits[i] = kStringFields[i].limit;
+  return limits;
+}();
+
+constexpr size_t SumOfLimits() {
+  size_t sum = kMaxAttributes * (kMaxAttributeKeyBytes + kMaxAttributeValueBytes);
+  for (const StringField& field : kStringFields) sum += field.limit.max_bytes;
+  return sum;
+}
+static_assert(SumOfLimits() == kMaxLeadEventStringBytes, "update validate.h's documented total");
+// Every byte escaped as \uXXXX, plus the names, quotes and punctuation of every field.
+static_assert(6 * kMaxLeadEventStringBytes + 2000 <= kMaxLeadEventJsonBytes);
+
+// A rejection whose detail holds nothing from the payload, so it is also the log detail.
+Rejection Safe(RejectReason reason, std::string detail) {
+  Rejection rejection{reason, std::move(detail), ""};
+  rejection.log_detail = rejection.detail;
+  return rejection;
+}
+
 Rejection Missing(absl::string_view field) {
-  return Rejection{RejectReason::kMissingField, absl::StrCat(field, " is required")};
+  return Safe(RejectReason::kMissingField, absl::StrCat(field, " is required"));
 }
 
 Rejection Invalid(absl::string_view field, absl::string_view why) {
-  return Rejection{RejectReason::kInvalidField, absl::StrCat(field, ": ", why)};
+  return Safe(RejectReason::kInvalidField, absl::StrCat(field, ": ", why));
+}
+
+std::string TooLong(size_t size, size_t limit) {
+  return absl::StrCat(size, " bytes, the limit is ", limit);
 }
 
 bool IsPrintableAsciiNoSpace(std::string_view s) {
@@ -33,7 +96,6 @@ bool IsPrintableAsciiNoSpace(std::string_view s) {
 // Shape only: local@domain.tld, no whitespace or control bytes. Provider rules and IDN
 // handling belong to normalization, not to the gate that decides dead-letter or not.
 bool HasEmailShape(std::string_view email) {
-  if (email.size() > kMaxEmailBytes) return false;
   const auto at = email.find('@');
   if (at == std::string_view::npos || at == 0 ||
       email.find('@', at + 1) != std::string_view::npos) {
@@ -63,11 +125,20 @@ bool HasPhoneShape(std::string_view phone) {
 
 }  // namespace
 
+std::span<const StringFieldLimit> StringFieldLimits() {
+  return kStringFieldLimits;
+}
+
 std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::TimePoint now) {
-  if (event.event_id().empty()) return Missing("event_id");
-  if (event.event_id().size() > kMaxEventIdBytes) {
-    return Invalid("event_id", absl::StrCat("longer than ", kMaxEventIdBytes, " bytes"));
+  for (const StringField& field : kStringFields) {
+    const size_t size = field.get(event).size();
+    if (size > field.limit.max_bytes) {
+      const std::string_view name = field.limit.field;
+      return Invalid(absl::string_view(name.data(), name.size()),
+                     TooLong(size, field.limit.max_bytes));
+    }
   }
+  if (event.event_id().empty()) return Missing("event_id");
   if (!IsPrintableAsciiNoSpace(event.event_id())) {
     return Invalid("event_id", "must be printable ASCII without spaces");
   }
@@ -112,16 +183,21 @@ std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::Tim
   }
 
   if (event.attributes_size() > static_cast<int>(kMaxAttributes)) {
-    return Invalid("attributes", absl::StrCat("more than ", kMaxAttributes, " entries"));
+    return Invalid("attributes", absl::StrCat(event.attributes_size(), " entries, the limit is ",
+                                              kMaxAttributes));
   }
   for (const auto& [key, value] : event.attributes()) {
     if (key.empty() || key.size() > kMaxAttributeKeyBytes) {
-      return Invalid("attributes",
-                     absl::StrCat("key must be 1..", kMaxAttributeKeyBytes, " bytes"));
+      return Invalid("attributes", absl::StrCat("a key of ", key.size(), " bytes, keys must be 1..",
+                                                kMaxAttributeKeyBytes, " bytes"));
     }
     if (value.size() > kMaxAttributeValueBytes) {
-      return Invalid(absl::StrCat("attributes.", key),
-                     absl::StrCat("longer than ", kMaxAttributeValueBytes, " bytes"));
+      // The key names the attribute in the dead letter; a key is producer data, so the log
+      // line leaves it out.
+      return Rejection{
+          RejectReason::kInvalidField,
+          absl::StrCat("attributes.", key, ": ", TooLong(value.size(), kMaxAttributeValueBytes)),
+          absl::StrCat("attributes: a value of ", TooLong(value.size(), kMaxAttributeValueBytes))};
     }
   }
   return std::nullopt;
