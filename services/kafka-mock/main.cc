@@ -1,7 +1,9 @@
 // leadrouter-kafka-mock: librdkafka's embedded Kafka as a standalone process, for the demo and the
 // end-to-end tests. Prints one line "bootstrap=<host:port,...>" on stdout once the topics exist,
 // then serves until SIGTERM or SIGINT. For fault tests, SIGUSR1 takes every broker down and
-// SIGUSR2 brings them back (each acknowledged by a line "brokers down" / "brokers up" on stdout).
+// SIGUSR2 brings them back (each acknowledged by a line "brokers down" / "brokers up" on stdout);
+// SIGHUP makes the next Produce request fail with MSG_SIZE_TOO_LARGE, a permanent error
+// ("next produce refused").
 // Logs go to stderr so stdout stays machine-readable.
 
 #include <netinet/in.h>
@@ -85,6 +87,7 @@ int Run(int broker_count, const std::vector<std::string>& topic_args) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGUSR1);
   sigaddset(&stop_signals, SIGUSR2);
+  sigaddset(&stop_signals, SIGHUP);
   if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
     spdlog::error("cannot block SIGTERM/SIGINT");
     return 1;
@@ -122,6 +125,12 @@ int Run(int broker_count, const std::vector<std::string>& topic_args) {
     if (sigwait(&stop_signals, &received) != 0) {
       spdlog::error("sigwait failed");
       return 1;
+    }
+    if (received == SIGHUP) {
+      (*cluster)->RefuseNextProduceAsTooLarge();
+      std::printf("next produce refused\n");
+      std::fflush(stdout);
+      continue;
     }
     if (received == SIGUSR1 || received == SIGUSR2) {
       const bool down = received == SIGUSR1;

@@ -49,6 +49,12 @@ absl::Status MockCluster::SetBrokersDown(bool down) {
   return absl::OkStatus();
 }
 
+void MockCluster::RefuseNextProduceAsTooLarge() {
+  constexpr int16_t kProduceApiKey = 0;
+  rd_kafka_mock_push_request_errors(impl_->cluster.get(), kProduceApiKey, 1,
+                                    RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+}
+
 absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Create(int broker_count) {
   if (broker_count < 1) {
     return absl::InvalidArgumentError(

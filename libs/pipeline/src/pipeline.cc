@@ -314,6 +314,12 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
       spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
                    message.offset, lead::RejectReasonName(rejection->reason),
                    rejection->log_detail);
+      // For debugging a producer: the payload's shape only (letters x, digits 9), and only at
+      // --log-level trace.
+      if (spdlog::should_log(spdlog::level::trace)) {
+        spdlog::trace("dead-lettered payload (redacted, first 256 bytes): {}",
+                      lead::RedactForTrace(std::string_view(message.value).substr(0, 256)));
+      }
       outputs.push_back(BuildDeadLetter(message, config.kafka.topics.deadletter,
                                         lead::RejectReasonName(rejection->reason),
                                         rejection->detail, dead_letter_limits));

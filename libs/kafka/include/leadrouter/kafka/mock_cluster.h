@@ -36,6 +36,10 @@ class MockCluster {
   // them back up. For fault tests.
   absl::Status SetBrokersDown(bool down);
 
+  // The next Produce request any client sends is answered MSG_SIZE_TOO_LARGE (as a broker whose
+  // message.max.bytes is below the producer's answers it), a permanent error. For fault tests.
+  void RefuseNextProduceAsTooLarge();
+
  private:
   struct Impl;
   explicit MockCluster(std::unique_ptr<Impl> impl);
