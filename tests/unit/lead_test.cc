@@ -77,6 +77,37 @@ TEST(DecodeTest, UnknownJsonFieldsAreIgnoredForForwardCompatibility) {
   EXPECT_EQ(e.event_id(), "e");
 }
 
+// Form fills and CSV imports pad values: a padded address is the same address, on every
+// decode path (the fast path, protobuf's after an unknown field, binary protobuf).
+TEST(DecodeTest, StringsAreTidiedBeforeValidation) {
+  const std::string padded = R"({"event_id":" evt-1 ","occurred_at":"2026-11-22T11:59:00Z",)"
+                             R"("source_kind":"LEAD_SOURCE_KIND_INBOUND_MARKETING",)"
+                             R"("person":{"email":"  BO.CHEN@CORP-BLANK.ORG ",)"
+                             R"("first_name":"\u00a0Bo  \t Chen ","phone":" +1 415 555 0100\n"},)"
+                             R"("company":{"name":" Blank\u00a0\u00a0Corp ","country":" US "},)"
+                             R"("attributes":{"plan":" pro "}})";
+  const std::string with_unknown =
+      padded.substr(0, padded.size() - 1) + R"(,"utm_source":"google"})";
+  for (const std::string& json : {padded, with_unknown}) {
+    const v1::LeadEvent e = DecodeOk(json, "application/json");
+    EXPECT_EQ(e.event_id(), "evt-1");
+    EXPECT_EQ(e.person().email(), "BO.CHEN@CORP-BLANK.ORG");
+    EXPECT_EQ(e.person().first_name(), "Bo Chen");
+    EXPECT_EQ(e.person().phone(), "+1 415 555 0100") << "inner spaces of a phone are kept";
+    EXPECT_EQ(e.company().name(), "Blank Corp");
+    EXPECT_EQ(e.company().country(), "US");
+    EXPECT_EQ(e.attributes().at("plan"), "pro");
+    EXPECT_FALSE(ValidateLeadEvent(e, kNow).has_value()) << ValidateLeadEvent(e, kNow)->detail;
+  }
+  v1::LeadEvent binary;
+  binary.mutable_person()->set_email("\xEF\xBB\xBFjane@acme.example\xE2\x80\x8B ");
+  const v1::LeadEvent e = DecodeOk(binary.SerializeAsString(), "application/x-protobuf");
+  EXPECT_EQ(e.person().email(), "jane@acme.example");
+  // Blanks only: the field is empty, as if it had not been sent.
+  const v1::LeadEvent blank = DecodeOk(R"({"person":{"email":"   "}})", "application/json");
+  EXPECT_EQ(blank.person().email(), "");
+}
+
 TEST(DecodeTest, RejectsWhatCannotBeDecoded) {
   EXPECT_EQ(DecodeRejected("{not json", "application/json").reason, RejectReason::kUndecodable);
   EXPECT_EQ(DecodeRejected("", std::nullopt).reason, RejectReason::kUndecodable);

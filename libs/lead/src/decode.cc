@@ -17,6 +17,68 @@ namespace {
 
 enum class Encoding { kJson, kProtobuf };
 
+// The length of the blank (ASCII whitespace, U+00A0 no-break space, U+200B zero-width space,
+// U+FEFF) that `text` starts with at `at`, or 0. Form fills and CSV exports carry these around
+// values all the time.
+size_t BlankAt(std::string_view text, size_t at) {
+  const std::string_view rest = text.substr(at);
+  if (rest.empty()) return 0;
+  const char c = rest.front();
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') return 1;
+  if (rest.substr(0, 2) == "\xC2\xA0") return 2;
+  if (rest.substr(0, 3) == "\xE2\x80\x8B" || rest.substr(0, 3) == "\xEF\xBB\xBF") return 3;
+  return 0;
+}
+
+// The length of the blank that `text` ends with before `end`, or 0.
+size_t BlankBefore(std::string_view text, size_t end) {
+  for (size_t length = 1; length <= 3 && length <= end; ++length) {
+    if (BlankAt(text.substr(0, end), end - length) == length) return length;
+  }
+  return 0;
+}
+
+// `text` without surrounding blanks; with `collapse`, every inner run of blanks becomes one
+// space (safe for names and titles, where "Ada  Lovelace" is "Ada Lovelace").
+std::string Tidy(std::string_view text, bool collapse) {
+  size_t begin = 0;
+  while (const size_t blank = BlankAt(text, begin)) begin += blank;
+  size_t end = text.size();
+  while (end > begin) {
+    const size_t blank = BlankBefore(text, end);
+    if (blank == 0) break;
+    end -= blank;
+  }
+  const std::string_view core = text.substr(begin, end - begin);
+  if (!collapse) return std::string(core);
+  std::string out;
+  out.reserve(core.size());
+  for (size_t i = 0; i < core.size();) {
+    if (size_t blank = BlankAt(core, i); blank > 0) {
+      while (blank > 0) {
+        i += blank;
+        blank = BlankAt(core, i);
+      }
+      out.push_back(' ');
+      continue;
+    }
+    out.push_back(core[i++]);
+  }
+  return out;
+}
+
+void TidyField(std::string* value, bool collapse) {
+  if (value->empty()) return;
+  const bool padded = BlankAt(*value, 0) > 0 || BlankBefore(*value, value->size()) > 0;
+  // Inner runs to collapse: two spaces, or any blank other than a single space.
+  const bool inner = collapse && (value->find("  ") != std::string::npos ||
+                                  value->find_first_of("\t\n\r\v\f") != std::string::npos ||
+                                  value->find("\xC2\xA0") != std::string::npos ||
+                                  value->find("\xE2\x80\x8B") != std::string::npos ||
+                                  value->find("\xEF\xBB\xBF") != std::string::npos);
+  if (padded || inner) *value = Tidy(*value, collapse);
+}
+
 std::optional<Encoding> EncodingFor(std::string_view payload,
                                     std::optional<std::string_view> content_type) {
   if (!content_type.has_value()) {
@@ -149,6 +211,31 @@ std::string ProtobufLogDetail(std::string_view message) {
 
 }  // namespace
 
+void TidyStrings(v1::LeadEvent& event) {
+  TidyField(event.mutable_event_id(), false);
+  TidyField(event.mutable_source_system(), false);
+  TidyField(event.mutable_campaign(), false);
+  TidyField(event.mutable_sourced_by_rep_id(), false);
+  if (event.has_person()) {
+    v1::Person& person = *event.mutable_person();
+    TidyField(person.mutable_first_name(), true);
+    TidyField(person.mutable_last_name(), true);
+    TidyField(person.mutable_email(), false);
+    TidyField(person.mutable_phone(), false);
+    TidyField(person.mutable_title(), true);
+  }
+  if (event.has_company()) {
+    v1::Company& company = *event.mutable_company();
+    TidyField(company.mutable_name(), true);
+    TidyField(company.mutable_website(), false);
+    TidyField(company.mutable_industry(), true);
+    TidyField(company.mutable_country(), false);
+    TidyField(company.mutable_region(), false);
+    TidyField(company.mutable_postal_code(), false);
+  }
+  for (auto& [key, value] : *event.mutable_attributes()) TidyField(&value, false);
+}
+
 DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string_view> content_type,
                              size_t max_bytes) {
   if (payload.size() > max_bytes) {
@@ -177,7 +264,10 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
       // The common, well-formed event: simdjson straight into the message. It takes only strict
       // RFC 8259 JSON without a field given twice (see fast_json.h), which CheckStrictJson would
       // pass, so the gate below runs only on what it declines.
-      if (internal::TryParseJsonFast(payload, event)) return event;
+      if (internal::TryParseJsonFast(payload, event)) {
+        TidyStrings(event);
+        return event;
+      }
       event.Clear();
       // Before protobuf's parser, which is lenient (control bytes, trailing commas) and merges
       // duplicate keys: syntax errors and duplicates are decided here, in the same words for
@@ -213,6 +303,7 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
       }
       break;
   }
+  TidyStrings(event);
   return event;
 }
 

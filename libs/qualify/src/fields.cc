@@ -254,8 +254,13 @@ std::string LeadView::Display(const FieldRef& field, const std::optional<FieldVa
   switch (field.id) {
     case FieldId::kEmail:
       return email_domain_.empty() ? "<redacted>" : "*@" + email_domain_;
-    case FieldId::kPhone:
-      return value->text.size() <= 2 ? "*" : "*" + value->text.substr(value->text.size() - 2);
+    case FieldId::kPhone: {
+      if (value->text.size() <= 2) return "*";
+      // Appended, not `"*" + substr(...)`: GCC 12 at -O3 reports a false -Wrestrict there.
+      std::string masked = "*";
+      masked.append(value->text, value->text.size() - 2, 2);
+      return masked;
+    }
     case FieldId::kEmployeeCount:
     case FieldId::kAnnualRevenueUsd:
     case FieldId::kLocationCount:

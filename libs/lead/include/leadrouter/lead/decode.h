@@ -31,7 +31,15 @@ namespace leadrouter::lead {
 // protobuf's parser messages, which quote values and payload excerpts, it keeps only the field
 // path when LeadEvent's schema confirms it and the kind of problem in fixed words, e.g.
 //   invalid LeadEvent JSON at person.email: a value of the wrong type or out of range
+// Every string of a decoded event is tidied before validation, whatever the encoding: blanks
+// around it (ASCII whitespace, U+00A0, U+200B, U+FEFF) are removed, and inside first_name,
+// last_name, title, company name and industry a run of blanks becomes one space. So
+// "  BO.CHEN@CORP-BLANK.ORG " is the address BO.CHEN@CORP-BLANK.ORG, as form fills mean it.
 using DecodeResult = std::variant<v1::LeadEvent, Rejection>;
+
+// The tidying DecodeLeadEvent applies (above), for events that reach leadrouter another way
+// (tests, tools). Pure.
+void TidyStrings(v1::LeadEvent& event);
 
 // Decodes one payload. Pure and thread-safe. Never throws; never crashes on hostile input.
 DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string_view> content_type,
