@@ -139,21 +139,6 @@ int main(int argc, char** argv) {
   const std::chrono::milliseconds stream_grace = config->shutdown.stream_grace;
   const std::chrono::milliseconds shutdown_timeout = config->shutdown.timeout;
 
-  // Whatever a dependency or a client does, a stop ends the process within shutdown_timeout:
-  // the watchdog says which step was still running and exits 0 (offsets past what was durable
-  // were never committed, so nothing is lost).
-  static std::atomic<const char*> shutdown_step{"stopping the pipeline"};
-  leadrouter::core::Watchdog watchdog;
-  std::thread stop_watcher([&] {
-    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    watchdog.Arm(shutdown_timeout, [shutdown_timeout] {
-      spdlog::error("shutdown did not finish within {} ms; abandoning it while {}; exiting",
-                    shutdown_timeout.count(), shutdown_step.load());
-      spdlog::default_logger()->flush();
-      std::_Exit(0);
-    });
-  });
-
   leadrouter::metrics::PipelineMetrics metrics;
   metrics.SetConfigInfo(config->version);
 
@@ -223,6 +208,23 @@ int main(int argc, char** argv) {
     grpc_server = *std::move(started_grpc);
     grpc_server->SetServing(readiness.ready());
   }
+
+  // Whatever a dependency or a client does, a stop ends the process within shutdown_timeout:
+  // the watchdog says which step was still running and exits 0 (offsets past what was durable
+  // were never committed, so nothing is lost).
+  static std::atomic<const char*> shutdown_step{"stopping the pipeline"};
+  leadrouter::core::Watchdog watchdog;
+  // Started only after the last early return of the start-up (a joinable thread destroyed by a
+  // return would terminate the process instead of exiting with the start-up's code).
+  std::thread stop_watcher([&] {
+    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    watchdog.Arm(shutdown_timeout, [shutdown_timeout] {
+      spdlog::error("shutdown did not finish within {} ms; abandoning it while {}; exiting",
+                    shutdown_timeout.count(), shutdown_step.load());
+      spdlog::default_logger()->flush();
+      std::_Exit(0);
+    });
+  });
 
   // Kafka reachable (a metadata request) and Redis answering within its timeout, every second.
   auto probe_redis = leadrouter::store::RedisConnection::Connect(redis);

@@ -382,6 +382,16 @@ TEST_F(HardeningTest, ReadinessFollowsRedisAndKafka) {
   EXPECT_EQ(HealthStatus(0), "SERVING");
 }
 
+// The README's exit code 3 for a dependency unavailable at start (an early return once aborted
+// the process: a joinable thread was destroyed).
+TEST_F(HardeningTest, RedisUnreachableAtStartExitsThree) {
+  ASSERT_TRUE(redis_->Terminate(10s).ok());
+  StartRouter(0, "", "", /*wait_ready=*/false);
+  auto exit_code = routers_[0]->Wait(30s);
+  ASSERT_TRUE(exit_code.ok()) << "still running";
+  EXPECT_EQ(*exit_code, 3) << Tail(routers_[0]->Output());
+}
+
 TEST_F(HardeningTest, NotReadyWhileKafkaIsUnreachableAtStart) {
   // Nothing listens on this port: the brokers are unreachable from the start.
   const int closed_port = testing::FreeLoopbackPort();
