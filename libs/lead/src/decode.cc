@@ -216,6 +216,7 @@ void TidyStrings(v1::LeadEvent& event) {
   TidyField(event.mutable_source_system(), false);
   TidyField(event.mutable_campaign(), false);
   TidyField(event.mutable_sourced_by_rep_id(), false);
+  TidyField(event.mutable_source_record_id(), false);
   if (event.has_person()) {
     v1::Person& person = *event.mutable_person();
     TidyField(person.mutable_first_name(), true);

@@ -28,6 +28,8 @@ constexpr StringField kStringFields[] = {
     {{"campaign", 256}, [](const v1::LeadEvent& e) -> const std::string& { return e.campaign(); }},
     {{"sourced_by_rep_id", 128},
      [](const v1::LeadEvent& e) -> const std::string& { return e.sourced_by_rep_id(); }},
+    {{"source_record_id", 128},
+     [](const v1::LeadEvent& e) -> const std::string& { return e.source_record_id(); }},
     {{"person.first_name", 256},
      [](const v1::LeadEvent& e) -> const std::string& { return e.person().first_name(); }},
     {{"person.last_name", 256},

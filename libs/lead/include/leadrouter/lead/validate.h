@@ -23,14 +23,14 @@ namespace leadrouter::lead {
 //   attributes    at most 64 entries, keys 1..64 bytes, values at most 1024 bytes
 //
 // String limits, in bytes (UTF-8), by field path:
-//   event_id 128, source_system 256, campaign 256, sourced_by_rep_id 128,
+//   event_id 128, source_system 256, campaign 256, sourced_by_rep_id 128, source_record_id 128,
 //   person.first_name 256, person.last_name 256, person.email 254 (RFC 5321's path limit less
 //   the angle brackets), person.phone 64, person.title 256,
 //   company.name 512, company.website 2048, company.industry 256, company.country 64,
 //   company.region 64, company.postal_code 32,
 //   attributes 64 entries of key 64 + value 1024.
-// So a valid LeadEvent carries at most kMaxLeadEventStringBytes = 74,462 bytes of string data
-// (4,830 in the named fields, 69,632 in attributes). Its protobuf JSON (what leadrouter embeds in
+// So a valid LeadEvent carries at most kMaxLeadEventStringBytes = 74,590 bytes of string data
+// (4,958 in the named fields, 69,632 in attributes). Its protobuf JSON (what leadrouter embeds in
 // the AssignmentEvent it publishes) is about that size plus ~2 KB of names and punctuation for
 // text that needs no escaping, and at most kMaxLeadEventJsonBytes = 450,000 bytes when every
 // byte is one protobuf escapes as \uXXXX ('<', '>', control bytes): within the 1,000,000-byte
@@ -55,7 +55,7 @@ std::span<const StringFieldLimit> StringFieldLimits();
 inline constexpr size_t kMaxAttributes = 64;
 inline constexpr size_t kMaxAttributeKeyBytes = 64;
 inline constexpr size_t kMaxAttributeValueBytes = 1024;
-inline constexpr size_t kMaxLeadEventStringBytes = 74462;
+inline constexpr size_t kMaxLeadEventStringBytes = 74590;
 inline constexpr size_t kMaxLeadEventJsonBytes = 450000;
 
 }  // namespace leadrouter::lead
