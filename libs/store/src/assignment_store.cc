@@ -34,7 +34,7 @@ for i = 3, 16 do n[#n + 1] = tonumber(ARGV[i]) end
 local n_new, n_rep, n_upd, n_del, n_qadd, n_qrem = n[1], n[2], n[3], n[4], n[5], n[6]
 local n_idx, n_exp, n_sadd, n_srem, n_log, log_max = n[7], n[8], n[9], n[10], n[11], n[12]
 local n_hset, n_hdel = n[13], n[14]
-local k = 4
+local k = 5
 for i = 1, n_new do
   if redis.call('EXISTS', KEYS[k + i]) == 1 then return 2 end
 end
@@ -85,9 +85,27 @@ end
 for i = 1, n_sadd do
   redis.call('ZADD', KEYS[3], ARGV[sadd_at + 2 * (i - 1)], ARGV[sadd_at + 2 * (i - 1) + 1])
 end
-for i = 1, n_log do
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', 'e', ARGV[a])
-  a = a + 1
+-- The outbox (KEYS[5]) counts what was appended and what its forwarder has published: the log
+-- is trimmed to about log_max entries only while fewer than that wait to be forwarded, so an
+-- entry is never trimmed before it reached Kafka (MAXLEN ~ keeps at least log_max entries).
+if n_log > 0 then
+  if redis.call('HEXISTS', KEYS[5], 'position') == 0 then
+    -- The first append under an outbox: older entries were published when they were made.
+    local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+    local at = '0-0'
+    if #last > 0 then at = last[1][1] end
+    redis.call('HSET', KEYS[5], 'position', at, 'appended', 0, 'forwarded', 0)
+  end
+  local appended = redis.call('HINCRBY', KEYS[5], 'appended', n_log)
+  local backlog = appended - tonumber(redis.call('HGET', KEYS[5], 'forwarded'))
+  for i = 1, n_log do
+    if backlog <= log_max then
+      redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', 'e', ARGV[a])
+    else
+      redis.call('XADD', KEYS[4], '*', 'e', ARGV[a])
+    end
+    a = a + 1
+  end
 end
 for i = 1, n_hset do
   redis.call('HSET', KEYS[k + i], ARGV[a], ARGV[a + 1])
@@ -278,7 +296,7 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
     return absl::InvalidArgumentError("log_max_events must be positive when logging events");
   }
   std::vector<std::string> keys{keys_.RoutingState(), keys_.UnassignedQueue(), keys_.SlaDeadlines(),
-                                keys_.AssignmentLog()};
+                                keys_.AssignmentLog(), keys_.Outbox()};
   std::vector<std::string> args{
       std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
       std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
@@ -416,10 +434,8 @@ absl::StatusOr<std::optional<std::string>> AssignmentStore::EventIdOfLead(
   return std::optional<std::string>(reply->str);
 }
 
-namespace {
-
-// The entries of an XRANGE reply, or of one stream in an XREAD reply.
-absl::StatusOr<std::vector<AssignmentStore::LogEntry>> LogEntries(const RedisReply& reply) {
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::LogEntries(
+    const RedisReply& reply) {
   std::vector<AssignmentStore::LogEntry> entries;
   if (reply.is_nil()) return entries;
   if (reply.type != RedisReply::Type::kArray) {
@@ -438,7 +454,15 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> LogEntries(const RedisRep
   return entries;
 }
 
-}  // namespace
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::XReadEntries(
+    const RedisReply& reply) {
+  if (reply.is_nil()) return std::vector<AssignmentStore::LogEntry>{};
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 1 ||
+      reply.elements[0].elements.size() != 2) {
+    return absl::InternalError(absl::StrCat("XREAD answered: ", reply.str));
+  }
+  return LogEntries(reply.elements[0].elements[1]);
+}
 
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
     const std::string& after_id, size_t limit) {
@@ -450,7 +474,7 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
   if (reply->is_error()) {
     return absl::InvalidArgumentError(absl::StrCat("cursor \"", after_id, "\": ", reply->str));
   }
-  return LogEntries(*reply);
+  return internal::LogEntries(*reply);
 }
 
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
@@ -460,12 +484,7 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
        std::to_string(block.count()), "STREAMS", keys_.AssignmentLog(), after_id},
       RedisOp::kLogTail);
   if (!reply.ok()) return reply.status();
-  if (reply->is_nil()) return std::vector<LogEntry>{};
-  if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 1 ||
-      reply->elements[0].elements.size() != 2) {
-    return absl::InternalError(absl::StrCat("XREAD answered: ", reply->str));
-  }
-  return LogEntries(reply->elements[0].elements[1]);
+  return internal::XReadEntries(*reply);
 }
 
 absl::Status AssignmentStore::RecordUndeliverable(const std::vector<UndeliverableRecord>& records,

@@ -34,6 +34,18 @@ std::string KeySchema::AssignmentLog() const {
   return prefix_ + "log";
 }
 
+std::string KeySchema::Outbox() const {
+  return prefix_ + "outbox";
+}
+
+std::string KeySchema::OutboxLease() const {
+  return prefix_ + "outbox:lease";
+}
+
+std::string KeySchema::OutboxEpoch() const {
+  return prefix_ + "outbox:epoch";
+}
+
 std::string KeySchema::EventRecord(std::string_view event_id) const {
   std::string key = prefix_;
   key.append("event:").append(event_id);

@@ -16,6 +16,8 @@ std::string_view RedisOpName(RedisOp op) {
       return "log";
     case RedisOp::kLogTail:
       return "log_tail";
+    case RedisOp::kOutbox:
+      return "outbox";
     case RedisOp::kOther:
       return "other";
   }

@@ -164,4 +164,10 @@ class AssignmentStore {
   LuaScript commit_script_;
 };
 
+namespace internal {
+// The entries of an XRANGE reply, and of an XREAD reply on one stream (empty when it timed out).
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> LogEntries(const RedisReply& reply);
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> XReadEntries(const RedisReply& reply);
+}  // namespace internal
+
 }  // namespace leadrouter::store

@@ -38,6 +38,13 @@ class KeySchema {
   // "lr:{<tenant>}:log": stream of every AssignmentEvent published (field "e"), the source of
   // every instance's gRPC subscribers and their resume cursors.
   std::string AssignmentLog() const;
+  // "lr:{<tenant>}:outbox": hash of the log's forwarding to Kafka: "position" (the id of the
+  // last entry published), "appended" and "forwarded" (entries counted since the outbox began).
+  std::string Outbox() const;
+  // "lr:{<tenant>}:outbox:lease": the forwarder's lease ("<epoch>:<holder>"), with an expiry.
+  std::string OutboxLease() const;
+  // "lr:{<tenant>}:outbox:epoch": incremented by every lease taken (the fencing token).
+  std::string OutboxEpoch() const;
   // "lr:{<tenant>}:person:<hmac>": the event id whose record holds the live lead of the person
   // with this e-mail or phone HMAC; expires with the dedupe window.
   std::string Person(std::string_view hmac) const;

@@ -14,13 +14,14 @@ enum class RedisOp {
   kSla,      // accept-SLA deadlines (DueSlaLeads, SlaPendingCount)
   kLog,      // the assignment log, non-blocking (ReadLog, LogLastId, LogTrimmedUpTo)
   kLogTail,  // the assignment log, blocking (TailLog: XREAD BLOCK; its time includes the wait)
+  kOutbox,   // the outbox forwarder: its lease, its position and its reads of the log
   kOther,    // untagged commands (tools, tests)
 };
-inline constexpr std::array<RedisOp, 7> kAllRedisOps = {
-    RedisOp::kLoad, RedisOp::kCommit,  RedisOp::kQueue, RedisOp::kSla,
-    RedisOp::kLog,  RedisOp::kLogTail, RedisOp::kOther};
+inline constexpr std::array<RedisOp, 8> kAllRedisOps = {
+    RedisOp::kLoad, RedisOp::kCommit,  RedisOp::kQueue,  RedisOp::kSla,
+    RedisOp::kLog,  RedisOp::kLogTail, RedisOp::kOutbox, RedisOp::kOther};
 
-// "load", "commit", "queue", "sla", "log", "log_tail", "other".
+// "load", "commit", "queue", "sla", "log", "log_tail", "outbox", "other".
 std::string_view RedisOpName(RedisOp op);
 
 // Hears every round trip a RedisConnection makes (one command or one pipeline): what it was
