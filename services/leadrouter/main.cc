@@ -25,10 +25,12 @@
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/lead_service.h"
 #include "leadrouter/pipeline/observability.h"
+#include "leadrouter/pipeline/outbox.h"
 #include "leadrouter/pipeline/pipeline.h"
 #include "leadrouter/pipeline/readiness.h"
 #include "leadrouter/simulate/command.h"
 #include "leadrouter/store/assignment_store.h"
+#include "leadrouter/store/outbox_store.h"
 #include "leadrouter/store/redis_connection.h"
 
 namespace {
@@ -175,6 +177,14 @@ int main(int argc, char** argv) {
   auto producer = leadrouter::kafka::Producer::Create(
       {config->kafka.bootstrap_servers, config->kafka.producer_properties});
   if (!producer.ok()) return Fail(kExitStartup, producer.status().ToString());
+  // The outbox has its own producer, so nothing else interleaves with the log's order.
+  auto outbox_producer = leadrouter::kafka::Producer::Create(
+      {config->kafka.bootstrap_servers, config->kafka.producer_properties});
+  if (!outbox_producer.ok()) return Fail(kExitStartup, outbox_producer.status().ToString());
+  auto outbox_store = leadrouter::store::OutboxStore::Connect(redis);
+  if (!outbox_store.ok()) return Fail(kExitStartup, outbox_store.status().ToString());
+  auto outbox_lease_keeper = leadrouter::store::OutboxStore::Connect(redis);
+  if (!outbox_lease_keeper.ok()) return Fail(kExitStartup, outbox_lease_keeper.status().ToString());
   leadrouter::kafka::ConsumerOptions consumer_options{config->kafka.bootstrap_servers,
                                                       config->kafka.group_id,
                                                       {config->kafka.topics.inbound},
@@ -286,6 +296,11 @@ int main(int argc, char** argv) {
   // a second (any instance expires any lead, each once).
   leadrouter::pipeline::LogTailer tailer(redis, hub);
   std::thread tail_thread([&tailer] { tailer.Run(stop); });
+  // One instance at a time (the lease holder) publishes the log to the assignments topic.
+  leadrouter::pipeline::OutboxForwarder outbox(configs, *std::move(outbox_store),
+                                               *std::move(outbox_lease_keeper), **outbox_producer,
+                                               metrics, leadrouter::pipeline::OutboxHolderName());
+  std::thread outbox_thread([&outbox] { outbox.Run(stop); });
   std::thread expiry_thread([&leads] { leads.RunExpiry(stop, std::chrono::milliseconds(500)); });
   // Fairness and open-lead gauges from the shared routing state.
   leadrouter::pipeline::LoadSampler load_sampler(configs, redis, metrics);
@@ -310,6 +325,7 @@ int main(int argc, char** argv) {
   shutdown_step.store("stopping the background threads");
   watcher.join();
   tail_thread.join();
+  outbox_thread.join();
   expiry_thread.join();
   load_thread.join();
   probe_thread.join();

@@ -1092,6 +1092,13 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
     ParseShutdown(r, cfg.shutdown, errors);
   });
 
+  top.Field("outbox", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    r.DurationMs("lease_ms", cfg.outbox.lease, 1000, 60000);
+    r.Int("batch_max_messages", cfg.outbox.batch_max_messages, 1, 10000);
+    r.RejectUnknown();
+  });
+
   top.Field("claims", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     ParseClaims(r, cfg.claims, errors);
@@ -1136,6 +1143,13 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
       RepConfig rep;
       r.String("id", rep.id, /*required=*/true);
       r.String("name", rep.name);
+      if (r.String("crm_user_id", rep.crm_user_id) &&
+          (rep.crm_user_id.empty() || rep.crm_user_id.size() > 128 ||
+           !IsTokenText(rep.crm_user_id))) {
+        errors.Add(Join(ip, "crm_user_id"),
+                   "must be 1..128 printable ASCII characters without spaces (the rep's user id "
+                   "in the CRM)");
+      }
       routing::RepProfile profile;
       ParseRepRouting(r, profile, errors);
       r.RejectUnknown();
@@ -1297,6 +1311,13 @@ std::string SummarizeSecrets(const std::vector<SecretRef>& secrets) {
 
 }  // namespace
 
+const RepConfig* Config::FindRep(std::string_view id) const {
+  for (const RepConfig& rep : reps) {
+    if (rep.id == id) return &rep;
+  }
+  return nullptr;
+}
+
 std::string Summarize(const Config& c) {
   std::string reps;
   for (const auto& rep : c.reps) absl::StrAppend(&reps, reps.empty() ? "" : ", ", rep.id);
@@ -1333,6 +1354,8 @@ std::string Summarize(const Config& c) {
   }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
+  absl::StrAppend(&text, "outbox:         lease ", c.outbox.lease.count(), " ms, up to ",
+                  c.outbox.batch_max_messages, " messages a round\n");
   absl::StrAppend(&text, "shutdown:       streams get ", c.shutdown.stream_grace.count(),
                   " ms, all of it at most ", c.shutdown.timeout.count(), " ms\n");
   absl::StrAppend(&text, "secrets:        ", SummarizeSecrets(c.secrets), "\n");

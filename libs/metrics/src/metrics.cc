@@ -206,6 +206,38 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                     "consumption not paused): what readiness reports.")
                 .Register(*registry_)
                 .Add({});
+  outbox_forwarded_ = &prometheus::BuildCounter()
+                           .Name("leadrouter_outbox_forwarded_total")
+                           .Help(
+                               "Messages the outbox forwarder of this instance published from the "
+                               "shared assignment log to the assignments topic.")
+                           .Register(*registry_)
+                           .Add({});
+  outbox_holder_ = &prometheus::BuildGauge()
+                        .Name("leadrouter_outbox_holder")
+                        .Help("1 while this instance holds the outbox lease (forwards the log).")
+                        .Register(*registry_)
+                        .Add({});
+  outbox_backlog_ = &prometheus::BuildGauge()
+                         .Name("leadrouter_outbox_backlog_messages")
+                         .Help(
+                             "Log entries not yet acknowledged by Kafka, as the lease holder "
+                             "last saw them (0 on other instances).")
+                         .Register(*registry_)
+                         .Add({});
+  outbox_lag_ = &prometheus::BuildGauge()
+                     .Name("leadrouter_outbox_lag_seconds")
+                     .Help(
+                         "Age of the oldest log entry not yet on Kafka (0 when caught up), as "
+                         "the lease holder last saw it.")
+                     .Register(*registry_)
+                     .Add({});
+  outbox_failures_ = &prometheus::BuildCounter()
+                          .Name("leadrouter_outbox_failures_total")
+                          .Help("Failed outbox rounds, by stage (redis, kafka, undecodable).")
+                          .Register(*registry_);
+  for (const char* stage : {"redis", "kafka", "undecodable"})
+    outbox_failures_->Add({{"stage", stage}});
   config_info_ = &prometheus::BuildGauge()
                       .Name("leadrouter_config_info")
                       .Help("Always 1; the version label is the live config's content hash.")
@@ -419,6 +451,23 @@ void PipelineMetrics::MessageUndeliverable(std::string_view kind, std::string_vi
 
 void PipelineMetrics::SetReady(bool ready) {
   ready_->Set(ready ? 1 : 0);
+}
+
+void PipelineMetrics::OutboxForwarded(double n) {
+  outbox_forwarded_->Increment(n);
+}
+
+void PipelineMetrics::SetOutboxHolder(bool holder) {
+  outbox_holder_->Set(holder ? 1 : 0);
+}
+
+void PipelineMetrics::SetOutboxBacklog(double messages, double oldest_age_seconds) {
+  outbox_backlog_->Set(messages);
+  outbox_lag_->Set(oldest_age_seconds);
+}
+
+void PipelineMetrics::OutboxFailed(std::string_view stage) {
+  outbox_failures_->Add({{"stage", std::string(stage)}}).Increment();
 }
 
 void PipelineMetrics::BatchFailed(std::string_view stage) {

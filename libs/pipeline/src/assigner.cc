@@ -271,6 +271,28 @@ std::string Assigner::AssignmentIdFor(const std::string& tenant, const std::stri
   return "as_" + core::Sha256Hex(absl::StrCat("assignment\n", tenant, "\n", event_id), 24);
 }
 
+void KeepFirstMessage(v1::EventOutcome& outcome) {
+  if (outcome.has_assignment() && !outcome.has_first_message()) {
+    *outcome.mutable_first_message() = outcome.assignment();
+  }
+}
+
+const v1::AssignmentEvent& FirstMessage(const v1::EventOutcome& outcome) {
+  return outcome.has_first_message() ? outcome.first_message() : outcome.assignment();
+}
+
+void StampMessageIdentity(v1::AssignmentEvent& a) {
+  if (a.status() == v1::ASSIGNMENT_STATUS_DUPLICATE) {
+    a.set_sequence(0);
+    a.set_message_id(
+        "m_" + core::Sha256Hex(absl::StrCat("duplicate\n", a.lead_id(), "\n", a.event_id()), 32));
+    return;
+  }
+  a.set_sequence(a.history_size());
+  a.set_message_id(
+      "m_" + core::Sha256Hex(absl::StrCat("transition\n", a.lead_id(), "\n", a.sequence()), 32));
+}
+
 namespace {
 
 std::vector<std::string> OwnerIds(const dedupe::AccountOwner& owner) {
@@ -306,6 +328,9 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
   *entry->mutable_at() = ToTimestamp(now);
   entry->set_actor(std::string(kRouterActor));
   entry->set_assignment_id(a.assignment_id());
+  const config::RepConfig* rep = route.rep_id ? config.FindRep(*route.rep_id) : nullptr;
+  a.set_crm_user_id(rep != nullptr ? rep->crm_user_id : "");
+  StampMessageIdentity(a);
   // Keep the qualification step, replace the routing steps (a retry re-routes).
   google::protobuf::RepeatedPtrField<v1::TraceStep> kept;
   for (const auto& step : a.trace()) {
@@ -368,6 +393,8 @@ v1::EventOutcome Assigner::DecideDuplicate(const v1::LeadEvent& lead,
   *a->mutable_event_time() = ToTimestamp(clock_.Now());
   a->set_actor(std::string(kRouterActor));
   a->set_attempt(existing.attempt());
+  a->set_crm_user_id(existing.crm_user_id());
+  a->set_source_record_id(lead.source_record_id());
   *a->mutable_lead() = lead;  // the renewed activity, for the owner to see
   v1::TraceStep* step = a->add_trace();
   step->set_stage("dedupe");
@@ -375,6 +402,7 @@ v1::EventOutcome Assigner::DecideDuplicate(const v1::LeadEvent& lead,
   step->set_reason(absl::StrCat(dedupe::FieldName(match.via), " matches event ", match.event_id,
                                 " (lead ", existing.lead_id(), ", ",
                                 v1::AssignmentStatus_Name(existing.status()), ")"));
+  StampMessageIdentity(*a);
   return outcome;
 }
 
@@ -437,6 +465,7 @@ v1::EventOutcome Assigner::Decide(const v1::LeadEvent& lead,
   a->set_assignment_id(AssignmentIdFor(config.redis.tenant, lead.event_id()));
   a->set_lead_id(lead_id);
   a->set_event_id(lead.event_id());
+  a->set_source_record_id(lead.source_record_id());
   *a->mutable_lead_occurred_at() = lead.occurred_at();
   *a->mutable_qualification() = ToProto(decision);
   *a->mutable_lead() = lead;
@@ -721,6 +750,7 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
       facts.excluded_reps = PreviousHolders(*a);
       const routing::RoutingDecision route = config_->engine->Route(facts, clock_.Now(), state);
       if (!route.rep_id) continue;  // still nobody: stays queued, state untouched for it
+      KeepFirstMessage(*outcome);
       ApplyRoute(*config_, clock_.Now(), route, before, state, owner, *a);
       if (key_maker_) {
         // Its person keys already point at it; only the account gains an owner.

@@ -122,24 +122,22 @@ v1::LeadUpdate LeadService::Publish(const config::Config& config, const LeadUpda
   v1::LeadUpdate answer;
   for (const auto& event : update.events) *answer.add_events() = *event;
   if (update.unchanged) return answer;
+  // The transitions reach Kafka through the outbox (OutboxForwarder), from the shared log the
+  // commit appended them to: in order, even when Kafka is down now.
+  for (const auto& event : update.events) CountLeadEvent(metrics_, config, *event);
   std::vector<kafka::OutgoingMessage> outputs;
-  for (const auto& event : update.events) {
-    auto message =
-        JsonMessage(config.kafka.topics.assignments, event->lead_id(), event->event_id(), *event);
-    if (message.ok()) outputs.push_back(*std::move(message));
-    CountLeadEvent(metrics_, config, *event);
-  }
   for (const auto& nurture : update.recycled) {
     auto message =
         JsonMessage(config.kafka.topics.nurture, nurture->lead_id(), nurture->event_id(), *nurture);
     if (message.ok()) outputs.push_back(*std::move(message));
   }
+  if (outputs.empty()) return answer;
   if (absl::Status produced = producer_.ProduceAndWait(outputs, config.kafka.produce_timeout);
       !produced.ok()) {
     metrics_.BatchFailed("kafka_produce");
     spdlog::error(
-        "{} lifecycle event(s) committed in Redis (and on the gRPC stream) but not acknowledged "
-        "by Kafka: {}",
+        "{} recycled lead(s) committed in Redis (and on the gRPC stream) but not acknowledged "
+        "by Kafka on the nurture topic: {}",
         outputs.size(), produced.ToString());
   }
   return answer;

@@ -54,6 +54,7 @@ v1::AssignmentEvent Move(v1::AssignmentEvent& lead, v1::AssignmentStatus status,
   entry->set_return_reason(lead.return_reason());
   entry->set_note(lead.note());
   entry->set_assignment_id(lead.assignment_id());
+  StampMessageIdentity(lead);
   return lead;
 }
 
@@ -240,6 +241,7 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
     commit.expected_version = snapshot->version;
     commit.ttl = config_->redis.idempotency_ttl;
     commit.log_max_events = config_->lifecycle.stream_retention_events;
+    KeepFirstMessage(outcome);
     absl::StatusOr<LeadUpdate> update = change(*outcome.mutable_assignment(), state, commit);
     if (!update.ok()) return update.status();
     if (update->unchanged || (update->events.empty() && commit.sla_remove.empty())) return update;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
@@ -32,15 +33,18 @@ DeadLetterLimits DeadLetterLimitsFor(const config::Config& config) {
   return limits;
 }
 
-// An assignment goes to the assignments topic, a nurture record to the nurture topic; both as
-// JSON keyed by lead id, so one lead's events stay in one partition, in order.
-absl::StatusOr<kafka::OutgoingMessage> OutcomeMessage(const config::Config& config,
-                                                      const LeadResult& result) {
+// What the pipeline itself publishes for one decided event, if anything. A nurture record goes
+// to the nurture topic (new or replayed). A new assignment is published by the outbox, from the
+// shared log its commit appended to (OutboxForwarder), so the topic gets it in log order even
+// after an outage; a replayed one is re-published here, as exactly the message first published
+// for the event (never the lead's current state). Both JSON keyed by lead id.
+absl::StatusOr<std::optional<kafka::OutgoingMessage>> OutcomeMessage(const config::Config& config,
+                                                                     const LeadResult& result) {
   const v1::EventOutcome& outcome = *result.outcome;
   if (outcome.has_assignment()) {
-    const v1::AssignmentEvent& a = outcome.assignment();
-    return JsonMessage(config.kafka.topics.assignments, a.lead_id(), a.event_id(), a,
-                       result.replayed);
+    if (!result.replayed) return std::nullopt;
+    return AssignmentMessage(config.kafka.topics.assignments, FirstMessage(outcome),
+                             /*replayed=*/true);
   }
   const v1::NurtureEvent& n = outcome.nurture();
   return JsonMessage(config.kafka.topics.nurture, n.lead_id(), n.event_id(), n, result.replayed);
@@ -73,6 +77,14 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
   out.headers.push_back({"x-leadrouter-event-id", event_id});
   if (replayed) out.headers.push_back({kHeaderReplay, "true"});
   return out;
+}
+
+absl::StatusOr<kafka::OutgoingMessage> AssignmentMessage(const std::string& topic,
+                                                         const v1::AssignmentEvent& event,
+                                                         bool replayed) {
+  auto message = JsonMessage(topic, event.lead_id(), event.event_id(), event, replayed);
+  if (message.ok()) message->headers.push_back({kHeaderMessageId, event.message_id()});
+  return message;
 }
 
 // Publishes one batch's outputs at a time on its own thread, so that the pipeline can prepare
@@ -352,7 +364,8 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
     }
     auto message = OutcomeMessage(config, result);
     if (!message.ok()) return message.status();
-    outputs.push_back(std::move(*message));
+    if (!message->has_value()) continue;
+    outputs.push_back(**std::move(message));
     prepared.origins.push_back({result.outcome->has_assignment() ? OutputOrigin::Kind::kAssignment
                                                                  : OutputOrigin::Kind::kNurture,
                                 nullptr, EventIdOf(*result.outcome)});
@@ -446,26 +459,7 @@ absl::Status Pipeline::RetryQueuedLeads() {
   if (!retried.ok()) return retried.status();
   metrics_.SetUnassignedQueueDepth(static_cast<double>(retried->queue_depth));
   if (retried->assigned.empty()) return absl::OkStatus();
-  std::vector<kafka::OutgoingMessage> outputs;
-  std::vector<OutputOrigin> origins;
-  for (const auto& outcome : retried->assigned) {
-    auto message = OutcomeMessage(*config_, LeadResult{outcome, false});
-    if (!message.ok()) return message.status();
-    outputs.push_back(std::move(*message));
-    origins.push_back({OutputOrigin::Kind::kAssignment, nullptr, EventIdOf(*outcome)});
-  }
-  // The new assignments are already stored; if publishing fails here, they are not lost: the
-  // stored records are the source of truth and Explain/replays return them.
-  std::vector<kafka::RefusedMessage> refused;
-  if (absl::Status produced =
-          producer_.ProduceAndWait(outputs, config_->kafka.produce_timeout, &refused, stop_);
-      !produced.ok()) {
-    metrics_.BatchFailed("kafka_produce");
-    return produced;
-  }
-  if (absl::Status recorded = RecordUndeliverable(origins, outputs, refused); !recorded.ok()) {
-    return recorded;
-  }
+  // Their assignments reach Kafka through the outbox, like every other transition.
   for (const auto& outcome : retried->assigned) {
     metrics_.QueuedLeadAssigned();
     CountLeadEvent(metrics_, *config_, outcome->assignment());

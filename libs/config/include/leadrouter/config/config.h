@@ -184,6 +184,19 @@ struct SecretRef {
 struct RepConfig {
   std::string id;
   std::string name;
+  // The rep's user in the CRM (a Salesforce User Id, a HubSpot owner id): 1..128 printable
+  // ASCII characters, or empty when not configured. Travels on every AssignmentEvent.
+  std::string crm_user_id;
+};
+
+// The outbox (`outbox`): one instance at a time forwards the shared assignment log to
+// kafka.topics.assignments, holding a lease in Redis.
+struct OutboxConfig {
+  // How long a forwarder's lease lasts without renewal: another instance takes over within
+  // about this long after the holder dies. Renewed every third of it.
+  std::chrono::milliseconds lease{5000};
+  // Log entries read and published per round.
+  int batch_max_messages = 500;
 };
 
 // The whole daemon configuration, validated. A value type: copy freely.
@@ -198,10 +211,13 @@ struct Config {
   LifecycleConfig lifecycle;
   ClaimsConfig claims;
   ShutdownConfig shutdown;
+  OutboxConfig outbox;
   // Every secret the file names (redis.password_*, dedupe.hmac_key_*, grpc.tls.key_file,
   // grpc.auth.tokens_file), in file order. All present unless loaded with require_secrets off.
   std::vector<SecretRef> secrets;
   std::vector<RepConfig> reps;
+  // reps[i] by id, or nullptr.
+  const RepConfig* FindRep(std::string_view id) const;
   // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
   // a parsed Config). Without a `pools` section every rep is a weight-1 member of one
   // weighted-round-robin pool named by `pool` (default "default").

@@ -97,6 +97,14 @@ class PipelineMetrics {
   void MessageUndeliverable(std::string_view kind, std::string_view reason);
   // Readiness (grpc.health.v1 and /readyz): 1 while the daemon can make progress.
   void SetReady(bool ready);
+  // The outbox forwarder (pipeline::OutboxForwarder): messages it published, whether this
+  // instance holds its lease, the log entries not yet on Kafka and the age of the oldest of them
+  // (both 0 when caught up; reported by the holder), and failed rounds by stage ("redis",
+  // "kafka", "undecodable").
+  void OutboxForwarded(double n);
+  void SetOutboxHolder(bool holder);
+  void SetOutboxBacklog(double messages, double oldest_age_seconds);
+  void OutboxFailed(std::string_view stage);
   void SetStreamSubscribers(double n);
   void SetConfigInfo(const std::string& version);
 
@@ -196,6 +204,11 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>* batch_failures_;
   prometheus::Family<prometheus::Counter>* undeliverable_;
   prometheus::Gauge* ready_;
+  prometheus::Counter* outbox_forwarded_;
+  prometheus::Gauge* outbox_holder_;
+  prometheus::Gauge* outbox_backlog_;
+  prometheus::Gauge* outbox_lag_;
+  prometheus::Family<prometheus::Counter>* outbox_failures_;
   prometheus::Family<prometheus::Gauge>* config_info_;
   prometheus::Histogram* processing_;
   prometheus::Histogram* lead_to_assignment_;

@@ -111,10 +111,27 @@ inline constexpr std::string_view kRouterActor = "leadrouter";
 // accept-SLA deadline (config.lifecycle, ASSIGNED only), attempt (1 when unset), a history
 // entry, and the trace: the qualification step is kept, routing steps are replaced by this
 // decision's (account owner, territories, pools, candidates, counters moved). Pure.
+// Also the rep's crm_user_id (empty without a rep or without one configured), and the message
+// identity of the new transition (StampMessageIdentity).
 void ApplyRoute(const config::Config& config, core::TimePoint now,
                 const routing::RoutingDecision& route, const routing::RoutingState& before,
                 const routing::RoutingState& after,
                 const std::optional<dedupe::AccountOwner>& owner, v1::AssignmentEvent& a);
+
+// Gives the transition just made on `a` its message identity, so that every published message
+// has its own message_id and a re-publication of it the same one: `sequence` is the length of
+// the lead's history (each transition appends one entry) and message_id is derived from the lead
+// id and that sequence. A DUPLICATE (which appends nothing to the live lead) gets sequence 0 and
+// an id derived from its own event id. Deterministic and pure.
+void StampMessageIdentity(v1::AssignmentEvent& a);
+
+// Before a stored outcome's assignment moves on: keeps the message first published for the event
+// (EventOutcome.first_message), once, so a replay of the event re-publishes exactly that.
+void KeepFirstMessage(v1::EventOutcome& outcome);
+
+// The message first published for the event of `outcome`: first_message once the lead has moved
+// on, else its assignment. Requires outcome.has_assignment().
+const v1::AssignmentEvent& FirstMessage(const v1::EventOutcome& outcome);
 
 google::protobuf::Timestamp ToTimestamp(core::TimePoint t);
 

@@ -25,14 +25,15 @@ void CountLeadEvent(metrics::PipelineMetrics& metrics, const config::Config& con
                     const v1::AssignmentEvent& event);
 
 // The lifecycle API's implementation: each call borrows a Redis connection from a small pool,
-// runs the LeadLifecycle transition on the live config, then publishes the resulting events to
-// Kafka (`leads.assignments`, recycled leads also to `leads.nurture`) and counts them.
+// runs the LeadLifecycle transition on the live config, and counts the resulting events.
 //
-// Delivery: a transition is committed in Redis (and its events appended to the shared log that
-// feeds every stream subscriber) before it is produced to Kafka. If Kafka does not acknowledge
-// within kafka.produce_timeout_ms the call still succeeds (the transition happened), the failure
-// is logged and counted in leadrouter_batch_failures_total{stage="kafka_produce"}; the events
-// stay in Redis and on the gRPC stream. Thread-safe.
+// Delivery: a transition is committed in Redis with its events appended to the shared log, which
+// feeds every stream subscriber and the outbox (OutboxForwarder), the one publisher of
+// `leads.assignments`: the events reach Kafka even when it is down at the time of the call. A lead
+// recycled to marketing is also produced to `leads.nurture` here; if Kafka does not acknowledge
+// that within kafka.produce_timeout_ms the call still succeeds (the transition happened), and the
+// failure is logged and counted in leadrouter_batch_failures_total{stage="kafka_produce"}.
+// Thread-safe.
 class LeadService final : public api::LeadOperations {
  public:
   LeadService(config::ConfigReloader& configs, store::RedisOptions redis, kafka::Producer& producer,
@@ -78,7 +79,8 @@ class LeadService final : public api::LeadOperations {
   // routing state; returns the rep's load afterwards.
   absl::StatusOr<v1::RepLoad> UpdateRep(
       const std::string& rep_id, const std::function<absl::Status(routing::RepCounters&)>& change);
-  // Produces the update's events and counts them; returns the proto answer.
+  // Counts the update's events, produces recycled leads to the nurture topic; returns the proto
+  // answer.
   v1::LeadUpdate Publish(const config::Config& config, const LeadUpdate& update);
 
   config::ConfigReloader& configs_;
