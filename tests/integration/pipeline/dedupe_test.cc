@@ -121,6 +121,11 @@ TEST_F(DedupeTest, SamePersonWrittenDifferentlyJoinsTheLiveLead) {
   EXPECT_EQ(dup.rep_id(), first.rep_id()) << "the owner hears about the renewed interest";
   EXPECT_EQ(dup.event_id(), "e2");
   EXPECT_NE(dup.assignment_id(), first.assignment_id());
+  // Its own message on the lead's key, which changes nothing of the lead: sequence 0.
+  EXPECT_EQ(first.sequence(), 1);
+  EXPECT_EQ(dup.sequence(), 0);
+  EXPECT_FALSE(dup.message_id().empty());
+  EXPECT_NE(dup.message_id(), first.message_id());
   ASSERT_GE(dup.trace_size(), 1);
   EXPECT_EQ(dup.trace(0).stage(), "dedupe");
   EXPECT_NE(dup.trace(0).reason().find("email matches event e1"), std::string::npos)
