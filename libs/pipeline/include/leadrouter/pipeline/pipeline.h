@@ -46,8 +46,9 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
 // Guarantees: every consumed event ends as exactly one of an assignment, a nurture record
 // (not qualified) or a dead letter, new or replayed;
 // a batch's offsets are committed only after its Redis writes are done and its Kafka outputs
-// are acknowledged (acks=all). Stream subscribers are fed from the shared assignment log that
-// the Redis commit appends to (see LogTailer), not from here.
+// (dead letters, nurture records, replays) are acknowledged (acks=all). New assignments are not
+// produced here: the Redis commit appends them to the shared assignment log, which feeds stream
+// subscribers (LogTailer) and the assignments topic (OutboxForwarder).
 // A failure before the commit retries the same batch with capped backoff; a crash re-consumes
 // it, and event-id idempotency makes the replay harmless.
 // Run() overlaps batches: while one batch's outputs are being published and acknowledged (on a
