@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -165,8 +166,10 @@ void OutboxForwarder::Run(const std::atomic<bool>& stop) {
 
 bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
   const std::shared_ptr<const config::Config> config = configs_.Current();
+  // Within the connection's command timeout, or every wait would break the connection.
+  const std::chrono::milliseconds block = std::min(kReadBlock, config->redis.timeout / 2);
   absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>> entries = store_->Read(
-      position_->after_id, static_cast<size_t>(config->outbox.batch_max_messages), kReadBlock);
+      position_->after_id, static_cast<size_t>(config->outbox.batch_max_messages), block);
   if (!entries.ok()) {
     metrics_.OutboxFailed("redis");
     spdlog::warn("outbox: reading the log failed: {}", entries.status().ToString());
@@ -175,6 +178,7 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
   }
   if (entries->empty()) {
     metrics_.SetOutboxBacklog(0, 0);
+    if (block < kReadBlock) Pause(kReadBlock - block, stop);  // a short timeout: poll, not spin
     return true;
   }
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
