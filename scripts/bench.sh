@@ -340,7 +340,7 @@ e2e_table="$(cat <<TABLE
 | (c) daemon CPU from start to drained (utime + stime) | $daemon_cpu_s s, $daemon_cpu_util cores busy | of $(nproc) cores |
 | (c) Redis executing the commit script (INFO commandstats, EVALSHA time / leads) | $script_us_per_lead µs per lead | at most $(fmt "$script_ceiling") leads/s per Redis |
 | scaling: 2 instances, one group, fresh topic (consumed $split2) | $(fmt "$leads_per_s_2") leads/s | $(ratio "$leads_per_s_2" "$leads_per_s") x 1 instance |
-| (d) event → assignment published at $(fmt "$offered") leads/s offered for ${latency_seconds} s ($latency_observed observed): p50 / p99 / p999 | $p50 / $p99 / $p999 ms | bucket resolution |
+| (d) event → assignment committed (on the stream; Kafka via the outbox) at $(fmt "$offered") leads/s offered for ${latency_seconds} s ($latency_observed observed): p50 / p99 / p999 | $p50 / $p99 / $p999 ms | bucket resolution |
 | (d) the broker alone at the same rate: leadgen → broker → kcat, message age on arrival ($raw_observed observed): p50 / p99 / p999 | $raw_p50 / $raw_p99 / $raw_p999 ms | the floor under (d) |
 | (e) daemon peak RSS (VmHWM) after $(fmt $((n + latency_count))) leads | $rss_mb MB | |
 | (e) Redis used_memory per stored lead (Δ used_memory / $(fmt "$event_keys") event records, $(fmt "$redis_keys") keys in all) | $(fmt "$redis_bytes_per_lead") bytes | |
