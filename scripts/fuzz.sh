@@ -69,7 +69,7 @@ run() {  # run <fuzzer> <corpus name> [extra libFuzzer flags...]
   fi
 }
 
-run decode_fuzzer decode
+run decode_fuzzer decode -dict=tests/fuzz/decode.dict
 run config_fuzzer config -dict=tests/fuzz/config.dict
 
 if [ "${#failed[@]}" -gt 0 ]; then

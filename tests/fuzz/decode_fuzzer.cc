@@ -1,7 +1,11 @@
 // libFuzzer target for the inbound event decoder (issue 7, fault test 6).
 //
-// Input layout: byte 0 picks the content-type header, the rest is the payload.
+// Input layout: byte 0 picks the content-type header (its value % 4) and the unknown-field policy
+// (its value / 4 % 3), the rest is the payload.
 // Checks, beyond "no crash, no sanitizer report, no exception":
+//   * differential: for a JSON payload, DecodeLeadEvent (fast path first) gives what the fallback
+//     alone gives (json_prepare.h's DecodeJsonFallback, then the tidying): the same event, or the
+//     same reason, detail and log detail (issue 16: unknown fields, enum spellings, nulls);
 //   * a decoded event passes through ValidateLeadEvent without crashing (either verdict is fine);
 //   * a decoded event re-encodes to binary protobuf and that decodes again, to the same message.
 //
@@ -20,6 +24,7 @@
 #include <string_view>
 #include <variant>
 
+#include "json_prepare.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 
@@ -64,8 +69,46 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string_view payload(reinterpret_cast<const char*>(data) + 1, size - 1);
 
+  leadrouter::lead::DecodeOptions options;
+  switch (data[0] / 4 % 3) {
+    case 0:
+      options.unknown_fields = leadrouter::lead::UnknownFields::kIgnore;
+      break;
+    case 1:
+      options.unknown_fields = leadrouter::lead::UnknownFields::kAttributes;
+      break;
+    default:
+      options.unknown_fields = leadrouter::lead::UnknownFields::kReject;
+      break;
+  }
+
   const leadrouter::lead::DecodeResult result =
-      leadrouter::lead::DecodeLeadEvent(payload, content_type, kMaxBytes);
+      leadrouter::lead::DecodeLeadEvent(payload, content_type, kMaxBytes, options);
+  const auto* rejected = std::get_if<leadrouter::lead::Rejection>(&result);
+  const bool json =
+      data[0] % 4 == 1 ||
+      (data[0] % 4 == 0 && payload.find_first_not_of(" \t\r\n\v\f") != std::string_view::npos &&
+       payload[payload.find_first_not_of(" \t\r\n\v\f")] == '{');
+  const bool before_parsers =
+      rejected != nullptr && (rejected->detail == "empty payload" ||
+                              rejected->detail.rfind("invalid UTF-8 at byte", 0) == 0);
+  if (json && !before_parsers && payload.size() <= kMaxBytes) {
+    leadrouter::lead::DecodeResult want =
+        leadrouter::lead::internal::DecodeJsonFallback(payload, options);
+    if (auto* e = std::get_if<leadrouter::v1::LeadEvent>(&want)) leadrouter::lead::TidyStrings(*e);
+    if (want.index() != result.index()) {
+      Fail("fast path and fallback disagree on acceptance", std::string(payload));
+    }
+    if (const auto* w = std::get_if<leadrouter::lead::Rejection>(&want)) {
+      if (w->reason != rejected->reason || w->detail != rejected->detail ||
+          w->log_detail != rejected->log_detail) {
+        Fail("fast path and fallback reject differently", w->detail + " vs " + rejected->detail);
+      }
+    } else if (Canonical(std::get<leadrouter::v1::LeadEvent>(want)) !=
+               Canonical(std::get<leadrouter::v1::LeadEvent>(result))) {
+      Fail("fast path and fallback decode different events", std::string(payload));
+    }
+  }
   const auto* event = std::get_if<leadrouter::v1::LeadEvent>(&result);
   if (event == nullptr) {
     if (data[0] % 4 == 3 && std::get<leadrouter::lead::Rejection>(result).reason !=

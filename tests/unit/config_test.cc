@@ -267,6 +267,52 @@ TEST(ConfigTest, ClaimsNeedDedupeAndAKnownPolicy) {
             std::string::npos);
 }
 
+// Issue 16: both options are new; today each is an unknown field.
+TEST(ConfigTest, IngestUnknownFieldsAndKeepPlusTagsDomainsAreReadAndValidated) {
+  constexpr char kBase[] = "kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n";
+  auto defaults = ParseConfig(kBase);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->ingest.unknown_fields, lead::UnknownFields::kIgnore);
+  EXPECT_NE(Summarize(*defaults).find("ingest:         unknown JSON fields: ignore\n"),
+            std::string::npos)
+      << Summarize(*defaults);
+  for (const auto& [text, policy] : std::vector<std::pair<std::string, lead::UnknownFields>>{
+           {"ignore", lead::UnknownFields::kIgnore},
+           {"attributes", lead::UnknownFields::kAttributes},
+           {"reject", lead::UnknownFields::kReject}}) {
+    auto cfg = ParseConfig(absl::StrCat(kBase, "ingest: {unknown_fields: ", text, "}\n"));
+    ASSERT_TRUE(cfg.ok()) << cfg.status();
+    EXPECT_EQ(cfg->ingest.unknown_fields, policy);
+    EXPECT_NE(Summarize(*cfg).find(absl::StrCat("unknown JSON fields: ", text)), std::string::npos);
+  }
+  EXPECT_EQ(ErrorOf(std::string(kBase) + "ingest: {unknown_fields: keep}\n"),
+            "config: ingest.unknown_fields: must be ignore, attributes or reject, got \"keep\"");
+  EXPECT_NE(ErrorOf(std::string(kBase) + "ingest: {unknown: 1}\n").find("config: ingest.unknown"),
+            std::string::npos);
+
+  ::setenv("LEADROUTER_TEST_DEDUPE_KEY", "0123456789abcdef-secret", 1);
+  const std::string dedupe = "dedupe: {hmac_key_env: LEADROUTER_TEST_DEDUPE_KEY";
+  auto tags = ParseConfig(std::string(kBase) + dedupe + "}\n");
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_TRUE(tags->dedupe.keep_plus_tags_domains.empty());
+  EXPECT_NE(Summarize(*tags).find(", +tags dropped on every domain"), std::string::npos);
+  auto kept = ParseConfig(std::string(kBase) + dedupe +
+                          ", keep_plus_tags_domains: [Shared-Inbox.example, b\u00fccher.de]}\n");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->dedupe.keep_plus_tags_domains,
+            (std::vector<std::string>{"shared-inbox.example", "b\u00fccher.de"}));
+  EXPECT_NE(Summarize(*kept).find(", +tags kept on shared-inbox.example, b\u00fccher.de"),
+            std::string::npos)
+      << Summarize(*kept);
+  EXPECT_EQ(ErrorOf(std::string(kBase) + dedupe +
+                    ", keep_plus_tags_domains: [a.example, jane@b.example, localhost, A.example]}"),
+            "config: dedupe.keep_plus_tags_domains[1]: must be a mail domain such as example.com, "
+            "got \"jane@b.example\"\n"
+            "config: dedupe.keep_plus_tags_domains[2]: must be a mail domain such as example.com, "
+            "got \"localhost\"\n"
+            "config: dedupe.keep_plus_tags_domains[3]: duplicate domain \"a.example\"");
+}
+
 constexpr char kQualification[] = R"(
 kafka: {bootstrap_servers: k:1}
 reps: [{id: a}]

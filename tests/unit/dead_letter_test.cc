@@ -54,6 +54,17 @@ TEST(DeadLetterTest, AnInputWithinTheLimitIsCarriedWhole) {
   EXPECT_FALSE(HeaderOf(out, kHeaderOriginalSha256).has_value());
 }
 
+// Issue 16: today a keyless input's dead letter gets the key "".
+TEST(DeadLetterTest, AKeylessInputKeepsANullKeyAndAnEmptyKeyStaysEmpty) {
+  kafka::ConsumedMessage keyless = Input("", R"({"event_id":"e"})", {});
+  keyless.null_key = true;
+  const auto out = BuildDeadLetter(keyless, "leads.deadletter", "missing_field", "x", {});
+  EXPECT_TRUE(out.null_key);
+  EXPECT_EQ(out.key, "");
+  const auto empty = BuildDeadLetter(Input("", "{}", {}), "leads.deadletter", "x", "x", {});
+  EXPECT_FALSE(empty.null_key);
+}
+
 TEST(DeadLetterTest, AnOversizedInputKeepsAPrefixItsSizeAndItsHash) {
   DeadLetterLimits limits;
   limits.max_value_bytes = 1000;

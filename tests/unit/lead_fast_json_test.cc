@@ -13,8 +13,11 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -24,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fast_json.h"
+#include "json_prepare.h"
 #include "leadrouter/lead/decode.h"
 #include "strict_json.h"
 
@@ -93,49 +97,78 @@ DecodeResult LegacyDecodeJson(std::string_view payload) {
   return event;
 }
 
-// The strict parser path of DecodeLeadEvent, without the fast path: the RFC 8259 gate, then
-// protobuf as before.
-DecodeResult ReferenceDecodeJson(std::string_view payload) {
-  if (std::optional<Rejection> invalid = CheckStrictJson(payload, v1::LeadEvent::descriptor())) {
-    return *std::move(invalid);
-  }
-  return LegacyDecodeJson(payload);
-}
-
 bool IsGateRejection(const Rejection& rejection) {
   return absl::StartsWith(rejection.detail, "invalid JSON: ") ||
          absl::StartsWith(rejection.detail, "duplicate key ");
 }
 
-// DecodeLeadEvent's verdict for a JSON payload equals the strict parser path's: the same event,
-// or the same rejection reason and detail (and a log detail). What it accepts, protobuf alone
-// accepted too, as the same message; what protobuf alone accepted and it refuses, the gate
-// refused. (Empty payloads and invalid UTF-8 are rejected before either parser runs.)
-void ExpectDecodeUnchanged(std::string_view payload) {
+// An enum value that neither ResolveEnumName nor ResolveEnumNumber takes (issue 16): refused
+// before protobuf, which took some of them (unknown numbers, or anything next to an unknown
+// field, where ignore_unknown_fields dropped it).
+bool IsEnumRejection(const Rejection& rejection) {
+  return rejection.reason == RejectReason::kInvalidField &&
+         absl::StrContains(rejection.detail, " is not one of ");
+}
+
+// The enum fields of LeadEvent, cleared in `event` wherever `reference` has them unset.
+void ClearEnumsUnsetIn(const v1::LeadEvent& reference, v1::LeadEvent& event) {
+  if (reference.source_kind() == 0) event.clear_source_kind();
+  if (!reference.has_psychographics()) return;
+  if (reference.psychographics().buying_priority() == 0) {
+    event.mutable_psychographics()->clear_buying_priority();
+  }
+  if (reference.psychographics().innovation_appetite() == 0) {
+    event.mutable_psychographics()->clear_innovation_appetite();
+  }
+}
+
+// DecodeLeadEvent's verdict for a JSON payload under `policy` equals the fallback's
+// (DecodeJsonFallback, which the fast path is held to): the same event, or the same rejection
+// reason and detail (and a log detail). Under kIgnore it also equals what DecodeLeadEvent did
+// before the gate (protobuf strict, then lenient on unknown fields), except where the gate or
+// the enum rules refuse, and where the legacy parser silently dropped an enum next to an unknown
+// field, or skipped the keys of an object given for a scalar. (Empty payloads and invalid UTF-8 are
+// rejected before either parser runs.)
+void ExpectDecodeUnchanged(std::string_view payload,
+                           UnknownFields policy = UnknownFields::kIgnore) {
   if (payload.empty()) return;  // "empty payload", before either parser
-  const DecodeResult got = DecodeLeadEvent(payload, "application/json", 1 << 20);
+  DecodeOptions options;
+  options.unknown_fields = policy;
+  const DecodeResult got = DecodeLeadEvent(payload, "application/json", 1 << 20, options);
   if (const auto* rejection = std::get_if<Rejection>(&got);
       rejection != nullptr && absl::StartsWith(rejection->detail, "invalid UTF-8 at byte")) {
     return;
   }
-  DecodeResult want = ReferenceDecodeJson(payload);
-  DecodeResult legacy = LegacyDecodeJson(payload);
+  DecodeResult want = internal::DecodeJsonFallback(payload, options);
   // DecodeLeadEvent tidies the strings of what it accepts (decode.h); so do the oracles.
   if (auto* event = std::get_if<v1::LeadEvent>(&want)) TidyStrings(*event);
-  if (auto* event = std::get_if<v1::LeadEvent>(&legacy)) TidyStrings(*event);
   ASSERT_EQ(got.index(), want.index()) << payload;
   if (const auto* event = std::get_if<v1::LeadEvent>(&got)) {
     EXPECT_EQ(Canonical(*event), Canonical(std::get<v1::LeadEvent>(want))) << payload;
-    ASSERT_TRUE(std::holds_alternative<v1::LeadEvent>(legacy)) << payload;
-    EXPECT_EQ(Canonical(*event), Canonical(std::get<v1::LeadEvent>(legacy))) << payload;
   } else {
     const Rejection& rejection = std::get<Rejection>(got);
     EXPECT_EQ(rejection.reason, std::get<Rejection>(want).reason) << payload;
     EXPECT_EQ(rejection.detail, std::get<Rejection>(want).detail) << payload;
+    EXPECT_EQ(rejection.log_detail, std::get<Rejection>(want).log_detail) << payload;
     EXPECT_FALSE(rejection.log_detail.empty()) << payload;
-    if (std::holds_alternative<v1::LeadEvent>(legacy)) {
-      EXPECT_TRUE(IsGateRejection(rejection)) << rejection.detail << ": " << payload;
-    }
+  }
+  if (policy != UnknownFields::kIgnore) return;
+  DecodeResult legacy = LegacyDecodeJson(payload);
+  if (auto* event = std::get_if<v1::LeadEvent>(&legacy)) TidyStrings(*event);
+  if (!std::holds_alternative<v1::LeadEvent>(legacy)) return;
+  if (const auto* event = std::get_if<v1::LeadEvent>(&got)) {
+    const v1::LeadEvent& before = std::get<v1::LeadEvent>(legacy);
+    v1::LeadEvent now = *event;
+    ClearEnumsUnsetIn(before, now);
+    EXPECT_EQ(Canonical(now), Canonical(before)) << payload;
+  } else {
+    const Rejection& rejection = std::get<Rejection>(got);
+    // "Cannot find field": an object for a Timestamp or a map's string value, whose keys the
+    // lenient legacy parse skipped as unknown fields (so `"occurred_at":{"a":1}` was an event
+    // with a zero timestamp); the fallback now parses strictly.
+    EXPECT_TRUE(IsGateRejection(rejection) || IsEnumRejection(rejection) ||
+                absl::StrContains(rejection.detail, "Cannot find field."))
+        << rejection.detail << ": " << payload;
   }
 }
 
@@ -792,6 +825,157 @@ TEST(LeadFastJsonTest, DifferentialFuzzOnEveryFieldKind) {
     deep += std::string(static_cast<size_t>(levels - 1), '}');
     EXPECT_EQ(CheckAgainstProtobuf(deep, *sink.prototype()), levels <= 32) << levels;
   }
+}
+
+// Issue 16: generated LeadEvents with unknown fields (top level and nested, scalars, objects,
+// arrays), enum values in every spelling and misspelled, nulls, keys given twice and values of
+// the wrong type. Under every unknown-field policy, DecodeLeadEvent (fast path first) and the
+// fallback alone give the same event, or the same reason, detail and log detail.
+std::string RandomEnum(std::mt19937_64& rng, const google::protobuf::EnumDescriptor& type) {
+  const auto* value = type.value(static_cast<int>(rng() % type.value_count()));
+  std::string name = value->name();
+  switch (rng() % 12) {
+    case 0:
+      return absl::StrCat("\"", name, "\"");
+    case 1: {  // without the prefix
+      const size_t cut = std::string(type.value(0)->name()).size() - strlen("UNSPECIFIED");
+      return absl::StrCat("\"", name.substr(std::min(cut, name.size())), "\"");
+    }
+    case 2:
+      for (char& c : name) c = static_cast<char>(std::tolower(c));
+      return absl::StrCat("\"", name, "\"");
+    case 3:
+      for (char& c : name) {
+        if (rng() % 2 == 0) c = static_cast<char>(std::tolower(c));
+      }
+      return absl::StrCat("\"", name, "\"");
+    case 4:
+      return std::to_string(value->number());
+    case 5:
+      return absl::StrCat("\"", value->number(), "\"");
+    case 6:  // misspelled
+      name.pop_back();
+      return absl::StrCat("\"", name, "\"");
+    case 7:
+      return std::to_string(rng() % 12);
+    case 8:
+      return "null";
+    case 9:
+      return kValues[rng() % kValues.size()];
+    case 10:
+      return absl::StrCat("\" ", name, "\"");
+    default:
+      return "\"\\u0056ALUE\"";
+  }
+}
+
+std::string RandomUnknownValue(std::mt19937_64& rng, int depth) {
+  switch (rng() % 6) {
+    case 0:
+      return "\"google\"";
+    case 1:
+      return "12.50";
+    case 2:
+      return rng() % 2 == 0 ? "true" : "null";
+    case 3:
+      return depth < 2 ? absl::StrCat("{\"y\":", RandomUnknownValue(rng, depth + 1),
+                                      ",\"z\":", RandomUnknownValue(rng, depth + 1), "}")
+                       : "{}";
+    case 4:
+      return "[1,{\"a\":2}]";
+    default:
+      return kValues[rng() % kValues.size()];
+  }
+}
+
+std::string RandomHygieneEvent(std::mt19937_64& rng) {
+  struct Member {
+    std::string key;
+    std::string value;
+  };
+  const auto object = [&](std::vector<Member> members) {
+    // Unknown fields, sometimes a key twice, in random order.
+    const int unknown = static_cast<int>(rng() % 3);
+    for (int i = 0; i < unknown; ++i) {
+      members.push_back({rng() % 2 == 0 ? "utm_source" : "x", RandomUnknownValue(rng, 0)});
+    }
+    if (!members.empty() && rng() % 10 == 0) members.push_back(members[rng() % members.size()]);
+    std::shuffle(members.begin(), members.end(), rng);
+    std::string out = "{";
+    for (const Member& m : members) {
+      absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", m.key, "\":", m.value);
+    }
+    return out + "}";
+  };
+  const auto maybe = [&](std::string value) {
+    switch (rng() % 10) {
+      case 0:
+        return std::string("null");
+      case 1:
+        return std::string(kValues[rng() % kValues.size()]);  // often the wrong type
+      default:
+        return value;
+    }
+  };
+  std::vector<Member> psycho = {
+      {"buying_priority", RandomEnum(rng, *v1::BuyingPriority_descriptor())},
+      {rng() % 2 == 0 ? "innovation_appetite" : "innovationAppetite",
+       RandomEnum(rng, *v1::InnovationAppetite_descriptor())},
+      {"intent_score", maybe("90")},
+  };
+  std::vector<Member> person = {{"email", maybe("\" jane+x@acme.example \"")},
+                                {"phone", maybe("\"001 (864) 030-2177\"")}};
+  std::vector<Member> top = {
+      {"event_id", maybe("\"evt-1\"")},
+      {"occurred_at", maybe("\"2026-11-22T11:59:00Z\"")},
+      {rng() % 2 == 0 ? "source_kind" : "sourceKind",
+       RandomEnum(rng, *v1::LeadSourceKind_descriptor())},
+      {"person", maybe(object(person))},
+      {"psychographics", maybe(object(psycho))},
+      {"attributes", maybe("{\"plan\":\"pro\",\"utm_source\":\"explicit\"}")},
+  };
+  return object(top);
+}
+
+TEST(LeadFastJsonTest, DifferentialFuzzOnUnknownFieldsEnumsNullsDuplicatesAndWrongTypes) {
+  std::mt19937_64 rng(16);
+  constexpr int kCases = 6000;
+  size_t fast_taken = 0;
+  size_t accepted = 0;
+  size_t enum_rejections = 0;
+  for (int i = 0; i < kCases; ++i) {
+    std::string json = RandomHygieneEvent(rng);
+    if (rng() % 8 == 0) {
+      std::vector<std::string> keys;
+      CollectKeys(*v1::LeadEvent::descriptor(), keys, 0);
+      json = Mutate(json, rng, keys);
+    }
+    SCOPED_TRACE(json);
+    for (const UnknownFields policy :
+         {UnknownFields::kIgnore, UnknownFields::kAttributes, UnknownFields::kReject}) {
+      ExpectDecodeUnchanged(json, policy);
+    }
+    v1::LeadEvent fast;
+    internal::FastJsonOptions lenient;
+    lenient.lenient_enums = true;
+    lenient.skip_unknown_scalars = true;
+    if (TryParseJsonFast(json, fast, lenient)) {
+      ++fast_taken;
+      EXPECT_FALSE(CheckStrictJson(json, v1::LeadEvent::descriptor()).has_value());
+    }
+    const DecodeResult got = DecodeLeadEvent(json, "application/json", 1 << 20);
+    if (std::holds_alternative<v1::LeadEvent>(got)) ++accepted;
+    if (const auto* r = std::get_if<Rejection>(&got); r != nullptr && IsEnumRejection(*r)) {
+      ++enum_rejections;
+    }
+    if (HasFailure()) break;
+  }
+  // Every kind of outcome must be exercised for the comparison to mean something.
+  EXPECT_GT(fast_taken, static_cast<size_t>(kCases / 50)) << fast_taken;
+  EXPECT_GT(accepted, static_cast<size_t>(kCases / 20)) << accepted;
+  EXPECT_GT(enum_rejections, static_cast<size_t>(kCases / 10)) << enum_rejections;
+  std::printf("hygiene inputs: fast path %zu, accepted %zu, enum rejections %zu of %d\n",
+              fast_taken, accepted, enum_rejections, kCases);
 }
 
 TEST(LeadFastJsonTest, SafeFromManyThreads) {

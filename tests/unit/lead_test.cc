@@ -1,10 +1,12 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -108,11 +110,175 @@ TEST(DecodeTest, StringsAreTidiedBeforeValidation) {
   EXPECT_EQ(blank.person().email(), "");
 }
 
+// Issue 16: senders spell enums every way; the fast path and the fallback (taken when an unknown
+// field is present) must read them alike. Today's code rejects "VALUE" as undecodable on the fast
+// path and drops it silently next to an unknown field; "INBOUND_MARKETING" next to an unknown
+// field became missing_field.
+TEST(DecodeTest, EnumsTakeTheFullNameTheShortNameAnyCaseAndTheNumber) {
+  struct Spelling {
+    std::string json;  // the value as JSON text
+    v1::BuyingPriority want;
+  };
+  const std::vector<Spelling> spellings = {
+      {R"("BUYING_PRIORITY_VALUE")", v1::BUYING_PRIORITY_VALUE},
+      {R"("VALUE")", v1::BUYING_PRIORITY_VALUE},
+      {R"("value")", v1::BUYING_PRIORITY_VALUE},
+      {R"("Value")", v1::BUYING_PRIORITY_VALUE},
+      {R"("buying_priority_price")", v1::BUYING_PRIORITY_PRICE},
+      {R"("\u0070rice")", v1::BUYING_PRIORITY_PRICE},
+      {"2", v1::BUYING_PRIORITY_VALUE},
+      {R"("1")", v1::BUYING_PRIORITY_PRICE},
+      {"null", v1::BUYING_PRIORITY_UNSPECIFIED},
+      {R"("UNSPECIFIED")", v1::BUYING_PRIORITY_UNSPECIFIED},
+  };
+  for (const Spelling& s : spellings) {
+    for (const char* unknown : {"", R"("utm_source":"google",)"}) {
+      const std::string json =
+          absl::StrCat(R"({"event_id":"e",)", unknown,
+                       R"("source_kind":"inbound_marketing","psychographics":{"buying_priority":)",
+                       s.json, R"(,"innovation_appetite":"Early_Adopter","intent_score":90}})");
+      SCOPED_TRACE(json);
+      const v1::LeadEvent e = DecodeOk(json, "application/json");
+      EXPECT_EQ(e.psychographics().buying_priority(), s.want);
+      EXPECT_EQ(e.psychographics().innovation_appetite(), v1::INNOVATION_APPETITE_EARLY_ADOPTER);
+      EXPECT_EQ(e.source_kind(), v1::LEAD_SOURCE_KIND_INBOUND_MARKETING);
+      EXPECT_EQ(e.psychographics().intent_score(), 90);
+    }
+  }
+  for (const char* unknown : {"", R"("utm_source":"google",)"}) {
+    const std::string json =
+        absl::StrCat(R"({"event_id":"e",)", unknown, R"("source_kind":"INBOUND_MARKETING"})");
+    EXPECT_EQ(DecodeOk(json, "application/json").source_kind(),
+              v1::LEAD_SOURCE_KIND_INBOUND_MARKETING)
+        << json;
+  }
+}
+
+TEST(DecodeTest, AnyOtherEnumValueIsAnInvalidFieldListingWhatIsAccepted) {
+  const std::string accepted =
+      "PRICE, VALUE (or BUYING_PRIORITY_PRICE, ..., in any case, or the number)";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"("VALU")", R"("VALU")"},
+      {R"("VALUE ")", R"("VALUE ")"},
+      {"9", "9"},
+      {R"("9")", R"("9")"},
+      {R"("02")", R"("02")"},
+      {"2.0", "2.0"},
+      {"-1", "-1"},
+      {"true", "true"},
+      {R"({"a":1})", "an object"},
+      {"[2]", "an array"},
+      {R"("")", R"("")"},
+      {R"("PRICE_VALUE")", R"("PRICE_VALUE")"},
+  };
+  for (const auto& [value, shown] : bad) {
+    for (const char* unknown : {"", R"("utm_source":"google",)"}) {
+      const std::string json =
+          absl::StrCat(R"({"event_id":"e",)", unknown, R"("psychographics":{"buying_priority":)",
+                       value, R"(,"intent_score":90}})");
+      SCOPED_TRACE(json);
+      const Rejection r = DecodeRejected(json, "application/json");
+      EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+      EXPECT_EQ(r.detail, absl::StrCat("psychographics.buying_priority: ", shown, " is not one of ",
+                                       accepted));
+      EXPECT_EQ(r.log_detail,
+                absl::StrCat("psychographics.buying_priority: not one of ", accepted));
+    }
+  }
+  // A long value is cut in the detail.
+  const Rejection long_value = DecodeRejected(
+      absl::StrCat(R"({"source_kind":")", std::string(100, 'x'), R"("})"), "application/json");
+  EXPECT_EQ(long_value.detail.find(std::string(70, 'x')), std::string::npos) << long_value.detail;
+  EXPECT_NE(long_value.detail.find("(102 bytes)"), std::string::npos) << long_value.detail;
+  // An unknown number from binary protobuf is refused by validation in the same words.
+  v1::LeadEvent binary = DecodeOk(kValidJson, "application/json");
+  binary.set_source_kind(static_cast<v1::LeadSourceKind>(9));
+  const std::optional<Rejection> r = ValidateLeadEvent(binary, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->detail,
+            "source_kind: 9 is not one of INBOUND_MARKETING, EVENT, PARTNER, REP_SOURCED, "
+            "PURCHASED_LIST, OUTBOUND (or LEAD_SOURCE_KIND_INBOUND_MARKETING, ..., in any case, "
+            "or the number)");
+}
+
+DecodeResult DecodeWith(std::string_view json, UnknownFields policy) {
+  DecodeOptions options;
+  options.unknown_fields = policy;
+  return DecodeLeadEvent(json, "application/json", kLimit, options);
+}
+
+// Issue 16: today every unknown field is dropped whatever the config says.
+TEST(DecodeTest, UnknownFieldsAreIgnoredKeptAsAttributesOrRejected) {
+  const std::string json =
+      R"({"event_id":"e","utm_source":" google ","person":{"email":"a@b.example",)"
+      R"("linkedin":{"handle":"ada","followers":1.50e3,"verified":true,"tags":["x"],"gone":null}},)"
+      R"("x":{"y":1,"z":{}},"attributes":{"plan":"pro","x.y":"explicit"},"esc\u0061ped":"v"})";
+  const v1::LeadEvent ignored = std::get<v1::LeadEvent>(DecodeWith(json, UnknownFields::kIgnore));
+  EXPECT_EQ(ignored.attributes_size(), 2);
+  EXPECT_EQ(ignored.person().email(), "a@b.example");
+
+  const v1::LeadEvent kept = std::get<v1::LeadEvent>(DecodeWith(json, UnknownFields::kAttributes));
+  const std::map<std::string, std::string> attributes(kept.attributes().begin(),
+                                                      kept.attributes().end());
+  const std::map<std::string, std::string> want = {
+      {"plan", "pro"},
+      {"utm_source", "google"},  // tidied like every attribute
+      {"person.linkedin.handle", "ada"},
+      {"person.linkedin.followers", "1.50e3"},  // as written
+      {"person.linkedin.verified", "true"},
+      {"x.y", "explicit"},  // the explicit attribute wins
+      {"escaped", "v"},
+  };
+  EXPECT_EQ(attributes, want);
+  EXPECT_EQ(kept.person().email(), "a@b.example");
+
+  const Rejection rejected = std::get<Rejection>(DecodeWith(json, UnknownFields::kReject));
+  EXPECT_EQ(rejected.reason, RejectReason::kInvalidField);
+  EXPECT_EQ(rejected.detail,
+            "utm_source: not a field of LeadEvent (ingest.unknown_fields: reject)");
+  EXPECT_EQ(rejected.log_detail,
+            "an unknown field at the top level (ingest.unknown_fields: reject)");
+  const Rejection nested = std::get<Rejection>(
+      DecodeWith(R"({"person":{"email":"a@b.example","linked\nin":1}})", UnknownFields::kReject));
+  EXPECT_EQ(nested.detail,
+            "person.linked\\u000ain: not a field of LeadEvent (ingest.unknown_fields: reject)");
+  EXPECT_EQ(nested.log_detail, "an unknown field in person (ingest.unknown_fields: reject)");
+  // Without unknown fields every policy decodes the same event.
+  for (const UnknownFields policy :
+       {UnknownFields::kIgnore, UnknownFields::kAttributes, UnknownFields::kReject}) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        std::get<v1::LeadEvent>(DecodeWith(kValidJson, policy)),
+        DecodeOk(kValidJson, "application/json")));
+  }
+}
+
+TEST(DecodeTest, UnknownFieldsKeptAsAttributesNeverOverflowSilently) {
+  std::string json = R"({"event_id":"e","attributes":{"a":"1","b":"2"})";
+  for (int i = 0; i < 63; ++i) absl::StrAppend(&json, ",\"u", i, "\":", i);
+  json += "}";
+  const Rejection r = std::get<Rejection>(DecodeWith(json, UnknownFields::kAttributes));
+  EXPECT_EQ(r.reason, RejectReason::kInvalidField);
+  EXPECT_EQ(r.detail,
+            "attributes: 65 entries with 63 unknown fields kept as attributes, the limit is 64");
+  EXPECT_EQ(r.log_detail, r.detail);
+  // 62 + 2 fit; a path longer than an attribute key is refused by validation.
+  json = R"({"event_id":"e","attributes":{"a":"1","b":"2"})";
+  for (int i = 0; i < 62; ++i) absl::StrAppend(&json, ",\"u", i, "\":", i);
+  json += "}";
+  EXPECT_EQ(std::get<v1::LeadEvent>(DecodeWith(json, UnknownFields::kAttributes)).attributes_size(),
+            64);
+  v1::LeadEvent deep = std::get<v1::LeadEvent>(
+      DecodeWith(absl::StrCat(R"({"event_id":"e",")", std::string(70, 'k'), R"(":"v"})"),
+                 UnknownFields::kAttributes));
+  ASSERT_EQ(deep.attributes_size(), 1);
+  EXPECT_EQ(deep.attributes().begin()->first.size(), 70u);
+}
+
 TEST(DecodeTest, RejectsWhatCannotBeDecoded) {
   EXPECT_EQ(DecodeRejected("{not json", "application/json").reason, RejectReason::kUndecodable);
   EXPECT_EQ(DecodeRejected("", std::nullopt).reason, RejectReason::kUndecodable);
   EXPECT_EQ(DecodeRejected(R"({"source_kind":"NO_SUCH_KIND"})", "application/json").reason,
-            RejectReason::kUndecodable);
+            RejectReason::kInvalidField);
   EXPECT_EQ(DecodeRejected(R"({"company":{"employee_count":"many"}})", "application/json").reason,
             RejectReason::kUndecodable);
   // Field 1 (event_id) as a length-delimited string holding invalid UTF-8.
@@ -253,9 +419,22 @@ TEST(RejectionTest, LogDetailNeverHoldsPersonalData) {
       {"bad timestamp", json(R"({"occurred_at":"Grace Hopper"})"), "Grace Hopper",
        "invalid LeadEvent JSON at occurred_at: an invalid timestamp"},
       {"unknown enum name", json(R"({"source_kind":"jane@x.example"})"), "jane@x.example",
-       "invalid LeadEvent JSON at source_kind: a value of the wrong type or out of range"},
+       "source_kind: not one of INBOUND_MARKETING, EVENT, PARTNER, REP_SOURCED, PURCHASED_LIST, "
+       "OUTBOUND (or LEAD_SOURCE_KIND_INBOUND_MARKETING, ..., in any case, or the number)"},
+      {"unknown enum name with an unknown field",
+       json(R"({"x":1,"psychographics":{"buying_priority":"jane@x.example"}})"), "jane@x.example",
+       "psychographics.buying_priority: not one of PRICE, VALUE (or BUYING_PRIORITY_PRICE, ..., "
+       "in any case, or the number)"},
+      {"unknown field rejected",
+       [] {
+         DecodeOptions reject;
+         reject.unknown_fields = UnknownFields::kReject;
+         return std::get<Rejection>(DecodeLeadEvent(R"({"person":{"jane@x.example":1}})",
+                                                    "application/json", kLimit, reject));
+       },
+       "person.jane@x.example", "an unknown field in person (ingest.unknown_fields: reject)"},
       {"object for a map value", json(R"({"attributes":{"jane@x.example":{"a":1}}})"), "",
-       "invalid LeadEvent JSON"},
+       "invalid LeadEvent JSON: an object where a string or number belongs"},
       {"syntax error after a value", json(R"({"company":{"name":"secret-corp.example" "x":1}})"),
        "at byte 41", "invalid JSON: expected ',' or '}' after a value at byte 41"},
       {"duplicate attribute", json(R"({"attributes":{"jane@x.example":"1","jane@x.example":"2"}})"),

@@ -82,7 +82,12 @@ const std::vector<EmailCase>& EmailCases() {
       EmailCase{"icloud_tag", "jane+shop@icloud.com", "jane@icloud.com", ""},
       EmailCase{"proton_tag", "jane+a+b@proton.me", "jane@proton.me", ""},
       EmailCase{"fastmail_tag", "jane+x@fastmail.com", "jane@fastmail.com", ""},
-      EmailCase{"corporate_keeps_tag", "jane+sales@acme.com", "jane+sales@acme.com", ""},
+      // Issue 16: every domain drops the tag (Workspace and Microsoft 365 deliver it to the base).
+      EmailCase{"corporate_tag", "jane+sales@acme.com", "jane@acme.com", ""},
+      EmailCase{"corporate_tags", "Jane+a+b@Acme.co.uk", "jane@acme.co.uk", ""},
+      // A base that is not an address keeps the tag there (on known providers it is an error).
+      EmailCase{"corporate_only_tag", "+sales@acme.com", "+sales@acme.com", ""},
+      EmailCase{"corporate_tag_leaves_dot", "jane.+x@acme.com", "jane.+x@acme.com", ""},
       EmailCase{"corporate_keeps_dots", "j.a.n.e@acme.com", "j.a.n.e@acme.com", ""},
       EmailCase{"yahoo_keeps_dash", "jane-promo@yahoo.com", "jane-promo@yahoo.com", ""},
       EmailCase{"idn_domain", "müller@bücher.de", "müller@xn--bcher-kva.de", ""},
@@ -94,8 +99,7 @@ const std::vector<EmailCase>& EmailCases() {
       EmailCase{"subdomain_kept", "jane@mail.acme.co.uk", "jane@mail.acme.co.uk", ""},
       EmailCase{"atext_specials", "o'brien!#$%&*/=?^_`{|}~-x@acme.com",
                 "o'brien!#$%&*/=?^_`{|}~-x@acme.com", ""},
-      EmailCase{"empty", "", "", "empty"},
-      EmailCase{"blank", "  \t ", "", "empty"},
+      EmailCase{"empty", "", "", "empty"}, EmailCase{"blank", "  \t ", "", "empty"},
       EmailCase{"no_at", "jane.acme.com", "", "no '@'"},
       EmailCase{"two_at", "jane@doe@acme.com", "", "more than one '@'"},
       EmailCase{"empty_local", "@acme.com", "", "empty local part"},
@@ -391,11 +395,24 @@ std::vector<std::string> EmailVariants(std::mt19937& rng, const EmailBase& b) {
   return out;
 }
 
+TEST(EmailTest, KeepPlusTagsDomainsKeepTheirTags) {
+  const std::vector<std::string> keep = {"acme.com", "gmail.com", "xn--bcher-kva.de"};
+  const EmailRules rules{keep};
+  EXPECT_EQ(NormalizeEmail("Jane+Sales@ACME.com", rules)->address, "jane+sales@acme.com");
+  EXPECT_EQ(NormalizeEmail("jane+sales@b\u00fccher.de", rules)->address,
+            "jane+sales@xn--bcher-kva.de");
+  // Gmail still ignores dots; only the tag rule is configured.
+  EXPECT_EQ(NormalizeEmail("ja.ne+x@gmail.com", rules)->address, "jane+x@gmail.com");
+  EXPECT_EQ(NormalizeEmail("jane+sales@other.com", rules)->address, "jane@other.com");
+  EXPECT_EQ(NormalizeEmail("jane+sales@sub.acme.com", rules)->address, "jane@sub.acme.com")
+      << "a domain is matched exactly, not its subdomains";
+}
+
 TEST(EmailProperties, EquivalentSpellingsShareOneAddressAndResultsAreFixedPoints) {
   std::mt19937 rng(kSeed);
   const std::vector<EmailBase> bases = {
       {"janedoe", "gmail.com", true, true},    {"mark.smith", "outlook.com", false, true},
-      {"li", "icloud.com", false, true},       {"jane.doe", "acme.com", false, false},
+      {"li", "icloud.com", false, true},       {"jane.doe", "acme.com", false, true},
       {"j+sales", "acme.co.uk", false, false}, {"müller", "bücher.de", false, false},
       {"o'neil", "proton.me", false, true},    {"a.b.c", "example.org", false, false},
   };

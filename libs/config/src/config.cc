@@ -12,6 +12,7 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -417,7 +418,21 @@ void ParseDedupe(MapReader& r, DedupeConfig& d, Secrets& secrets, Errors& errors
     }
     d.match_company_name = n.Scalar() == "true";
   });
+  r.StringList("keep_plus_tags_domains", d.keep_plus_tags_domains);
   r.RejectUnknown();
+  for (size_t i = 0; i < d.keep_plus_tags_domains.size(); ++i) {
+    std::string& domain = d.keep_plus_tags_domains[i];
+    domain = absl::AsciiStrToLower(domain);
+    const std::string path = absl::StrCat(Join(r.path(), "keep_plus_tags_domains"), "[", i, "]");
+    if (domain.empty() || domain.find_first_of("@ \t/:") != std::string::npos ||
+        domain.find('.') == std::string::npos || domain.front() == '.') {
+      errors.Add(path,
+                 absl::StrCat("must be a mail domain such as example.com, got \"", domain, "\""));
+    } else if (std::find(d.keep_plus_tags_domains.begin(), d.keep_plus_tags_domains.begin() + i,
+                         domain) != d.keep_plus_tags_domains.begin() + i) {
+      errors.Add(path, absl::StrCat("duplicate domain \"", domain, "\""));
+    }
+  }
   if (!d.enabled) return;
   if (!key.given && !r.Has("hmac_key_env") && !r.Has("hmac_key_file")) {
     errors.Add(Join(r.path(), "hmac_key_env"),
@@ -1034,6 +1049,25 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
     ParseRedis(r, cfg.redis, secrets, errors);
   });
 
+  top.Field("ingest", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    std::string policy = UnknownFieldsName(cfg.ingest.unknown_fields);
+    r.String("unknown_fields", policy);
+    bool known = false;
+    for (const auto candidate : {lead::UnknownFields::kIgnore, lead::UnknownFields::kAttributes,
+                                 lead::UnknownFields::kReject}) {
+      if (policy == UnknownFieldsName(candidate)) {
+        cfg.ingest.unknown_fields = candidate;
+        known = true;
+      }
+    }
+    if (!known) {
+      errors.Add(Join(p, "unknown_fields"),
+                 absl::StrCat("must be ignore, attributes or reject, got \"", policy, "\""));
+    }
+    r.RejectUnknown();
+  });
+
   top.Field("dedupe", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     ParseDedupe(r, cfg.dedupe, secrets, errors);
@@ -1242,6 +1276,18 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, const LoadOptions
   return cfg;
 }
 
+const char* UnknownFieldsName(lead::UnknownFields policy) {
+  switch (policy) {
+    case lead::UnknownFields::kIgnore:
+      return "ignore";
+    case lead::UnknownFields::kAttributes:
+      return "attributes";
+    case lead::UnknownFields::kReject:
+      return "reject";
+  }
+  return "ignore";
+}
+
 const char* ClaimPolicyName(ClaimsConfig::Policy policy) {
   switch (policy) {
     case ClaimsConfig::Policy::kFirstClaimWins:
@@ -1336,6 +1382,10 @@ std::string Summarize(const Config& c) {
                     " days, account owner idle ", c.dedupe.account_owner_idle.count() / 86400,
                     " days, phones default to ", c.dedupe.default_phone_region,
                     c.dedupe.match_company_name ? ", company names matched" : "",
+                    c.dedupe.keep_plus_tags_domains.empty()
+                        ? ", +tags dropped on every domain"
+                        : absl::StrCat(", +tags kept on ",
+                                       absl::StrJoin(c.dedupe.keep_plus_tags_domains, ", ")),
                     "; HMAC key from ", c.dedupe.hmac_key_source, "\n");
   } else {
     absl::StrAppend(&text,
@@ -1352,6 +1402,8 @@ std::string Summarize(const Config& c) {
   } else {
     absl::StrAppend(&text, "claims:         OFF (claims need dedupe)\n");
   }
+  absl::StrAppend(&text, "ingest:         unknown JSON fields: ",
+                  UnknownFieldsName(c.ingest.unknown_fields), "\n");
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "outbox:         lease ", c.outbox.lease.count(), " ms, up to ",

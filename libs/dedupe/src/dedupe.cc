@@ -36,10 +36,18 @@ const char* FieldName(MatchKey::Field field) {
   return "unknown";
 }
 
-KeyMaker::KeyMaker(std::string secret, std::string default_phone_region, bool match_company_name)
+KeyMaker::KeyMaker(std::string secret, std::string default_phone_region, bool match_company_name,
+                   const std::vector<std::string>& keep_plus_tags_domains)
     : hmac_key_(secret),
       default_phone_region_(std::move(default_phone_region)),
-      match_company_name_(match_company_name) {}
+      match_company_name_(match_company_name) {
+  for (const std::string& domain : keep_plus_tags_domains) {
+    // The domain as NormalizeEmail writes it (case, IDN A-labels, a trailing dot).
+    if (auto canonical = normalize::NormalizeEmail(absl::StrCat("x@", domain)); canonical.ok()) {
+      keep_plus_tags_domains_.push_back(canonical->domain);
+    }
+  }
+}
 
 std::string KeyMaker::Hmac(MatchKey::Field field, std::string_view normalized) const {
   // The field is part of the message, so an e-mail and a company name that happen to normalize
@@ -54,7 +62,8 @@ Identity KeyMaker::IdentityOf(const v1::LeadEvent& lead, std::string_view compan
   Identity identity;
   const v1::Person& person = lead.person();
   if (!person.email().empty()) {
-    if (auto email = normalize::NormalizeEmail(person.email()); email.ok()) {
+    if (auto email = normalize::NormalizeEmail(person.email(), {keep_plus_tags_domains_});
+        email.ok()) {
       identity.person.push_back(
           {MatchKey::Field::kEmail, Hmac(MatchKey::Field::kEmail, email->address)});
     }
@@ -68,6 +77,9 @@ Identity KeyMaker::IdentityOf(const v1::LeadEvent& lead, std::string_view compan
     if (auto phone = normalize::NormalizePhone(person.phone(), region); phone.ok()) {
       identity.person.push_back(
           {MatchKey::Field::kPhone, Hmac(MatchKey::Field::kPhone, phone->e164)});
+    } else if (auto fallback = normalize::PhoneFallbackKey(person.phone(), region)) {
+      identity.person.push_back(
+          {MatchKey::Field::kPhone, Hmac(MatchKey::Field::kPhone, *fallback), /*fallback=*/true});
     }
   }
   const std::string domain = normalize::RegistrableDomain(company_domain);
@@ -112,7 +124,7 @@ std::vector<PersonCandidate> PersonCandidates(const Identity& identity, const Kn
     const bool seen =
         std::any_of(candidates.begin(), candidates.end(),
                     [&](const PersonCandidate& c) { return c.event_id == *event_id; });
-    if (!seen) candidates.push_back({*event_id, key.field});
+    if (!seen) candidates.push_back({*event_id, key.field, key.fallback});
   }
   return candidates;
 }

@@ -127,8 +127,11 @@ ConsumedMessage CopyOut(const rd_kafka_message_t& message) {
   out.topic = rd_kafka_topic_name(message.rkt);
   out.partition = message.partition;
   out.offset = message.offset;
-  if (message.key != nullptr)
+  if (message.key != nullptr) {
     out.key.assign(static_cast<const char*>(message.key), message.key_len);
+  } else {
+    out.null_key = true;
+  }
   if (message.payload != nullptr) {
     out.value.assign(static_cast<const char*>(message.payload), message.len);
   }

@@ -123,7 +123,8 @@ struct Producer::Impl {
       }
       const rd_kafka_resp_err_t err = rd_kafka_producev(
           rk, RD_KAFKA_V_TOPIC(message.topic.c_str()),
-          RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
+          RD_KAFKA_V_KEY(message.null_key ? nullptr : message.key.data(),
+                         message.null_key ? 0 : message.key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(message.value.data()), message.value.size()),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
           RD_KAFKA_V_OPAQUE(MessageTag(batch, index)), RD_KAFKA_V_END);

@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fast_json.h"
+#include "json_prepare.h"
+#include "leadrouter/lead/validate.h"
 #include "strict_json.h"
 
 namespace leadrouter::lead {
@@ -154,7 +156,8 @@ std::string_view ProtobufProblem(std::string_view message) {
     std::string_view problem;
   };
   static constexpr Kind kKinds[] = {
-      {"Cannot find field", "an unknown field"},
+      // PrepareJson removed every unknown field: what is left is an object for a map's value.
+      {"Cannot find field", "an object where a string or number belongs"},
       {"Invalid time format", "an invalid timestamp"},
       {"invalid value", "a value of the wrong type or out of range"},
       {"cannot start list", "a list for a field that is not repeated"},
@@ -237,8 +240,49 @@ void TidyStrings(v1::LeadEvent& event) {
   for (auto& [key, value] : *event.mutable_attributes()) TidyField(&value, false);
 }
 
+namespace internal {
+
+DecodeResult DecodeJsonFallback(std::string_view payload, const DecodeOptions& options) {
+  // Before protobuf's parser, which is lenient (control bytes, trailing commas) and merges
+  // duplicate keys: syntax errors and duplicates are decided here, in the same words for every
+  // input whatever the fast path did.
+  if (std::optional<Rejection> invalid = CheckStrictJson(payload, v1::LeadEvent::descriptor())) {
+    return *std::move(invalid);
+  }
+  // Enums and unknown fields are decided here too (decode.h), so protobuf runs strict.
+  std::variant<PreparedJson, Rejection> prepared =
+      PrepareJson(payload, *v1::LeadEvent::descriptor(), options.unknown_fields);
+  if (auto* rejection = std::get_if<Rejection>(&prepared)) return *std::move(rejection);
+  PreparedJson& ready = std::get<PreparedJson>(prepared);
+  v1::LeadEvent event;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(ready.json.data(), ready.json.size()), &event,
+      google::protobuf::util::JsonParseOptions());
+  if (!status.ok()) {
+    const std::string message = status.message().as_string();
+    return Rejection{RejectReason::kUndecodable, absl::StrCat("invalid LeadEvent JSON: ", message),
+                     ProtobufLogDetail(message)};
+  }
+  if (!ready.unknown_scalars.empty()) {
+    auto& attributes = *event.mutable_attributes();
+    const size_t explicit_count = attributes.size();
+    for (auto& [path, value] : ready.unknown_scalars) {
+      attributes.try_emplace(std::move(path), std::move(value));  // an explicit one wins
+    }
+    if (attributes.size() > kMaxAttributes) {
+      const std::string detail = absl::StrCat(
+          "attributes: ", attributes.size(), " entries with ", attributes.size() - explicit_count,
+          " unknown fields kept as attributes, the limit is ", kMaxAttributes);
+      return Rejection{RejectReason::kInvalidField, detail, detail};
+    }
+  }
+  return event;
+}
+
+}  // namespace internal
+
 DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string_view> content_type,
-                             size_t max_bytes) {
+                             size_t max_bytes, const DecodeOptions& options) {
   if (payload.size() > max_bytes) {
     return Rejection{RejectReason::kTooLarge,
                      absl::StrCat("event is ", payload.size(), " bytes; the limit is ", max_bytes),
@@ -265,37 +309,16 @@ DecodeResult DecodeLeadEvent(std::string_view payload, std::optional<std::string
       // The common, well-formed event: simdjson straight into the message. It takes only strict
       // RFC 8259 JSON without a field given twice (see fast_json.h), which CheckStrictJson would
       // pass, so the gate below runs only on what it declines.
-      if (internal::TryParseJsonFast(payload, event)) {
+      internal::FastJsonOptions fast;
+      fast.lenient_enums = true;
+      fast.skip_unknown_scalars = options.unknown_fields == UnknownFields::kIgnore;
+      if (internal::TryParseJsonFast(payload, event, fast)) {
         TidyStrings(event);
         return event;
       }
-      event.Clear();
-      // Before protobuf's parser, which is lenient (control bytes, trailing commas) and merges
-      // duplicate keys: syntax errors and duplicates are decided here, in the same words for
-      // every input whatever the fast path did.
-      if (std::optional<Rejection> invalid =
-              internal::CheckStrictJson(payload, v1::LeadEvent::descriptor())) {
-        return *std::move(invalid);
-      }
-      const google::protobuf::StringPiece json(payload.data(), payload.size());
-      google::protobuf::util::JsonParseOptions strict;
-      auto status = google::protobuf::util::JsonStringToMessage(json, &event, strict);
-      // Unknown fields are tolerated (forward compatibility), but only they: with
-      // ignore_unknown_fields the parser would also silently drop misspelled enum values, so
-      // the lenient parse runs only when the strict one failed on an unknown field.
-      if (!status.ok() && absl::EndsWith(status.message().as_string(), "Cannot find field.")) {
-        event.Clear();
-        google::protobuf::util::JsonParseOptions lenient;
-        lenient.ignore_unknown_fields = true;
-        status = google::protobuf::util::JsonStringToMessage(json, &event, lenient);
-      }
-      if (!status.ok()) {
-        const std::string message = status.message().as_string();
-        return Rejection{RejectReason::kUndecodable,
-                         absl::StrCat("invalid LeadEvent JSON: ", message),
-                         ProtobufLogDetail(message)};
-      }
-      break;
+      DecodeResult slow = internal::DecodeJsonFallback(payload, options);
+      if (auto* decoded = std::get_if<v1::LeadEvent>(&slow)) TidyStrings(*decoded);
+      return slow;
     }
     case Encoding::kProtobuf:
       if (payload.size() > static_cast<size_t>(INT32_MAX) ||

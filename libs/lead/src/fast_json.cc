@@ -13,6 +13,9 @@
 #include <limits>
 #include <string>
 #include <unordered_set>
+#include <vector>
+
+#include "enum_names.h"
 
 namespace leadrouter::lead::internal {
 namespace {
@@ -113,11 +116,13 @@ bool ParseFloating(dom::element value, bool is_float, double& out) {
   }
 }
 
-const EnumValueDescriptor* ParseEnum(dom::element value, const EnumDescriptor& type) {
+const EnumValueDescriptor* ParseEnum(dom::element value, const EnumDescriptor& type,
+                                     const FastJsonOptions& options) {
   if (type.full_name() == "google.protobuf.NullValue") return nullptr;
   switch (value.type()) {
     case dom::element_type::STRING: {
       const std::string_view name = value.get_string().value_unsafe();
+      if (options.lenient_enums) return ResolveEnumName(type, name);
       for (int i = 0; i < type.value_count(); ++i) {
         if (std::string_view(type.value(i)->name()) == name) return type.value(i);
       }
@@ -170,20 +175,21 @@ bool ParseTimestamp(dom::element value, Message& out) {
   return true;
 }
 
-bool ParseObject(dom::element value, Message& out, int depth);
+bool ParseObject(dom::element value, Message& out, int depth, const FastJsonOptions& options);
 
 // A message-typed value (not null): a Timestamp string or an object of fields.
-bool ParseMessageValue(dom::element value, Message& out, int depth) {
+bool ParseMessageValue(dom::element value, Message& out, int depth,
+                       const FastJsonOptions& options) {
   const Descriptor& descriptor = *out.GetDescriptor();
   if (descriptor.full_name() == "google.protobuf.Timestamp") return ParseTimestamp(value, out);
   if (IsWellKnown(descriptor)) return false;
-  return ParseObject(value, out, depth + 1);
+  return ParseObject(value, out, depth + 1, options);
 }
 
 // One non-null value of `field`, set (singular) or added (repeated: an array element or a map
 // entry's value field when `add` is false).
-bool ParseValue(dom::element value, Message& msg, const FieldDescriptor& field, bool add,
-                int depth) {
+bool ParseValue(dom::element value, Message& msg, const FieldDescriptor& field, bool add, int depth,
+                const FastJsonOptions& options) {
   const Reflection& r = *msg.GetReflection();
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: {
@@ -232,7 +238,7 @@ bool ParseValue(dom::element value, Message& msg, const FieldDescriptor& field, 
       return true;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
-      const EnumValueDescriptor* v = ParseEnum(value, *field.enum_type());
+      const EnumValueDescriptor* v = ParseEnum(value, *field.enum_type(), options);
       if (v == nullptr) return false;
       add ? r.AddEnum(&msg, &field, v) : r.SetEnum(&msg, &field, v);
       return true;
@@ -249,7 +255,7 @@ bool ParseValue(dom::element value, Message& msg, const FieldDescriptor& field, 
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       Message* sub = add ? r.AddMessage(&msg, &field) : r.MutableMessage(&msg, &field);
-      return ParseMessageValue(value, *sub, depth);
+      return ParseMessageValue(value, *sub, depth, options);
     }
   }
   return false;
@@ -257,7 +263,8 @@ bool ParseValue(dom::element value, Message& msg, const FieldDescriptor& field, 
 
 // A map field from a JSON object; string keys only. Protobuf refuses repeated keys, and makes an
 // entry with a default value for a null value: both are declined here.
-bool ParseMap(dom::element value, Message& msg, const FieldDescriptor& field, int depth) {
+bool ParseMap(dom::element value, Message& msg, const FieldDescriptor& field, int depth,
+              const FastJsonOptions& options) {
   dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return false;
   const Descriptor& entry_type = *field.message_type();
@@ -285,29 +292,30 @@ bool ParseMap(dom::element value, Message& msg, const FieldDescriptor& field, in
     if (entry.value.is_null()) return false;
     Message* item = r.AddMessage(&msg, &field);
     item->GetReflection()->SetString(item, key_field, std::string(entry.key));
-    if (!ParseValue(entry.value, *item, *value_field, /*add=*/false, depth)) return false;
+    if (!ParseValue(entry.value, *item, *value_field, /*add=*/false, depth, options)) return false;
   }
   return true;
 }
 
 // A JSON null for a field leaves it unset in protobuf (singular, repeated, map, message and
 // Timestamp alike), except for a oneof member, which is declined.
-bool ParseField(dom::element value, Message& msg, const FieldDescriptor& field, int depth) {
+bool ParseField(dom::element value, Message& msg, const FieldDescriptor& field, int depth,
+                const FastJsonOptions& options) {
   if (value.is_null()) return field.real_containing_oneof() == nullptr;
-  if (field.is_map()) return ParseMap(value, msg, field, depth);
+  if (field.is_map()) return ParseMap(value, msg, field, depth, options);
   if (field.is_repeated()) {
     dom::array array;
     if (value.get_array().get(array) != simdjson::SUCCESS) return false;  // a lone scalar too
     for (dom::element item : array) {
       if (item.is_null()) return false;  // protobuf skips null elements
-      if (!ParseValue(item, msg, field, /*add=*/true, depth)) return false;
+      if (!ParseValue(item, msg, field, /*add=*/true, depth, options)) return false;
     }
     return true;
   }
-  return ParseValue(value, msg, field, /*add=*/false, depth);
+  return ParseValue(value, msg, field, /*add=*/false, depth, options);
 }
 
-bool ParseObject(dom::element value, Message& out, int depth) {
+bool ParseObject(dom::element value, Message& out, int depth, const FastJsonOptions& options) {
   if (depth > kMaxDepth) return false;
   dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return false;
@@ -318,9 +326,20 @@ bool ParseObject(dom::element value, Message& out, int depth) {
   }
   const Reflection& r = *out.GetReflection();
   std::bitset<kMaxFields> seen;
+  std::vector<std::string_view> unknown;  // rare: a scan is enough
   for (dom::key_value_pair entry : object) {
     const FieldDescriptor* field = FindJsonField(descriptor, entry.key);
-    if (field == nullptr) return false;  // unknown: DecodeLeadEvent's protobuf path decides
+    if (field == nullptr) {
+      // Otherwise the fallback decides (the policy, and duplicates inside the value).
+      if (!options.skip_unknown_scalars || entry.value.is_object() || entry.value.is_array()) {
+        return false;
+      }
+      for (const std::string_view key : unknown) {
+        if (key == entry.key) return false;
+      }
+      unknown.push_back(entry.key);
+      continue;
+    }
     if (seen.test(static_cast<size_t>(field->index()))) return false;
     seen.set(static_cast<size_t>(field->index()));
     // proto3 `optional` scalars: presence of a default value, not mirrored.
@@ -332,7 +351,7 @@ bool ParseObject(dom::element value, Message& out, int depth) {
         oneof != nullptr && r.HasOneof(out, oneof)) {
       return false;  // a second member of the same oneof
     }
-    if (!ParseField(entry.value, out, *field, depth)) return false;
+    if (!ParseField(entry.value, out, *field, depth, options)) return false;
   }
   return true;
 }
@@ -351,7 +370,8 @@ const FieldDescriptor* FindJsonField(const Descriptor& descriptor, std::string_v
   return found;
 }
 
-bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out) {
+bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out,
+                      const FastJsonOptions& options) {
   out.Clear();
   if (json.size() > kMaxInputBytes) return false;
   size_t first = 0;
@@ -368,7 +388,7 @@ bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out) {
       simdjson::SUCCESS) {
     return false;
   }
-  return ParseObject(root, out, 1) && out.IsInitialized();
+  return ParseObject(root, out, 1, options) && out.IsInitialized();
 }
 
 }  // namespace leadrouter::lead::internal

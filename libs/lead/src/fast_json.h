@@ -36,7 +36,20 @@ namespace leadrouter::lead::internal {
 //
 // Thread-safe: each thread keeps its own simdjson parser (thread_local), so any number of threads
 // may call it at once.
-bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out);
+//
+// FastJsonOptions change the reference the contract is stated against (the defaults are the
+// above): with `lenient_enums`, an enum string is resolved by ResolveEnumName (enum_names.h)
+// rather than taken only as an exact name; with `skip_unknown_scalars`, an unknown field whose
+// value is a string, number, bool or null is skipped (an object or array under an unknown key
+// is still declined, as are two unknown keys alike). With either set, the reference is
+// protobuf's strict parser on PrepareJson's output under UnknownFields::kIgnore
+// (json_prepare.h), which is DecodeLeadEvent's fallback.
+struct FastJsonOptions {
+  bool lenient_enums = false;
+  bool skip_unknown_scalars = false;
+};
+bool TryParseJsonFast(std::string_view json, google::protobuf::Message& out,
+                      const FastJsonOptions& options = {});
 
 // The field a JSON key names in `descriptor`, by proto name or json_name; nullptr when none, or
 // when the key names two different fields (protobuf would pick one; not worth mirroring).

@@ -45,27 +45,6 @@ const Descriptor* ObjectMessage(const Descriptor* type) {
   return type;
 }
 
-// A key or path segment for a message: escaped like a JSON string body, cut at `limit` bytes.
-std::string Shown(std::string_view text, size_t limit) {
-  std::string out;
-  for (const char c : text) {
-    if (out.size() >= limit) {
-      out += "...";
-      break;
-    }
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20 || byte == 0x7F) {
-      out += absl::StrFormat("\\u%04x", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 struct Key {
   std::string_view identity;  // what duplicates compare: the field's proto name, or the key
   std::string_view spelled;   // the key as given, unescaped
@@ -466,6 +445,26 @@ class Checker {
 };
 
 }  // namespace
+
+std::string Shown(std::string_view text, size_t limit) {
+  std::string out;
+  for (const char c : text) {
+    if (out.size() >= limit) {
+      out += "...";
+      break;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += absl::StrFormat("\\u%04x", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
 
 std::optional<Rejection> CheckStrictJson(std::string_view json, const Descriptor* type) {
   return Checker(json, type).Run();

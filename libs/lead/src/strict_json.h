@@ -5,6 +5,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "leadrouter/lead/rejection.h"
@@ -42,6 +43,10 @@ inline constexpr int kMaxJsonNesting = 1024;
 // kMaxJsonNesting) and 32 bytes per key of the open objects (plus a hash set for objects of more
 // than 16 keys, and a copy of each key that has escapes), all released on return. No recursion
 // limit issue: recursion is bounded by kMaxJsonNesting. Pure and thread-safe.
+// A key or path segment for a rejection's detail: escaped like a JSON string body (quotes,
+// backslashes, control bytes), cut at `limit` bytes with "...". Pure.
+std::string Shown(std::string_view text, size_t limit);
+
 std::optional<Rejection> CheckStrictJson(std::string_view json,
                                          const google::protobuf::Descriptor* type);
 

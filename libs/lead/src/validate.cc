@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "enum_names.h"
 
 namespace leadrouter::lead {
 namespace {
@@ -84,6 +85,16 @@ Rejection Invalid(absl::string_view field, absl::string_view why) {
   return Safe(RejectReason::kInvalidField, absl::StrCat(field, ": ", why));
 }
 
+// An enum number no value has (binary protobuf keeps them; JSON is refused at decode already, in
+// the same words).
+Rejection UnknownEnumNumber(absl::string_view field, int number,
+                            const google::protobuf::EnumDescriptor& type) {
+  const std::string accepted = internal::AcceptedEnumValues(type);
+  return Rejection{RejectReason::kInvalidField,
+                   absl::StrCat(field, ": ", number, " is not one of ", accepted),
+                   absl::StrCat(field, ": not one of ", accepted)};
+}
+
 std::string TooLong(size_t size, size_t limit) {
   return absl::StrCat(size, " bytes, the limit is ", limit);
 }
@@ -155,7 +166,7 @@ std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::Tim
 
   if (event.source_kind() == v1::LEAD_SOURCE_KIND_UNSPECIFIED) return Missing("source_kind");
   if (!v1::LeadSourceKind_IsValid(event.source_kind())) {
-    return Invalid("source_kind", absl::StrCat("unknown value ", event.source_kind()));
+    return UnknownEnumNumber("source_kind", event.source_kind(), *v1::LeadSourceKind_descriptor());
   }
 
   const v1::Person& person = event.person();
@@ -175,10 +186,12 @@ std::optional<Rejection> ValidateLeadEvent(const v1::LeadEvent& event, core::Tim
 
   const v1::Psychographics& psycho = event.psychographics();
   if (!v1::BuyingPriority_IsValid(psycho.buying_priority())) {
-    return Invalid("psychographics.buying_priority", "unknown value");
+    return UnknownEnumNumber("psychographics.buying_priority", psycho.buying_priority(),
+                             *v1::BuyingPriority_descriptor());
   }
   if (!v1::InnovationAppetite_IsValid(psycho.innovation_appetite())) {
-    return Invalid("psychographics.innovation_appetite", "unknown value");
+    return UnknownEnumNumber("psychographics.innovation_appetite", psycho.innovation_appetite(),
+                             *v1::InnovationAppetite_descriptor());
   }
   if (psycho.intent_score() < 0 || psycho.intent_score() > 100) {
     return Invalid("psychographics.intent_score", "must be within 0..100");

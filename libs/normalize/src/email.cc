@@ -24,8 +24,9 @@ constexpr std::string_view kGooglemail = "googlemail.com";
 
 // Consumer providers that deliver "local+anything" to the mailbox "local" for every account
 // (sub-addressing on by default, not a per-user setting), so the tag never names another person.
-// Deliberately short: a provider belongs here only when that is documented. Yahoo is not here
-// (its "-" disposable addresses are separate mailboxes); Gmail has its own rule below.
+// Every domain loses its tag now (unless configured otherwise); these differ in that a local
+// part the rules leave empty or invalid is an error rather than kept as written. Yahoo is not
+// here (its "-" disposable addresses are separate mailboxes); Gmail has its own rule below.
 constexpr std::array<std::string_view, 13> kPlusTagProviders = {
     // Microsoft: Outlook.com, Hotmail, Live, MSN.
     "outlook.com",
@@ -124,7 +125,7 @@ absl::StatusOr<std::string> LowerLocal(std::string_view local) {
 
 }  // namespace
 
-absl::StatusOr<Email> NormalizeEmail(std::string_view raw) {
+absl::StatusOr<Email> NormalizeEmail(std::string_view raw, const EmailRules& rules) {
   const std::string_view s = StripWrappers(raw);
   if (s.empty()) return absl::InvalidArgumentError("email is empty");
   if (internal::ContainsSpace(s)) return absl::InvalidArgumentError("email contains white space");
@@ -160,8 +161,11 @@ absl::StatusOr<Email> NormalizeEmail(std::string_view raw) {
   email.local = std::move(*local);
   if (email.domain == kGooglemail) email.domain = std::string(kGmail);
   const bool gmail = email.domain == kGmail;
+  const bool keep_tag =
+      std::find(rules.keep_plus_tags_domains.begin(), rules.keep_plus_tags_domains.end(),
+                email.domain) != rules.keep_plus_tags_domains.end();
   if (gmail || IsPlusTagProvider(email.domain)) {
-    email.local.erase(std::min(email.local.find('+'), email.local.size()));
+    if (!keep_tag) email.local.erase(std::min(email.local.find('+'), email.local.size()));
     if (gmail) std::erase(email.local, '.');
     if (email.local.empty()) {
       return absl::InvalidArgumentError("email local part is empty without its +tag and dots");
@@ -169,6 +173,11 @@ absl::StatusOr<Email> NormalizeEmail(std::string_view raw) {
     // "a.+tag" leaves "a.", which is not an address: rejected, so that every result is accepted
     // again unchanged.
     if (absl::Status st = CheckLocal(email.local); !st.ok()) return st;
+  } else if (!keep_tag) {
+    // Where the base would not be an address ("+tag", "a.+tag"), the local part stays as
+    // written: still one key per spelling, and f(f(x)) == f(x).
+    const std::string base = email.local.substr(0, email.local.find('+'));
+    if (!base.empty() && CheckLocal(base).ok()) email.local = base;
   }
   email.address = email.local + "@" + email.domain;
   if (email.address.size() > kMaxAddressBytes) {

@@ -1,6 +1,7 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -115,6 +116,41 @@ absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view defa
   util.Format(number, PhoneNumberUtil::E164, &phone.e164);
   phone.extension = number.extension();
   return phone;
+}
+
+std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_view default_region) {
+  constexpr size_t kMinDigits = 7;
+  std::string_view text = internal::TrimSpace(raw);
+  if (text.size() > kMaxInputBytes || !internal::IsValidUtf8(text)) return std::nullopt;
+  text = text.substr(0, text.find_first_of("xX"));
+  std::string digits;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  if (digits.size() < kMinDigits) return std::nullopt;
+  // Read the country calling code the way NormalizePhone would have: "00" as "+" first, since
+  // that is how NormalizePhone rescues such numbers, then the text in the region.
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  const std::string region = RegionCode(default_region);
+  std::string candidates[2];
+  size_t count = 0;
+  if (text.size() > 2 && text[0] == '0' && text[1] == '0') {
+    candidates[count] = "+";
+    candidates[count++].append(text, 2, std::string::npos);
+  }
+  candidates[count++] = std::string(text);
+  for (size_t i = 0; i < count; ++i) {
+    PhoneNumber number;
+    if (util.Parse(candidates[i], region, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
+        number.country_code() == 0) {
+      continue;
+    }
+    std::string national;
+    util.GetNationalSignificantNumber(number, &national);
+    if (national.size() < kMinDigits) continue;
+    return absl::StrCat("fallback +", number.country_code(), " ", national);
+  }
+  return absl::StrCat("fallback ", digits);
 }
 
 }  // namespace leadrouter::normalize

@@ -260,7 +260,8 @@ Assigner::Assigner(store::AssignmentStore& store, std::shared_ptr<const config::
       key_maker_(config_->dedupe.enabled
                      ? std::make_unique<const dedupe::KeyMaker>(
                            config_->dedupe.hmac_key, config_->dedupe.default_phone_region,
-                           config_->dedupe.match_company_name)
+                           config_->dedupe.match_company_name,
+                           config_->dedupe.keep_plus_tags_domains)
                      : nullptr) {}
 
 std::string Assigner::LeadIdFor(const std::string& tenant, const std::string& event_id) {
@@ -399,9 +400,12 @@ v1::EventOutcome Assigner::DecideDuplicate(const v1::LeadEvent& lead,
   v1::TraceStep* step = a->add_trace();
   step->set_stage("dedupe");
   step->set_decision("duplicate");
-  step->set_reason(absl::StrCat(dedupe::FieldName(match.via), " matches event ", match.event_id,
-                                " (lead ", existing.lead_id(), ", ",
-                                v1::AssignmentStatus_Name(existing.status()), ")"));
+  step->set_reason(absl::StrCat(dedupe::FieldName(match.via),
+                                match.fallback ? " (a fallback key from the digits of a number "
+                                                 "libphonenumber does not validate)"
+                                               : "",
+                                " matches event ", match.event_id, " (lead ", existing.lead_id(),
+                                ", ", v1::AssignmentStatus_Name(existing.status()), ")"));
   StampMessageIdentity(*a);
   return outcome;
 }

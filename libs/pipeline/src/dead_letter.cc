@@ -51,6 +51,7 @@ kafka::OutgoingMessage BuildDeadLetter(const kafka::ConsumedMessage& in, const s
   } else {
     out.key = in.key;
   }
+  out.null_key = in.null_key;
   size_t header_bytes = 0;
   for (const kafka::Header& header : in.headers) {
     const size_t size = header.name.size() + header.value.size();

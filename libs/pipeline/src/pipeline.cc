@@ -306,7 +306,8 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
     lead::DecodeResult decoded = lead::DecodeLeadEvent(
         message.value, content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
-        static_cast<size_t>(config.kafka.max_event_bytes));
+        static_cast<size_t>(config.kafka.max_event_bytes),
+        lead::DecodeOptions{config.ingest.unknown_fields});
     std::optional<lead::Rejection> rejection;
     std::string event_id;
     if (auto* r = std::get_if<lead::Rejection>(&decoded)) {

@@ -160,7 +160,8 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     row.line = static_cast<int>(i + 1);
 
     lead::DecodeResult decoded =
-        lead::DecodeLeadEvent(line, std::string_view("application/json"), max_bytes);
+        lead::DecodeLeadEvent(line, std::string_view("application/json"), max_bytes,
+                              lead::DecodeOptions{config.ingest.unknown_fields});
     // An invalid line is reported with the reason the daemon would dead-letter it with.
     auto reject = [&report, &row](const lead::Rejection& rejected) {
       row.outcome = LeadOutcome::kInvalid;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/message.h"
 #include "leadrouter/kafka/mock_cluster.h"
@@ -137,6 +138,26 @@ TEST_F(KafkaClientTest, ProducedBatchArrivesWithKeysValuesAndHeaders) {
     }
     std::sort(offsets.begin(), offsets.end());
     for (size_t i = 0; i < offsets.size(); ++i) EXPECT_EQ(offsets[i], static_cast<int64_t>(i));
+  }
+}
+
+// Issue 16: a null key is published and consumed as null, distinct from an empty key (dead
+// letters of keyless inputs stay keyless).
+TEST_F(KafkaClientTest, NullAndEmptyKeysStayDistinct) {
+  std::vector<OutgoingMessage> sent(2);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    sent[i].topic = topic_;
+    sent[i].value = absl::StrCat("v", i);
+  }
+  sent[0].null_key = true;
+  ASSERT_TRUE(producer_->ProduceAndWait(sent, seconds(10)).ok());
+  auto consumer = NewConsumer("group." + TestName());
+  ASSERT_NE(consumer, nullptr);
+  const std::vector<ConsumedMessage> received = Receive(*consumer, sent.size());
+  ASSERT_EQ(received.size(), sent.size());
+  for (const ConsumedMessage& message : received) {
+    EXPECT_EQ(message.key, "");
+    EXPECT_EQ(message.null_key, message.value == "v0") << message.value;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadrouter/lead/decode.h"
 #include "leadrouter/qualify/profile.h"
 #include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
@@ -77,7 +78,20 @@ struct DedupeConfig {
   std::chrono::seconds account_owner_idle{std::chrono::hours(24 * 30)};
   std::string default_phone_region = "US";
   bool match_company_name = true;
+  // Domains where "local+tag" is another mailbox than "local", so the tag stays in the e-mail's
+  // dedupe key; everywhere else it is dropped (normalize::NormalizeEmail). Lower-cased, unique.
+  std::vector<std::string> keep_plus_tags_domains;
 };
+
+// How inbound events are decoded (libs/lead).
+struct IngestConfig {
+  // JSON fields LeadEvent does not have: ignored, kept as attributes, or a dead letter
+  // (lead::UnknownFields).
+  lead::UnknownFields unknown_fields = lead::UnknownFields::kIgnore;
+};
+
+// "ignore", "attributes", "reject": the config spelling of a policy.
+const char* UnknownFieldsName(lead::UnknownFields policy);
 
 // Account claims (`claims`): reps register target accounts by domain. Claims need dedupe on
 // (an account is known by its domain's HMAC key).
@@ -205,6 +219,7 @@ struct Config {
   std::string version;
   KafkaConfig kafka;
   RedisConfig redis;
+  IngestConfig ingest;
   DedupeConfig dedupe;
   GrpcConfig grpc;
   MetricsConfig metrics;

@@ -19,6 +19,9 @@ struct MatchKey {
   enum class Field { kEmail, kPhone, kDomain, kCompanyName };
   Field field = Field::kEmail;
   std::string hmac;  // 32 lower-case hex digits (128 bits)
+  // A phone key from the digits of a number libphonenumber does not validate
+  // (normalize::PhoneFallbackKey), not from its E.164 form: weaker evidence, said in traces.
+  bool fallback = false;
 
   friend bool operator==(const MatchKey&, const MatchKey&) = default;
 };
@@ -28,7 +31,8 @@ const char* FieldName(MatchKey::Field field);
 
 // Everything dedupe and account matching look at in one lead.
 struct Identity {
-  // The person: the normalized e-mail address and the E.164 phone number, each when valid.
+  // The person: the normalized e-mail address when valid, and the E.164 phone number when valid,
+  // else the phone's fallback key (7 digits or more; MatchKey::fallback).
   std::vector<MatchKey> person;
   // The account: the registrable company domain, else the company name key (see
   // normalize::CompanyNameKey). At most one; absent when the lead names no company.
@@ -44,11 +48,17 @@ class KeyMaker {
   // `secret` keys the HMAC (never empty in production; see config `dedupe.hmac_key_env`).
   // `default_phone_region` (ISO 3166-1 alpha-2) applies to phone numbers written without a
   // country code when the lead's company.country is not a two-letter code.
-  KeyMaker(std::string secret, std::string default_phone_region, bool match_company_name);
+  // `keep_plus_tags_domains`: domains where "+tag" names another mailbox (config
+  // `dedupe.keep_plus_tags_domains`); every other address loses its tag in its key (the lead
+  // itself keeps the address as sent). Given as written; compared in canonical form (lower
+  // case, A-labels).
+  KeyMaker(std::string secret, std::string default_phone_region, bool match_company_name,
+           const std::vector<std::string>& keep_plus_tags_domains = {});
 
   // `company_domain` is the registrable company domain already derived for the lead
   // (qualify::CompanyDomain: website, else a non-free-mail e-mail domain). Identifiers that do
-  // not normalize (an invalid e-mail or phone) contribute no key.
+  // not normalize (an invalid e-mail, a phone of fewer than 7 digits) contribute no key. The key
+  // of a valid phone is its E.164 form's, byte for byte as before fallback keys existed.
   Identity IdentityOf(const v1::LeadEvent& lead, std::string_view company_domain) const;
 
   // The HMAC of one normalized value, as used in the keys above.
@@ -58,6 +68,7 @@ class KeyMaker {
   core::HmacSha256Key hmac_key_;
   std::string default_phone_region_;
   bool match_company_name_;
+  std::vector<std::string> keep_plus_tags_domains_;
 };
 
 // What the matching stage knows about keys: values read from Redis plus what earlier leads of
@@ -82,6 +93,7 @@ class KnownKeys {
 struct PersonCandidate {
   std::string event_id;
   MatchKey::Field via = MatchKey::Field::kEmail;
+  bool fallback = false;  // matched by a phone's fallback key (MatchKey::fallback)
 };
 std::vector<PersonCandidate> PersonCandidates(const Identity& identity, const KnownKeys& known);
 

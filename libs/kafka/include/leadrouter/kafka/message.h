@@ -30,6 +30,8 @@ struct ConsumedMessage {
   std::string value{};
   std::vector<Header> headers{};
   int64_t timestamp_ms = 0;  // broker/producer timestamp, 0 if none
+  // The record had no key at all (Kafka's null key), not an empty one; `key` is then "".
+  bool null_key = false;
 
   // The value of the first header called `name`, or nullopt if there is none.
   std::optional<std::string> HeaderValue(std::string_view name) const;
@@ -43,6 +45,10 @@ struct OutgoingMessage {
   std::string key{};
   std::string value{};
   std::vector<Header> headers{};
+  // Last, so positional initializers {topic, key, value, headers} keep their meaning.
+  // Publish without a key (Kafka's null key, partitioned by the producer's partitioner) rather
+  // than with `key`, which must then be "": a dead letter of a keyless input stays keyless.
+  bool null_key = false;
 
   friend bool operator==(const OutgoingMessage&, const OutgoingMessage&) = default;
 };

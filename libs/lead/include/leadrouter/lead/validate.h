@@ -19,7 +19,8 @@ namespace leadrouter::lead {
 //   person        email or phone present; a present email has the shape local@domain.tld;
 //                 a present phone has 7..20 digits and only phone punctuation
 //   company       employee_count, annual_revenue_usd, location_count not negative
-//   psychographics  known enum values; intent_score within 0..100
+//   psychographics  known enum values (an unknown number, possible in binary protobuf, is
+//                 `source_kind: 9 is not one of INBOUND_MARKETING, ...`); intent_score 0..100
 //   attributes    at most 64 entries, keys 1..64 bytes, values at most 1024 bytes
 //
 // String limits, in bytes (UTF-8), by field path:

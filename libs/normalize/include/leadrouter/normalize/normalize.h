@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,21 +23,31 @@ struct Email {
   std::string domain;   // lower-case ASCII (IDN domains as A-labels, "xn--..."), no trailing dot
 };
 
+// Which "+tag" rules apply. A value type that views its strings: they must outlive the call.
+struct EmailRules {
+  // Canonical domains (lower-case, A-labels: what Email::domain holds) where "local+tag" is a
+  // different mailbox from "local", so the tag is kept; config `dedupe.keep_plus_tags_domains`.
+  std::span<const std::string> keep_plus_tags_domains;
+};
+
 // Trims surrounding whitespace (and a surrounding "<...>" or "mailto:"), lower-cases (non-ASCII
 // local parts with ICU, then NFC), converts an internationalized domain to its A-label form
 // (libidn2, UTS #46 non-transitional: "straße.de" stays distinct from "strasse.de"), drops one
 // trailing dot of the domain ("acme.com." is "acme.com"), maps googlemail.com to gmail.com, and
-// applies provider rules known to be safe: Gmail ignores dots and "+tag"; providers that deliver
-// "+tag" to the base mailbox for every account (outlook.com, hotmail.com, live.com, msn.com,
-// icloud.com, me.com, mac.com, fastmail.com, fastmail.fm, proton.me, protonmail.com,
-// protonmail.ch, pm.me) drop the tag. Other domains keep their local part as written
-// (lower-cased): dropping a tag there could merge two real people.
+// applies the provider rules: Gmail ignores dots; a "+tag" is dropped on every domain not in
+// `rules.keep_plus_tags_domains`, since most mail, business domains on Google Workspace and
+// Microsoft 365 included, delivers "local+tag" to "local" ("jane+webinar@acme.com" is
+// "jane@acme.com"). On the providers known to do so for every account (gmail.com, outlook.com,
+// hotmail.com, live.com, msn.com, icloud.com, me.com, mac.com, fastmail.com, fastmail.fm,
+// proton.me, protonmail.com, protonmail.ch, pm.me) a local part left empty or invalid by the
+// rules ("+tag@gmail.com", "a.+x@outlook.com") is an error; on other domains such a local part
+// keeps its tag instead, as written (lower-cased).
 // InvalidArgument (saying why, never echoing the address) for anything that is not a single
 // address: no or several '@', empty local part, white space anywhere, a local part that is not
 // an unquoted dot-atom (RFC 5322/6531: quoted local parts such as "j d"@x.com are refused) or
 // is longer than 64 bytes, a domain that is not a valid host name with at least two labels
 // (IP addresses and "[...]" literals included), a local part left empty by the rules.
-absl::StatusOr<Email> NormalizeEmail(std::string_view raw);
+absl::StatusOr<Email> NormalizeEmail(std::string_view raw, const EmailRules& rules = {});
 
 // A telephone number in E.164 form.
 struct Phone {
@@ -54,6 +66,18 @@ struct Phone {
 // package, so ranges opened after that release are refused): too short or long, not a number,
 // unknown region and no country code, an unassigned range such as +1 555 555 5555.
 absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view default_region);
+
+// For a number NormalizePhone refuses (a typo, a fake exchange, a range opened after the
+// metadata) that still identifies whoever typed it: a key from its digits, so the same digits
+// twice are one person. Digits after an extension mark ('x', 'X') are left out; fewer than 7
+// digits before it give nullopt. When libphonenumber can read a country calling code (a "+",
+// the region's international prefix, a leading "00" read as "+" as in NormalizePhone, or the
+// region's own code), the key is "fallback +<code> <national significant number>", else
+// "fallback <digits>": "001 (864) 030-2177", "+1 864 030 2177" and "(864) 030-2177" in US are
+// all "fallback +1 8640302177". Never an E.164 string, so it cannot collide with the key of a
+// valid number. Only meant for text NormalizePhone refused (for a valid number it still returns
+// a fallback, not its E.164). Pure and thread-safe.
+std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_view default_region);
 
 // The registrable domain ("eTLD+1", Public Suffix List) of a host, URL or e-mail domain:
 // "https://Shop.ACME.co.uk:8443/path?q" -> "acme.co.uk", "www.acme.com" -> "acme.com",

@@ -36,9 +36,9 @@ struct DeadLetterLimits {
   size_t max_detail_bytes = 1024;  // of x-leadrouter-error
 };
 
-// The dead letter of `in` for `topic`: the original key, value and headers (within `limits`),
-// plus the error code, the detail (which may quote values: the dead-letter topic is
-// access-controlled, logs are not) and the source topic, partition and offset. Pure.
+// The dead letter of `in` for `topic`: the original key (a null key stays null), value and headers
+// (within `limits`), plus the error code, the detail (which may quote values: the dead-letter topic
+// is access-controlled, logs are not) and the source topic, partition and offset. Pure.
 kafka::OutgoingMessage BuildDeadLetter(const kafka::ConsumedMessage& in, const std::string& topic,
                                        std::string_view error_code, std::string_view detail,
                                        const DeadLetterLimits& limits);
