@@ -176,8 +176,7 @@ int main(int argc, char** argv) {
       {config->kafka.bootstrap_servers, config->kafka.producer_properties});
   if (!producer.ok()) return Fail(kExitStartup, producer.status().ToString());
   leadrouter::kafka::ConsumerOptions consumer_options{config->kafka.bootstrap_servers,
-                                                      config->kafka.group_id,
-                                                      {config->kafka.topics.inbound},
+                                                      config->kafka.group_id, config->InputTopics(),
                                                       config->kafka.consumer_properties};
   consumer_options.on_commit = [&metrics](const absl::Status& committed) {
     if (!committed.ok()) metrics.BatchFailed("kafka_commit");
