@@ -29,6 +29,7 @@
 #include "leadrouter/pipeline/pipeline.h"
 #include "leadrouter/pipeline/readiness.h"
 #include "leadrouter/simulate/command.h"
+#include "leadrouter/simulate/map_command.h"
 #include "leadrouter/store/assignment_store.h"
 #include "leadrouter/store/outbox_store.h"
 #include "leadrouter/store/redis_connection.h"
@@ -99,10 +100,22 @@ int main(int argc, char** argv) {
   simulate->add_option("--html", sim.html_path, "also write a self-contained HTML report here");
   simulate->add_flag("--json", sim.json, "print JSON instead of the text report");
   simulate->add_option("--sample", sim.sample, "changed leads to list in the diff (default 20)");
+  simulate->add_option("--source", sim.source,
+                       "each line is a payload of this configured source (default: LeadEvents)");
+  auto* map = app.add_subcommand(
+      "map", "map one payload of a configured source, print the LeadEvents as JSON lines, exit");
+  leadrouter::simulate::MapCommandOptions map_options;
+  map->add_option("-c,--config", map_options.config_path, "YAML configuration")->required();
+  map->add_option("--source", map_options.source, "a source of the config")->required();
+  map->add_option("--content-type", map_options.content_type,
+                  "application/json or application/x-www-form-urlencoded (default: the "
+                  "mapping's input)");
+  map->add_option("payload", map_options.payload_path, "the payload file")->required();
   CLI11_PARSE(app, argc, argv);
-  if (check->parsed() || simulate->parsed()) {
+  if (check->parsed() || simulate->parsed() || map->parsed()) {
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // one-shot commands stop on Ctrl-C
     if (check->parsed()) return CheckConfig(check_path, check_require_secrets);
+    if (map->parsed()) return leadrouter::simulate::RunMapCommand(map_options, stdout, stderr);
     return leadrouter::simulate::RunCommand(sim);
   }
   if (config_path.empty()) {
@@ -186,8 +199,7 @@ int main(int argc, char** argv) {
   auto outbox_lease_keeper = leadrouter::store::OutboxStore::Connect(redis);
   if (!outbox_lease_keeper.ok()) return Fail(kExitStartup, outbox_lease_keeper.status().ToString());
   leadrouter::kafka::ConsumerOptions consumer_options{config->kafka.bootstrap_servers,
-                                                      config->kafka.group_id,
-                                                      {config->kafka.topics.inbound},
+                                                      config->kafka.group_id, config->InputTopics(),
                                                       config->kafka.consumer_properties};
   consumer_options.on_commit = [&metrics](const absl::Status& committed) {
     if (!committed.ok()) metrics.BatchFailed("kafka_commit");

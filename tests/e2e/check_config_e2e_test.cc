@@ -1,9 +1,12 @@
 // End to end, `leadrouter check-config`: the built binary on the shipped example config, with
-// and without its secret, as a CI job without production secrets runs it.
+// and without its secret, as a CI job without production secrets runs it; and `leadrouter map`
+// on the shipped example config and example payloads, also without the secret.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -25,9 +28,9 @@ struct CommandResult {
   std::string output;
 };
 
-CommandResult CheckConfig(std::vector<std::string> args,
-                          std::map<std::string, std::string> env = {}) {
-  args.insert(args.begin(), {LEADROUTER_BIN, "check-config"});
+CommandResult RunCommand(const std::string& command, std::vector<std::string> args,
+                         std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), {LEADROUTER_BIN, command});
   auto process = testing::Subprocess::Start(std::move(args), std::move(env));
   if (!process.ok()) {
     ADD_FAILURE() << process.status();
@@ -36,6 +39,11 @@ CommandResult CheckConfig(std::vector<std::string> args,
   auto code = (*process)->Wait(10s);
   if (!code.ok()) ADD_FAILURE() << code.status() << "\n" << (*process)->Output();
   return {code.ok() ? *code : -1, (*process)->Output()};
+}
+
+CommandResult CheckConfig(std::vector<std::string> args,
+                          std::map<std::string, std::string> env = {}) {
+  return RunCommand("check-config", std::move(args), std::move(env));
 }
 
 class CheckConfigEndToEnd : public ::testing::Test {
@@ -75,6 +83,53 @@ TEST_F(CheckConfigEndToEnd, AnEndlessFileIsRefusedQuickly) {
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_THAT(run.output,
               HasSubstr("config file /dev/zero: larger than the limit of 4194304 bytes (4 MiB)"));
+}
+
+TEST_F(CheckConfigEndToEnd, MapPrintsEachProfilesExampleAsLeadEventsWithoutSecrets) {
+  const std::string examples = LEADROUTER_SOURCE_DIR "/deploy/sources/examples/";
+  const std::map<std::string, std::pair<std::string, std::string>> runs = {
+      {"hubspot_workflow",
+       {"hubspot_workflow.json", R"({"event_id":"hubspot-62515-3234574-1700000360000",)"}},
+      {"hubspot_form", {"hubspot_form.json", R"("source_record_id":"5bd2f2f0-)"}},
+      {"marketo_webhook", {"marketo_webhook.json", R"("source_record_id":"318581")"}},
+      {"marketo_lead", {"marketo_lead.json", R"({"event_id":"marketo-51-)"}},
+      {"salesforce_cdc", {"salesforce_cdc.json", R"("source_record_id":"00Q5e00000AbCdFAAA")"}},
+      {"pardot_prospect",
+       {"pardot_prospect.json", R"("email":"margaret@apollo-guidance.example")"}},
+      {"web_form", {"web_form.txt", R"("country":"DE")"}},
+  };
+  for (const auto& [source, run] : runs) {
+    const CommandResult result =
+        RunCommand("map", {"--config", kExample, "--source", source, examples + run.first});
+    EXPECT_EQ(result.code, 0) << source << ": " << result.output;
+    EXPECT_THAT(result.output, HasSubstr(run.second)) << source;
+  }
+  const CommandResult typed =
+      RunCommand("map", {"--config", kExample, "--source", "web_form", "--content-type",
+                         "application/x-www-form-urlencoded", examples + "web_form.txt"});
+  EXPECT_EQ(typed.code, 0) << typed.output;
+}
+
+TEST_F(CheckConfigEndToEnd, MapNamesTheSourcePathThatFailedAndExitsTwo) {
+  const std::string payload = ::testing::TempDir() + "/map-bad-" + std::to_string(::getpid());
+  {
+    std::FILE* f = std::fopen(payload.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(R"({"vid": 1, "portal-id": 2, "properties": {"email": {"value": [1]},)"
+               R"( "lastmodifieddate": {"value": "1700000000000"}}})",
+               f);
+    std::fclose(f);
+  }
+  const CommandResult bad =
+      RunCommand("map", {"--config", kExample, "--source", "hubspot_workflow", payload});
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("unmappable: source hubspot_workflow: person.email ← "
+                                    "properties.email.value: not a value (an array)"));
+  const CommandResult unknown =
+      RunCommand("map", {"--config", kExample, "--source", "zoho", payload});
+  EXPECT_EQ(unknown.code, 2) << unknown.output;
+  EXPECT_THAT(unknown.output, HasSubstr("--source zoho: no such source"));
+  std::remove(payload.c_str());
 }
 
 }  // namespace

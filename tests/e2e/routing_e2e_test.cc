@@ -396,6 +396,116 @@ TEST_F(RoutingEndToEnd, MetricsCoverConsumerLagRedisGrpcAndRoutingLoad) {
       << "the unimplemented call still counts, as method \"unknown\"";
 }
 
+// Source mappings: each shipped profile's example payload, published on leads.inbound with its
+// x-leadrouter-source header (and one source on its own topic), is mapped and routed; an
+// unmappable record and an unknown source are dead letters `unmappable`.
+class SourcesEndToEnd : public RoutingEndToEnd {
+ protected:
+  std::string ExtraConfig() override {
+    std::string sources = "sources:\n";
+    for (const char* profile : {"hubspot_workflow", "hubspot_form", "marketo_webhook",
+                                "marketo_lead", "salesforce_cdc", "pardot_prospect", "web_form"}) {
+      absl::StrAppend(&sources, "  - {name: ", profile, ", profile: ", profile, "}\n");
+    }
+    return sources + "  - {name: sfdc_topic, profile: salesforce_cdc, topic: sfdc.leads}\n";
+  }
+
+  static std::string Example(const std::string& file) {
+    std::ifstream in(std::string(LEADROUTER_SOURCE_DIR) + "/deploy/sources/examples/" + file,
+                     std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+};
+
+TEST_F(SourcesEndToEnd, EveryProfileIsRoutedAndAnUnmappableRecordIsDeadLettered) {
+  StreamCollector stream(grpc_target_);
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+  const std::map<std::string, std::string> files = {{"hubspot_workflow", "hubspot_workflow.json"},
+                                                    {"hubspot_form", "hubspot_form.json"},
+                                                    {"marketo_webhook", "marketo_webhook.json"},
+                                                    {"marketo_lead", "marketo_lead.json"},
+                                                    {"salesforce_cdc", "salesforce_cdc.json"},
+                                                    {"pardot_prospect", "pardot_prospect.json"},
+                                                    {"web_form", "web_form.txt"}};
+  for (const auto& [source, file] : files) {
+    std::vector<kafka::Header> headers = {{"x-leadrouter-source", source}};
+    if (source == "web_form")
+      headers.push_back({"content-type", "application/x-www-form-urlencoded"});
+    Publish(Example(file), headers);
+  }
+  // A Salesforce UPDATE is filtered (route_change_types defaults to CREATE): no event.
+  std::string update = Example("salesforce_cdc.json");
+  update.replace(update.find("\"CREATE\""), 8, "\"UPDATE\"");
+  Publish(update, {{"x-leadrouter-source", "salesforce_cdc"}});
+  // Unmappable: the e-mail is an object; and a header naming no configured source.
+  Publish(R"({"vid": 9, "portal-id": 1, "properties": {"email": {"value": {"x": 1}},
+             "lastmodifieddate": {"value": "1700000000000"}}})",
+          {{"x-leadrouter-source", "hubspot_workflow"}});
+  Publish(LeadJson("evt-unknown-source", "u@example.com"), {{"x-leadrouter-source", "zoho"}});
+  // The source with its own topic: no header needed.
+  std::string other = Example("salesforce_cdc.json");
+  other.replace(other.find("0002c9c4"), 8, "0002c9c5");
+  ASSERT_TRUE(producer_->ProduceAndWait({{"sfdc.leads", "", other, {}}}, 10s).ok());
+
+  // 1 + 1 + 1 + 2 (a result[] page) + 2 (two recordIds) + 1 + 1, and 2 from the topic.
+  auto events = stream.WaitFor(11, 60s);
+  ASSERT_EQ(events.size(), 11u);
+  std::set<std::string> event_ids, lead_ids, record_ids;
+  std::map<std::string, int> by_system;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+    event_ids.insert(e.event_id());
+    lead_ids.insert(e.lead_id());
+    record_ids.insert(e.lead().source_record_id());
+    ++by_system[e.lead().source_system()];
+  }
+  EXPECT_EQ(event_ids.size(), 11u) << "split events have distinct event ids";
+  EXPECT_EQ(lead_ids.size(), 11u) << "and distinct lead ids";
+  EXPECT_TRUE(event_ids.count("sfdc-0002c9c4-8a1f-4b7e-bd7c-1f5e3c2a9d10-1-00Q5e00000AbCdFAAA"));
+  EXPECT_TRUE(event_ids.count("sfdc-0002c9c5-8a1f-4b7e-bd7c-1f5e3c2a9d10-1-00Q5e00000AbCdEAAA"));
+  EXPECT_TRUE(record_ids.count("00Q5e00000AbCdEAAA"));
+  EXPECT_TRUE(record_ids.count("3234574"));
+  EXPECT_EQ(by_system,
+            (std::map<std::string, int>{
+                {"hubspot", 2}, {"marketo", 3}, {"pardot", 1}, {"salesforce", 4}, {"webform", 1}}));
+
+  // Conservation over events: 11 routed + 2 dead letters; the filtered record adds none.
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_outcome_total{outcome=\"dead_letter\"}", 2, 30s));
+  ASSERT_TRUE(WaitForMetric("leadrouter_events_consumed_total", 13, 10s));
+  EXPECT_EQ(Metric("leadrouter_events_consumed_total"), 13);
+  EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"assigned\"}"), 11);
+  EXPECT_EQ(Metric("leadrouter_events_deadlettered_total{reason=\"unmappable\"}"), 2);
+  EXPECT_EQ(Metric(R"(leadrouter_source_events_total{outcome="assigned",source="salesforce_cdc"})"),
+            2);
+  EXPECT_EQ(Metric(R"(leadrouter_source_events_total{outcome="assigned",source="sfdc_topic"})"), 2);
+  EXPECT_EQ(Metric(R"(leadrouter_source_events_total{outcome="filtered",source="salesforce_cdc"})"),
+            2);
+  EXPECT_EQ(
+      Metric(R"(leadrouter_source_events_total{outcome="dead_letter",source="hubspot_workflow"})"),
+      1);
+  EXPECT_EQ(Metric(R"(leadrouter_source_events_total{outcome="dead_letter",source="unknown"})"), 1);
+  EXPECT_EQ(
+      Metric(R"(leadrouter_source_events_total{outcome="assigned",source="pardot_prospect"})"), 1);
+
+  const std::vector<kafka::ConsumedMessage> dead = ReadTopic("leads.deadletter", 2);
+  ASSERT_EQ(dead.size(), 2u);
+  std::set<std::string> errors;
+  for (const auto& m : dead) {
+    EXPECT_EQ(m.HeaderValue("x-leadrouter-error-code").value_or(""), "unmappable");
+    errors.insert(m.HeaderValue("x-leadrouter-error").value_or(""));
+  }
+  EXPECT_EQ(errors, (std::set<std::string>{
+                        "source hubspot_workflow: person.email ← properties.email.value: not a "
+                        "value (an object)",
+                        "x-leadrouter-source: no source \"zoho\" in the config"}));
+
+  auto code = router_->Terminate(15s);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
 class QualifyingEndToEnd : public RoutingEndToEnd {
  protected:
   std::string ExtraConfig() override {

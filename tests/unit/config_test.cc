@@ -808,6 +808,92 @@ TEST(ConfigTest, RepositoryConfigsStayValid) {
   }
 }
 
+// --- sources ----------------------------------------------------------------------------------
+
+TEST(ConfigTest, SourcesNameProfilesFilesAndInlineMappings) {
+  const std::string file =
+      ::testing::TempDir() + "/mapping-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(file) << "fields:\n  person.email: mail\n  source_kind: {const: PARTNER}\n";
+  auto cfg = ParseConfig(std::string(kMinimal) + R"(
+sources:
+  - {name: native}
+  - {name: crm, profile: salesforce_cdc, topic: sfdc.leads, options: {route_change_types: [CREATE, UPDATE]}}
+  - {name: mine, mapping_file: )" +
+                         file + R"(}
+  - name: partner-portal
+    mapping:
+      event_id: "pp-{id}"
+      fields:
+        person.email: email
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_EQ(cfg->sources.size(), 4u);
+  EXPECT_EQ(cfg->sources[0].profile, "leadevent");
+  EXPECT_EQ(cfg->sources[0].mapping, nullptr);
+  ASSERT_NE(cfg->sources[1].mapping, nullptr);
+  EXPECT_EQ(cfg->sources[1].mapping->Options().at("route_change_types"),
+            (std::vector<std::string>{"CREATE", "UPDATE"}));
+  EXPECT_EQ(cfg->SourceForTopic("sfdc.leads"), &cfg->sources[1]);
+  EXPECT_EQ(cfg->FindSource("mine"), &cfg->sources[2]);
+  EXPECT_EQ(cfg->FindSource("nope"), nullptr);
+  ASSERT_NE(cfg->sources[3].mapping, nullptr);
+  EXPECT_EQ(cfg->InputTopics(), (std::vector<std::string>{"leads.inbound", "sfdc.leads"}));
+  const std::string summary = Summarize(*cfg);
+  EXPECT_THAT(summary, ::testing::HasSubstr("sources:        4 (header x-leadrouter-source or own "
+                                            "topic): native (profile leadevent); crm (profile "
+                                            "salesforce_cdc, "));
+  EXPECT_THAT(summary,
+              ::testing::HasSubstr("route_change_types [CREATE, UPDATE], topic sfdc.leads"));
+  EXPECT_THAT(summary, ::testing::HasSubstr("partner-portal (inline mapping, 1 fields)"));
+  std::filesystem::remove(file);
+}
+
+TEST(ConfigTest, SourceErrorsCarryTheirPaths) {
+  const std::string err = ErrorOf(std::string(kMinimal) + R"(
+sources:
+  - {name: a, profile: hubspot_workflow, colour: red}
+  - {name: a, profile: zoho}
+  - {name: b, profile: salesforce_cdc, options: {route_change_type: [UPDATE]}}
+  - {name: c, profile: web_form, mapping_file: x.yaml}
+  - {name: d, mapping_file: /nonexistent/mapping.yaml}
+  - name: e
+    topic: leads.deadletter
+    mapping:
+      fields:
+        person.emial: email
+        occurred_at: {from: at, transforms: [epoch_us]}
+  - {name: "bad name!"}
+)");
+  for (const char* line : {
+           "config: sources[0].colour: unknown field (known: ",
+           "config: sources[1].name: duplicate source name \"a\"",
+           "config: sources[1].profile: unknown profile \"zoho\" (shipped: hubspot_form, "
+           "hubspot_workflow, leadevent,",
+           "config: sources[2].options.route_change_type: unknown option (known: "
+           "route_change_types)",
+           "config: sources[3]: give one of profile, mapping_file and mapping",
+           "config: sources[4].mapping_file: ",
+           "config: sources[5].mapping.fields.person.emial: unknown target (known: ",
+           "config: sources[5].mapping.fields.occurred_at.transforms[0]: unknown transform "
+           "\"epoch_us\"",
+           "config: sources[5].topic: must not be an output topic",
+           "config: sources[6].name: must be 1-64 of [A-Za-z0-9._-]",
+       }) {
+    EXPECT_THAT(err, ::testing::HasSubstr(line)) << err;
+  }
+}
+
+TEST(ConfigTest, ShippedExampleConfigDeclaresEveryShippedProfile) {
+  auto cfg = LoadConfigFile(LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml",
+                            {.require_secrets = false});
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  for (std::string_view profile : mapping::ShippedProfileNames()) {
+    const SourceConfig* source = cfg->FindSource(profile);
+    ASSERT_NE(source, nullptr) << profile;
+    EXPECT_EQ(source->profile, profile);
+  }
+}
+
 class ConfigReloaderTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bounded_read.h"
 #include "leadrouter/core/hash.h"
@@ -1034,6 +1035,117 @@ void CheckTokenGrants(const Config& cfg, Errors& errors) {
   }
 }
 
+constexpr size_t kMaxMappingFileBytes = 1 << 20;
+
+void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
+  const std::string& p = r.path();
+  r.String("name", source.name, /*required=*/true);
+  if (!source.name.empty() && !IsIdentifier(source.name))
+    errors.Add(Join(p, "name"), kIdentifierRule);
+  const bool has_profile = r.String("profile", source.profile);
+  r.String("mapping_file", source.mapping_file);
+  std::string inline_text;
+  r.Field("mapping", [&](const YAML::Node& n, const std::string&) {
+    YAML::Emitter emitter;
+    emitter << n;
+    inline_text = emitter.c_str();
+    source.inline_mapping = true;
+  });
+  r.String("topic", source.topic);
+  r.Field("options", [&](const YAML::Node& n, const std::string& op) {
+    if (!n.IsMap()) return errors.Add(op, "must be a mapping of option name to a list of values");
+    MapReader options(n, op, errors);
+    for (const auto& kv : n) {
+      const std::string name = kv.first.as<std::string>();
+      options.StringList(name, source.options[name]);
+    }
+  });
+  r.RejectUnknown();
+
+  const int given =
+      int(has_profile) + int(!source.mapping_file.empty()) + int(source.inline_mapping);
+  if (given > 1) {
+    return errors.Add(p, "give one of profile, mapping_file and mapping");
+  }
+  std::string text;
+  std::string where;
+  if (source.inline_mapping) {
+    text = inline_text;
+    where = Join(p, "mapping");
+  } else if (!source.mapping_file.empty()) {
+    auto read = ReadBoundedFile("mapping file", source.mapping_file, kMaxMappingFileBytes);
+    if (!read.ok())
+      return errors.Add(Join(p, "mapping_file"), std::string(read.status().message()));
+    text = *std::move(read);
+    where = Join(p, "mapping_file");
+  } else {
+    if (source.profile.empty()) source.profile = "leadevent";
+    if (source.profile == "leadevent") {
+      if (!source.options.empty()) {
+        errors.Add(Join(p, "options"), "the leadevent profile takes no options");
+      }
+      return;
+    }
+    auto shipped = mapping::ShippedProfileText(source.profile);
+    if (!shipped) {
+      std::vector<std::string> names;
+      for (std::string_view name : mapping::ShippedProfileNames()) names.emplace_back(name);
+      return errors.Add(Join(p, "profile"),
+                        absl::StrCat("unknown profile \"", source.profile,
+                                     "\" (shipped: ", absl::StrJoin(names, ", "), ")"));
+    }
+    text = std::string(*shipped);
+    where = absl::StrCat(Join(p, "profile"), "(", source.profile, ")");
+  }
+  auto compiled = mapping::Mapping::Parse(text, where);
+  if (!compiled.ok()) {
+    // The mapping's own lines already carry their paths; each becomes one config error.
+    for (absl::string_view line : absl::StrSplit(compiled.status().message(), '\n')) {
+      const size_t colon = line.find(": ");
+      errors.Add(std::string(line.substr(0, colon)), colon == absl::string_view::npos
+                                                         ? "invalid mapping"
+                                                         : std::string(line.substr(colon + 2)));
+    }
+    return;
+  }
+  auto with_options = (*compiled)->WithOptions(source.options, Join(p, "options"));
+  if (!with_options.ok()) {
+    for (absl::string_view line : absl::StrSplit(with_options.status().message(), '\n')) {
+      const size_t colon = line.find(": ");
+      errors.Add(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+    }
+    return;
+  }
+  source.mapping = *std::move(with_options);
+}
+
+void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Errors& errors) {
+  if (!n.IsSequence()) return errors.Add(p, "must be a list of sources");
+  std::set<std::string> names;
+  std::set<std::string> topics;
+  const std::set<std::string> outputs{cfg.kafka.topics.assignments, cfg.kafka.topics.deadletter,
+                                      cfg.kafka.topics.nurture};
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string ip = Index(p, i);
+    MapReader r(n[i], ip, errors);
+    SourceConfig source;
+    ParseSource(r, source, errors);
+    if (!source.name.empty() && !names.insert(source.name).second) {
+      errors.Add(Join(ip, "name"), absl::StrCat("duplicate source name \"", source.name, "\""));
+    }
+    if (!source.topic.empty()) {
+      if (outputs.count(source.topic)) {
+        errors.Add(Join(ip, "topic"),
+                   "must not be an output topic (assignments, deadletter, nurture)");
+      } else if (!topics.insert(source.topic).second) {
+        errors.Add(Join(ip, "topic"),
+                   absl::StrCat("another source reads topic \"", source.topic, "\""));
+      }
+    }
+    cfg.sources.push_back(std::move(source));
+  }
+}
+
 Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& errors) {
   Config cfg;
   Secrets secrets(options, cfg.secrets, errors);
@@ -1218,6 +1330,8 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
     MapReader r(n, p, errors);
     ParseQualification(r, cfg.qualification, errors);
   });
+  top.Field("sources",
+            [&](const YAML::Node& n, const std::string& p) { ParseSources(n, p, cfg, errors); });
   top.RejectUnknown();
 
   // Semantic checks of the profile (field names, regexes, source kinds) belong to the engine
@@ -1287,6 +1401,52 @@ const char* UnknownFieldsName(lead::UnknownFields policy) {
   }
   return "ignore";
 }
+
+const SourceConfig* Config::FindSource(std::string_view name) const {
+  for (const SourceConfig& source : sources) {
+    if (source.name == name) return &source;
+  }
+  return nullptr;
+}
+
+const SourceConfig* Config::SourceForTopic(std::string_view topic) const {
+  for (const SourceConfig& source : sources) {
+    if (!source.topic.empty() && source.topic == topic) return &source;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Config::InputTopics() const {
+  std::vector<std::string> topics{kafka.topics.inbound};
+  for (const SourceConfig& source : sources) {
+    if (!source.topic.empty() &&
+        std::find(topics.begin(), topics.end(), source.topic) == topics.end()) {
+      topics.push_back(source.topic);
+    }
+  }
+  return topics;
+}
+
+namespace {
+std::string SummarizeSources(const std::vector<SourceConfig>& sources) {
+  if (sources.empty()) return "none: every record is a native LeadEvent";
+  std::vector<std::string> parts;
+  for (const SourceConfig& s : sources) {
+    std::string kind = s.inline_mapping          ? "inline mapping"
+                       : !s.mapping_file.empty() ? "mapping_file " + s.mapping_file
+                                                 : "profile " + s.profile;
+    if (s.mapping) absl::StrAppend(&kind, ", ", s.mapping->field_count(), " fields");
+    for (const auto& [option, values] :
+         s.mapping ? s.mapping->Options() : std::map<std::string, std::vector<std::string>>{}) {
+      absl::StrAppend(&kind, ", ", option, " [", absl::StrJoin(values, ", "), "]");
+    }
+    if (!s.topic.empty()) absl::StrAppend(&kind, ", topic ", s.topic);
+    parts.push_back(absl::StrCat(s.name, " (", kind, ")"));
+  }
+  return absl::StrCat(sources.size(),
+                      " (header x-leadrouter-source or own topic): ", absl::StrJoin(parts, "; "));
+}
+}  // namespace
 
 const char* ClaimPolicyName(ClaimsConfig::Policy policy) {
   switch (policy) {
@@ -1414,6 +1574,7 @@ std::string Summarize(const Config& c) {
   absl::StrAppend(&text, "routing:        ", c.reps.size(), " reps (", reps, "), ",
                   c.routing.pools.size(), " pools, ", c.routing.territories.size(),
                   " territories\n");
+  absl::StrAppend(&text, "sources:        ", SummarizeSources(c.sources), "\n");
   absl::StrAppend(&text, "qualification:  ", c.qualification.requirements.size(), " requirements, ",
                   c.qualification.criteria.size(), " criteria, ", c.qualification.segments.size(),
                   " segments; qualified >= ", c.qualification.thresholds.qualified,

@@ -14,6 +14,8 @@ std::string_view RejectReasonName(RejectReason reason) {
       return "missing_field";
     case RejectReason::kInvalidField:
       return "invalid_field";
+    case RejectReason::kUnmappable:
+      return "unmappable";
   }
   return "unknown";
 }

@@ -189,6 +189,12 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                                .Name("leadrouter_events_deadlettered_total")
                                .Help("Events sent to the dead-letter topic, by reason.")
                                .Register(*registry_);
+  source_events_ = &prometheus::BuildCounter()
+                        .Name("leadrouter_source_events_total")
+                        .Help(
+                            "Events by source (a configured source, none, unknown) and outcome; "
+                            "filtered counts records a source's filter dropped.")
+                        .Register(*registry_);
   batch_failures_ = &prometheus::BuildCounter()
                          .Name("leadrouter_batch_failures_total")
                          .Help("Batches that failed at a stage and were retried, by stage.")
@@ -355,6 +361,11 @@ void PipelineMetrics::EventReplayed() {
 void PipelineMetrics::EventDeadLettered(std::string_view reason) {
   outcomes_[Index(Outcome::kDeadLettered)]->Increment();
   deadletter_by_reason_->Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void PipelineMetrics::SourceEvent(std::string_view source, std::string_view outcome, double n) {
+  source_events_->Add({{"source", std::string(source)}, {"outcome", std::string(outcome)}})
+      .Increment(n);
 }
 
 void PipelineMetrics::LeadNotQualified(bool disqualified, std::string_view source_kind,
@@ -540,6 +551,7 @@ PipelineMetrics::PrecreateReport PipelineMetrics::PrecreateLeadSeries(const Lead
   const size_t per_pair = space.source_kinds.size() * space.campaigns.size() * pairs;
   report.wanted = space.reps.size() * space.events.size() + space.source_kind_names.size() * 4 +
                   space.deadletter_reasons.size() + space.requirements.size() +
+                  space.sources.size() * std::size(kSourceOutcomes) +
                   space.events.size() * per_pair + space.return_reasons.size() * per_pair;
   // Adds one series unless the budget is spent; false once it is.
   auto add = [&](auto& family, const prometheus::Labels& labels) {
@@ -564,6 +576,13 @@ PipelineMetrics::PrecreateReport PipelineMetrics::PrecreateLeadSeries(const Lead
   }
   for (const auto& requirement : space.requirements) {
     if (!add(*disqualified_by_requirement_, {{"requirement", requirement}})) return report;
+  }
+  for (const auto& source : space.sources) {
+    for (std::string_view outcome : kSourceOutcomes) {
+      if (!add(*source_events_, {{"source", source}, {"outcome", std::string(outcome)}})) {
+        return report;
+      }
+    }
   }
   // The lead families: the same label product, with `event` or with the return `reason`.
   const auto precreate_product = [&](prometheus::Family<prometheus::Counter>& family,

@@ -11,6 +11,7 @@
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/lead/rejection.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/source_decode.h"
 #include "leadrouter/v1/lifecycle.pb.h"
 
 namespace leadrouter::pipeline {
@@ -139,12 +140,15 @@ metrics::PipelineMetrics::LeadSeriesSpace LeadSeriesSpaceOf(const config::Config
   for (const lead::RejectReason reason :
        {lead::RejectReason::kTooLarge, lead::RejectReason::kUnsupportedContentType,
         lead::RejectReason::kUndecodable, lead::RejectReason::kMissingField,
-        lead::RejectReason::kInvalidField}) {
+        lead::RejectReason::kInvalidField, lead::RejectReason::kUnmappable}) {
     space.deadletter_reasons.emplace_back(lead::RejectReasonName(reason));
   }
   for (const auto& requirement : config.qualification.requirements) {
     space.requirements.push_back(requirement.name);
   }
+  for (const config::SourceConfig& source : config.sources) space.sources.push_back(source.name);
+  space.sources.emplace_back(kNoSource);
+  space.sources.emplace_back(kUnknownSource);
   return space;
 }
 

@@ -17,6 +17,7 @@
 #include "leadrouter/lead/validate.h"
 #include "leadrouter/pipeline/lead_service.h"
 #include "leadrouter/pipeline/observability.h"
+#include "leadrouter/pipeline/source_decode.h"
 #include "leadrouter/protojson/print.h"
 
 namespace leadrouter::pipeline {
@@ -286,6 +287,26 @@ absl::Status Pipeline::RecordUndeliverable(const std::vector<OutputOrigin>& orig
   return absl::OkStatus();
 }
 
+namespace {
+
+// The leadrouter_events_outcome_total label of a decided lead.
+std::string_view OutcomeName(const LeadResult& result) {
+  if (result.replayed) return "replayed";
+  const v1::EventOutcome& outcome = *result.outcome;
+  if (outcome.has_nurture()) {
+    return outcome.nurture().qualification().outcome() == v1::QUALIFICATION_OUTCOME_DISQUALIFIED
+               ? "disqualified"
+               : "nurture";
+  }
+  // As Finish counts them: a duplicate, a queued lead, else an assignment.
+  const v1::AssignmentStatus status = outcome.assignment().status();
+  if (status == v1::ASSIGNMENT_STATUS_DUPLICATE) return "duplicate";
+  if (status == v1::ASSIGNMENT_STATUS_UNASSIGNED) return "unassigned";
+  return "assigned";
+}
+
+}  // namespace
+
 absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
   prepared.started = std::chrono::steady_clock::now();
   prepared.outputs.clear();
@@ -302,42 +323,64 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
   const core::TimePoint now = clock_.Now();
   prepared.origins.clear();
   const DeadLetterLimits dead_letter_limits = DeadLetterLimitsFor(config);
+  std::vector<std::string> lead_sources;  // the source label of each of `leads`
+  prepared.result_sources.clear();
+  prepared.rejected_sources.clear();
+  prepared.filtered.clear();
+  prepared.consumed_events = 0;
+  auto dead_letter = [&](const kafka::ConsumedMessage& message, const lead::Rejection& rejection,
+                         std::string event_id, const std::string& source) {
+    // The reason and a value-free description only: logs reach people who may not read the
+    // leads' personal data (the dead letter's own header keeps the full detail).
+    spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
+                 message.offset, lead::RejectReasonName(rejection.reason), rejection.log_detail);
+    // For debugging a producer: the payload's shape only (letters x, digits 9), and only at
+    // --log-level trace.
+    if (spdlog::should_log(spdlog::level::trace)) {
+      spdlog::trace("dead-lettered payload (redacted, first 256 bytes): {}",
+                    lead::RedactForTrace(std::string_view(message.value).substr(0, 256)));
+    }
+    outputs.push_back(BuildDeadLetter(message, config.kafka.topics.deadletter,
+                                      lead::RejectReasonName(rejection.reason), rejection.detail,
+                                      dead_letter_limits));
+    prepared.origins.push_back({OutputOrigin::Kind::kDeadLetter, &message, std::move(event_id)});
+    prepared.rejected_reasons.emplace_back(lead::RejectReasonName(rejection.reason));
+    prepared.rejected_sources.push_back(source);
+  };
   for (const kafka::ConsumedMessage& message : prepared.messages) {
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
-    lead::DecodeResult decoded = lead::DecodeLeadEvent(
-        message.value, content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
-        static_cast<size_t>(config.kafka.max_event_bytes),
-        lead::DecodeOptions{config.ingest.unknown_fields});
-    std::optional<lead::Rejection> rejection;
-    std::string event_id;
-    if (auto* r = std::get_if<lead::Rejection>(&decoded)) {
-      rejection = std::move(*r);
-    } else {
-      auto& event = std::get<v1::LeadEvent>(decoded);
-      rejection = lead::ValidateLeadEvent(event, now);
+    const std::optional<std::string> source_name = message.HeaderValue(kHeaderSource);
+    const core::TimePoint received_at =
+        message.timestamp_ms > 0 ? core::TimePoint(std::chrono::milliseconds(message.timestamp_ms))
+                                 : now;
+    DecodedRecord record =
+        DecodeRecord(config, message.value,
+                     content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
+                     source_name ? std::optional<std::string_view>(*source_name) : std::nullopt,
+                     message.topic, received_at);
+    if (record.rejection) {
+      ++prepared.consumed_events;
+      dead_letter(message, *record.rejection, "", record.source);
+      continue;
+    }
+    if (record.filtered > 0) prepared.filtered.emplace_back(record.source, record.filtered);
+    prepared.consumed_events += record.events.size();
+    for (size_t i = 0; i < record.events.size(); ++i) {
+      v1::LeadEvent& event = record.events[i];
+      std::optional<lead::Rejection> rejection = lead::ValidateLeadEvent(event, now);
       if (!rejection) {
         leads.push_back(std::move(event));
-      } else if (event.event_id().size() <= 128) {
-        event_id = event.event_id();
+        lead_sources.push_back(record.source);
+        continue;
       }
-    }
-    if (rejection) {
-      // The reason and a value-free description only: logs reach people who may not read the
-      // leads' personal data (the dead letter's own header keeps the full detail).
-      spdlog::warn("dead-lettering {}/{}@{}: {}: {}", message.topic, message.partition,
-                   message.offset, lead::RejectReasonName(rejection->reason),
-                   rejection->log_detail);
-      // For debugging a producer: the payload's shape only (letters x, digits 9), and only at
-      // --log-level trace.
-      if (spdlog::should_log(spdlog::level::trace)) {
-        spdlog::trace("dead-lettered payload (redacted, first 256 bytes): {}",
-                      lead::RedactForTrace(std::string_view(message.value).substr(0, 256)));
+      if (record.events.size() > 1) {
+        // Which of the record's events: its dead letter holds the whole record.
+        const std::string which = absl::StrCat("event ", i + 1, " of ", record.events.size(), ": ");
+        rejection->detail = which + rejection->detail;
+        rejection->log_detail = which + rejection->log_detail;
       }
-      outputs.push_back(BuildDeadLetter(message, config.kafka.topics.deadletter,
-                                        lead::RejectReasonName(rejection->reason),
-                                        rejection->detail, dead_letter_limits));
-      prepared.origins.push_back({OutputOrigin::Kind::kDeadLetter, &message, std::move(event_id)});
-      prepared.rejected_reasons.emplace_back(lead::RejectReasonName(rejection->reason));
+      dead_letter(message, *rejection, event.event_id().size() <= 128 ? event.event_id() : "",
+                  record.source);
     }
   }
 
@@ -359,6 +402,7 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
     return results.status();
   }
   prepared.results = *std::move(results);
+  prepared.result_sources = std::move(lead_sources);
   for (LeadResult& result : prepared.results) {
     if (result.replayed && assigned_in_failed_attempt_.count(EventIdOf(*result.outcome))) {
       result.replayed = false;
@@ -413,8 +457,15 @@ absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status&
 
   const double processing = Seconds(std::chrono::steady_clock::now() - prepared.started).count();
   const auto published_at = clock_.Now();
-  metrics_.EventsConsumed(static_cast<double>(prepared.messages.size()));
+  metrics_.EventsConsumed(static_cast<double>(prepared.consumed_events));
   for (const auto& reason : prepared.rejected_reasons) metrics_.EventDeadLettered(reason);
+  for (const auto& source : prepared.rejected_sources) metrics_.SourceEvent(source, "dead_letter");
+  for (const auto& [source, records] : prepared.filtered) {
+    metrics_.SourceEvent(source, "filtered", static_cast<double>(records));
+  }
+  for (size_t i = 0; i < prepared.results.size(); ++i) {
+    metrics_.SourceEvent(prepared.result_sources[i], OutcomeName(prepared.results[i]));
+  }
   for (const auto& result : prepared.results) {
     assigned_in_failed_attempt_.erase(EventIdOf(*result.outcome));
     if (result.replayed) {

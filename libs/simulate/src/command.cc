@@ -43,10 +43,21 @@ int RunCommand(const CommandOptions& args) {
     return 1;
   }
 
-  const Report report = Simulate(*candidate, lines);
+  Options options;
+  if (!args.source.empty()) {
+    for (const config::Config* cfg : {&*candidate, baseline ? &*baseline : nullptr}) {
+      if (cfg != nullptr && cfg->FindSource(args.source) == nullptr) {
+        std::fprintf(stderr, "leadrouter: --source %s: no such source in %s\n", args.source.c_str(),
+                     cfg == &*candidate ? args.config_path.c_str() : args.baseline_path.c_str());
+        return kExitBadConfig;
+      }
+    }
+    options.source = args.source;
+  }
+  const Report report = Simulate(*candidate, lines, options);
   std::optional<Diff> diff;
   if (baseline) {
-    diff = Compare(Simulate(*baseline, lines), report, args.sample);
+    diff = Compare(Simulate(*baseline, lines, options), report, args.sample);
   }
   const Diff* d = diff ? &*diff : nullptr;
   if (!args.html_path.empty()) {

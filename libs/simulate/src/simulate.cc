@@ -19,6 +19,7 @@
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/source_decode.h"
 #include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
 
@@ -151,17 +152,40 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
   std::map<std::string, int> first_line_of;  // event id -> line that decided it
   std::optional<core::TimePoint> previous;
 
+  // Each line decoded as the daemon decodes a record: a native LeadEvent, or with
+  // `options.source` that source's payload, which may carry several events (or none, filtered).
+  struct Input {
+    int line = 0;
+    v1::LeadEvent event;
+    std::optional<lead::Rejection> rejection;
+  };
+  std::vector<Input> inputs;
   for (size_t i = 0; i < jsonl_lines.size(); ++i) {
     std::string line = jsonl_lines[i];
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (IsBlank(line)) continue;
     ++report.counts.lines;
-    LeadRow row;
-    row.line = static_cast<int>(i + 1);
-
+    const int number = static_cast<int>(i + 1);
+    if (options.source) {
+      pipeline::DecodedRecord record =
+          pipeline::DecodeRecord(config, line, std::nullopt, *options.source, "", validation_now);
+      if (record.rejection) inputs.push_back({number, {}, std::move(record.rejection)});
+      for (v1::LeadEvent& event : record.events) inputs.push_back({number, std::move(event), {}});
+      continue;
+    }
     lead::DecodeResult decoded =
         lead::DecodeLeadEvent(line, std::string_view("application/json"), max_bytes,
                               lead::DecodeOptions{config.ingest.unknown_fields});
+    if (auto* rejected = std::get_if<lead::Rejection>(&decoded)) {
+      inputs.push_back({number, {}, std::move(*rejected)});
+    } else {
+      inputs.push_back({number, std::move(std::get<v1::LeadEvent>(decoded)), {}});
+    }
+  }
+
+  for (const Input& input : inputs) {
+    LeadRow row;
+    row.line = input.line;
     // An invalid line is reported with the reason the daemon would dead-letter it with.
     auto reject = [&report, &row](const lead::Rejection& rejected) {
       row.outcome = LeadOutcome::kInvalid;
@@ -171,11 +195,11 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
       ++report.counts.invalid_by_reason[name];
       report.leads.push_back(std::move(row));
     };
-    if (const auto* rejected = std::get_if<lead::Rejection>(&decoded)) {
-      reject(*rejected);
+    if (input.rejection) {
+      reject(*input.rejection);
       continue;
     }
-    const v1::LeadEvent& event = std::get<v1::LeadEvent>(decoded);
+    const v1::LeadEvent& event = input.event;
     row.event_id = event.event_id();
     row.company = event.company().name();
     if (event.has_occurred_at()) row.occurred_at = FormatUtc(ToTimePoint(event.occurred_at()));

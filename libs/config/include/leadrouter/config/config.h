@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadrouter/lead/decode.h"
+#include "leadrouter/mapping/mapping.h"
 #include "leadrouter/qualify/profile.h"
 #include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
@@ -195,6 +196,21 @@ struct SecretRef {
   bool present = false;
 };
 
+// One source of leads (`sources[]`): how its records are recognised and mapped onto LeadEvents
+// before validation. A record is from a source when its `x-leadrouter-source` header names it,
+// or when it arrives on the source's own `topic`.
+struct SourceConfig {
+  std::string name;          // 1-64 of [A-Za-z0-9._-], unique; a metric label value
+  std::string profile;       // a shipped profile (mapping::ShippedProfileNames), or ""
+  std::string mapping_file;  // the user's mapping file, or "" (for summaries)
+  bool inline_mapping = false;
+  std::string topic;  // its own input topic, or "" (header only)
+  std::map<std::string, std::vector<std::string>> options;
+  // The compiled mapping with the options applied; null for the native LeadEvent contract
+  // (profile `leadevent`, the default).
+  std::shared_ptr<const mapping::Mapping> mapping;
+};
+
 struct RepConfig {
   std::string id;
   std::string name;
@@ -233,6 +249,14 @@ struct Config {
   std::vector<RepConfig> reps;
   // reps[i] by id, or nullptr.
   const RepConfig* FindRep(std::string_view id) const;
+  // The configured sources in file order (none: every record is a native LeadEvent).
+  std::vector<SourceConfig> sources;
+  // The source called `name`, or nullptr.
+  const SourceConfig* FindSource(std::string_view name) const;
+  // The source whose own topic is `topic`, or nullptr.
+  const SourceConfig* SourceForTopic(std::string_view topic) const;
+  // kafka.topics.inbound and every source's own topic, each once, in that order.
+  std::vector<std::string> InputTopics() const;
   // Reps' availability and capacity, pools, territories; and the compiled engine (never null in
   // a parsed Config). Without a `pools` section every rep is a weight-1 member of one
   // weighted-round-robin pool named by `pool` (default "default").

@@ -13,6 +13,9 @@ enum class RejectReason {
   kUndecodable,
   kMissingField,
   kInvalidField,
+  // A record of a configured source (or naming one) that its mapping cannot turn into a
+  // LeadEvent: the detail names the source and the source path that failed.
+  kUnmappable,
 };
 
 // The stable snake_case name of a reason ("too_large", "missing_field", ...).

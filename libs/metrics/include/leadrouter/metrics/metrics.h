@@ -38,6 +38,11 @@ enum class Outcome {
 };
 inline constexpr size_t kOutcomeCount = 7;
 
+// The outcome label values of leadrouter_source_events_total.
+inline constexpr std::string_view kSourceOutcomes[] = {"assigned",    "unassigned",   "duplicate",
+                                                       "nurture",     "disqualified", "replayed",
+                                                       "dead_letter", "filtered"};
+
 // At most this many labelled lead series are created ahead of their first increment (see
 // PipelineMetrics::PrecreateLeadSeries).
 inline constexpr size_t kMaxPrecreatedSeries = 20000;
@@ -79,6 +84,11 @@ class PipelineMetrics {
   void SetConsumerPaused(bool paused);
   // reason is a RejectReason name, e.g. "missing_field".
   void EventDeadLettered(std::string_view reason);
+  // Events of one source (leadrouter_source_events_total): `source` is a configured source
+  // name, "none" (a native record on the inbound topic) or "unknown" (a header naming no
+  // source); `outcome` one of kSourceOutcomes: an event's final outcome, or "filtered" for a
+  // record the source's filter dropped (not consumed, see README "Metrics").
+  void SourceEvent(std::string_view source, std::string_view outcome, double n = 1);
   // A lead that did not qualify: outcome is "nurture" or "disqualified"; failed_requirements
   // are requirement names from the config (bounded by it).
   void LeadNotQualified(bool disqualified, std::string_view source_kind,
@@ -173,6 +183,7 @@ class PipelineMetrics {
     std::vector<std::string> source_kind_names;  // enum names ("LEAD_SOURCE_KIND_PARTNER")
     std::vector<std::string> deadletter_reasons;
     std::vector<std::string> requirements;  // hard requirement names of the ICP
+    std::vector<std::string> sources;       // source labels: the config's, "none", "unknown"
   };
   struct PrecreateReport {
     size_t wanted = 0;   // series the space spans
@@ -201,6 +212,7 @@ class PipelineMetrics {
   prometheus::Gauge* config_info_current_ = nullptr;  // guarded by config_info_mu_
   prometheus::Family<prometheus::Counter>* assigned_by_source_;
   prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
+  prometheus::Family<prometheus::Counter>* source_events_;
   prometheus::Family<prometheus::Counter>* batch_failures_;
   prometheus::Family<prometheus::Counter>* undeliverable_;
   prometheus::Gauge* ready_;

@@ -41,10 +41,14 @@ absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
                                                    const google::protobuf::Message& payload,
                                                    bool replayed = false);
 
-// The consume → decode → validate → qualify → assign → publish → commit loop.
+// The consume → map/decode → validate → qualify → assign → publish → commit loop.
 //
-// Guarantees: every consumed event ends as exactly one of an assignment, a nurture record
-// (not qualified) or a dead letter, new or replayed;
+// Records are read from the inbound topic and every source's own topic; each is decoded by its
+// source (DecodeRecord: the x-leadrouter-source header, else the topic, else a native
+// LeadEvent), so one record may carry several events. Guarantees: every consumed event ends
+// as exactly one of an assignment, a nurture record (not qualified) or a dead letter, new or
+// replayed, where an unmappable record is one event (its dead letter) and a record its source's
+// filter drops is none (counted as "filtered" by source);
 // a batch's offsets are committed only after its Redis writes are done and its Kafka outputs
 // (dead letters, nurture records, replays) are acknowledged (acks=all). New assignments are not
 // produced here: the Redis commit appends them to the shared assignment log, which feeds stream
@@ -94,7 +98,13 @@ class Pipeline {
     std::vector<kafka::OutgoingMessage> outputs;
     std::vector<OutputOrigin> origins;  // origins[i] belongs to outputs[i]
     std::vector<LeadResult> results;
+    std::vector<std::string> result_sources;  // the source label of each of `results`
     std::vector<std::string> rejected_reasons;
+    std::vector<std::string> rejected_sources;  // the source label of each rejection
+    // Events this batch consumed: a native record is one, a mapped record as many as it mapped
+    // to, an unmappable record one (its dead letter), a record its source filtered out none.
+    size_t consumed_events = 0;
+    std::vector<std::pair<std::string, size_t>> filtered;  // (source, records dropped)
     std::chrono::steady_clock::time_point started;
     std::shared_ptr<const config::Config> config;  // the one it was decided with
   };

@@ -13,6 +13,7 @@ struct CommandOptions {
   std::string html_path;
   bool json = false;
   size_t sample = 20;
+  std::string source;  // --source NAME: each line is a payload of that configured source
 };
 
 // Runs `leadrouter simulate`: loads the configs and the lead file, simulates, writes the report

@@ -126,6 +126,10 @@ struct Options {
   // The "now" that validation checks occurred_at against (at most 24 h ahead of it).
   // nullopt: the wall clock, as the daemon would. Routing always uses each lead's occurred_at.
   std::optional<core::TimePoint> validation_now;
+  // A configured source: each line is one record of it (its payload on one line), mapped as the
+  // daemon maps a record with `x-leadrouter-source: <source>`; a mapped record of several
+  // events gives a row per event, all with the line's number. nullopt: native LeadEvents.
+  std::optional<std::string> source;
 };
 
 // Runs the simulation. Pure apart from reading the wall clock (see Options). Never throws on bad

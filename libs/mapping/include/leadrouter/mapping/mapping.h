@@ -1,0 +1,110 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadrouter/core/clock.h"
+#include "leadrouter/v1/lead.pb.h"
+
+namespace leadrouter::mapping {
+
+// A compiled source mapping: how one record of a source system (a JSON object, a JSON array, or
+// an application/x-www-form-urlencoded body) becomes one or more LeadEvents. Written as YAML
+// (the shipped profiles are deploy/sources/<profile>.yaml; README "sources"):
+//
+//   input: json                          # json | form: the payload type when no content-type
+//   records: "result[*]"                 # optional: one event per element of this array (an
+//                                        # object payload without that array is the one record)
+//   filter: {from: $.ChangeEventHeader.changeType, in: [CREATE], option: route_change_types}
+//   event_id: "marketo-{id}"             # template over source paths; {#sha256} = the record's
+//                                        # canonical SHA-256 (the default: "{#sha256}")
+//   fields:                              # LeadEvent field ← rule
+//     person.email: email                # shorthand for {from: email}
+//     person.first_name: {from: [firstName, $.fallback.name], transforms: [trim, first_name]}
+//     company.country: {from: country, transforms: [country]}
+//     source_kind: {const: INBOUND_MARKETING}
+//     psychographics.buying_priority: {from: priority, map: {cheap: PRICE}, default: VALUE}
+//
+// Paths resolve against the record (the array element with `records`, else the payload): dotted
+// (`properties.email.value`, `recordIds[0]`, `values[name=email].value`: the first element
+// whose `name` is "email") or a JSON Pointer (`/properties/email/value`). `$` starts at the
+// payload's root (`$.ChangeEventHeader.changeType`), `@` is the record itself. A rule takes the
+// first path whose value is not empty (null, "" and blanks are empty), else `default`; `const`
+// takes no path. Transforms run in order on the text of the value: trim, lower, upper,
+// first_name / last_name (a full name split: "Ada King Lovelace" → "Ada" / "King Lovelace",
+// "Lovelace, Ada" → "Ada" / "Lovelace"), number ("1.2M" → 1200000, "50k", "$1,500", "51-200" →
+// 51), epoch_ms / epoch_s / rfc3339 / timestamp (any of the three) → a timestamp, country (a
+// name or an alpha-3 code → ISO 3166 alpha-2, from the shipped table; an unknown name passes
+// unchanged). `map` replaces a value (compared case-insensitively) before the transforms; a value
+// it does not list passes unchanged, or becomes the rule's `default` when it has one. Enum targets
+// take the name with or without its prefix
+// (`PRICE`, `BUYING_PRIORITY_PRICE`) in any case; integer targets take an integer or apply
+// `number`; `occurred_at` takes a timestamp (epoch ms, epoch s or RFC 3339), and without a value
+// it is the record's receipt time. Targets: every string, integer and enum field of LeadEvent by
+// its proto path, `occurred_at`, and `attributes.<key>`.
+//
+// Thread-safety: immutable once built; Map may be called from any number of threads.
+class Mapping {
+ public:
+  // Parses and validates a mapping. Errors are InvalidArgument listing every problem, one per
+  // line, each prefixed with `path_prefix` and the field's path, e.g.
+  //   sources[1].mapping.fields.person.emial: unknown target (known: ...)
+  //   sources[1].mapping.fields.occurred_at.transforms[0]: unknown transform "epoch_us" (known:
+  //   ...)
+  // Unknown fields are errors. Pure.
+  static absl::StatusOr<std::shared_ptr<const Mapping>> Parse(std::string_view yaml_text,
+                                                              std::string_view path_prefix);
+
+  // A copy with the options a source sets (`options: {route_change_types: [CREATE, UPDATE]}`):
+  // each names an option the mapping declares (today: its filter's `option`), whose value list
+  // replaces the filter's `in`. Errors name `path_prefix.<option>`.
+  absl::StatusOr<std::shared_ptr<const Mapping>> WithOptions(
+      const std::map<std::string, std::vector<std::string>>& options,
+      std::string_view path_prefix) const;
+
+  // The options this mapping accepts, e.g. {"route_change_types": ["CREATE"]} (with defaults).
+  std::map<std::string, std::vector<std::string>> Options() const;
+
+  struct Output {
+    std::vector<v1::LeadEvent> events;  // in record order; tidied (lead::TidyStrings)
+    size_t filtered = 0;                // records the filter dropped (no event, not an error)
+  };
+
+  // Maps one payload. `content_type` chooses the parser (application/json, or
+  // application/x-www-form-urlencoded, parameters ignored); without it the mapping's `input`.
+  // `received_at` is the occurred_at of an event whose mapping gives none. An error is
+  // InvalidArgument naming the source path and the kind of problem, never a value from the
+  // payload (it goes to logs), e.g.
+  //   occurred_at ← submittedAt: not a timestamp (epoch ms)
+  //   records ← result[*]: not an array
+  // The events are not validated: the caller runs lead::ValidateLeadEvent on each, as on a native
+  // event. At most kMaxEventsPerRecord events; more is an error. Pure.
+  absl::StatusOr<Output> Map(std::string_view payload, std::optional<std::string_view> content_type,
+                             core::TimePoint received_at) const;
+
+  // The number of field rules, for summaries.
+  size_t field_count() const;
+
+  static constexpr size_t kMaxEventsPerRecord = 1000;
+
+  struct Spec;  // the compiled rules (src/mapping.cc)
+  explicit Mapping(std::shared_ptr<const Spec> spec) : spec_(std::move(spec)) {}
+
+ private:
+  std::shared_ptr<const Spec> spec_;
+};
+
+// The profile names shipped with leadrouter (compiled in from deploy/sources/<name>.yaml), in
+// alphabetical order, plus "leadevent" (the native contract: no mapping).
+std::vector<std::string_view> ShippedProfileNames();
+
+// The YAML text of a shipped profile, or nullopt for an unknown name and for "leadevent".
+std::optional<std::string_view> ShippedProfileText(std::string_view name);
+
+}  // namespace leadrouter::mapping

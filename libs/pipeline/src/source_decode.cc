@@ -1,0 +1,62 @@
+#include "leadrouter/pipeline/source_decode.h"
+
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "leadrouter/lead/decode.h"
+
+namespace leadrouter::pipeline {
+
+DecodedRecord DecodeRecord(const config::Config& config, std::string_view payload,
+                           std::optional<std::string_view> content_type,
+                           std::optional<std::string_view> source_header, std::string_view topic,
+                           core::TimePoint received_at) {
+  DecodedRecord out;
+  const config::SourceConfig* source = nullptr;
+  if (source_header) {
+    source = config.FindSource(*source_header);
+    if (source == nullptr) {
+      out.source = kUnknownSource;
+      // The name comes from the producer: the header detail may quote it, the log line not.
+      out.rejection =
+          lead::Rejection{lead::RejectReason::kUnmappable,
+                          absl::StrCat(kHeaderSource, ": no source \"", std::string(*source_header),
+                                       "\" in the config"),
+                          absl::StrCat(kHeaderSource, ": names no source of the config")};
+      return out;
+    }
+  } else {
+    source = config.SourceForTopic(topic);
+  }
+  out.source = source ? source->name : kNoSource;
+  const size_t max_bytes = static_cast<size_t>(config.kafka.max_event_bytes);
+  if (source == nullptr || source->mapping == nullptr) {
+    lead::DecodeResult decoded = lead::DecodeLeadEvent(
+        payload, content_type, max_bytes, lead::DecodeOptions{config.ingest.unknown_fields});
+    if (auto* rejection = std::get_if<lead::Rejection>(&decoded)) {
+      out.rejection = std::move(*rejection);
+    } else {
+      out.events.push_back(std::move(std::get<v1::LeadEvent>(decoded)));
+    }
+    return out;
+  }
+  if (payload.size() > max_bytes) {
+    const std::string detail =
+        absl::StrCat("event is ", payload.size(), " bytes, the limit is ", max_bytes);
+    out.rejection = lead::Rejection{lead::RejectReason::kTooLarge, detail, detail};
+    return out;
+  }
+  auto mapped = source->mapping->Map(payload, content_type, received_at);
+  if (!mapped.ok()) {
+    // Mapping errors name the target and the source path, never a payload value.
+    const std::string detail =
+        absl::StrCat("source ", source->name, ": ", mapped.status().message());
+    out.rejection = lead::Rejection{lead::RejectReason::kUnmappable, detail, detail};
+    return out;
+  }
+  out.events = std::move(mapped->events);
+  out.filtered = mapped->filtered;
+  return out;
+}
+
+}  // namespace leadrouter::pipeline
