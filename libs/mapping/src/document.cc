@@ -53,7 +53,7 @@ Node FromElement(dom::element element) {
     case dom::element_type::OBJECT:
       node.kind = Node::Kind::kObject;
       for (dom::key_value_pair field : dom::object(element.get_object())) {
-        node.members.emplace_back(std::string(field.key), FromElement(field.value));
+        node.members.push_back(NodeMember{std::string(field.key), FromElement(field.value)});
       }
       break;
   }
@@ -142,16 +142,16 @@ void AppendCanonical(std::string& out, const Node& node) {
       out.push_back(']');
       return;
     case Node::Kind::kObject: {
-      std::vector<const std::pair<std::string, Node>*> sorted;
+      std::vector<const NodeMember*> sorted;
       for (const auto& member : node.members) sorted.push_back(&member);
       std::stable_sort(sorted.begin(), sorted.end(),
-                       [](const auto* a, const auto* b) { return a->first < b->first; });
+                       [](const auto* a, const auto* b) { return a->name < b->name; });
       out.push_back('{');
       for (size_t i = 0; i < sorted.size(); ++i) {
         if (i) out.push_back(',');
-        AppendEscaped(out, sorted[i]->first);
+        AppendEscaped(out, sorted[i]->name);
         out.push_back(':');
-        AppendCanonical(out, sorted[i]->second);
+        AppendCanonical(out, sorted[i]->value);
       }
       out.push_back('}');
       return;
@@ -164,7 +164,7 @@ void AppendCanonical(std::string& out, const Node& node) {
 const Node* Node::Member(std::string_view key) const {
   if (kind != Kind::kObject) return nullptr;
   for (const auto& member : members) {
-    if (member.first == key) return &member.second;
+    if (member.name == key) return &member.value;
   }
   return nullptr;
 }
@@ -200,7 +200,7 @@ absl::StatusOr<Node> ParseForm(std::string_view payload) {
         if (!decoded.ok()) return decoded.status();
         value.text = *std::move(decoded);
       }
-      root.members.emplace_back(*std::move(name), std::move(value));
+      root.members.push_back(NodeMember{*std::move(name), std::move(value)});
     }
     start = end + 1;
   }
