@@ -34,13 +34,15 @@ done
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 build_dir="$(realpath -m "$build_dir")"
 if [ "$build_dir" = "$root/build/release" ]; then
-  scripts/build.sh release --target routing_bench leadgen leadrouter leadrouter-kafka-mock >/dev/null
+  scripts/build.sh release --target routing_bench decode_bench leadgen leadrouter \
+    leadrouter-kafka-mock >/dev/null
 fi
 leadrouter_bin="$build_dir/services/leadrouter/leadrouter"
 kafka_mock_bin="$build_dir/services/kafka-mock/leadrouter-kafka-mock"
 leadgen_bin="$build_dir/tests/bench/leadgen"
 routing_bench_bin="$build_dir/tests/bench/routing_bench"
-for b in "$leadrouter_bin" "$kafka_mock_bin" "$leadgen_bin" "$routing_bench_bin"; do
+decode_bench_bin="$build_dir/tests/bench/decode_bench"
+for b in "$leadrouter_bin" "$kafka_mock_bin" "$leadgen_bin" "$routing_bench_bin" "$decode_bench_bin"; do
   [ -x "$b" ] || { echo "bench: $b is missing (build it first)" >&2; exit 1; }
 done
 
@@ -88,7 +90,18 @@ d1off="$(items 'BM_AssignerDedupe/1/0/real_time')"
 d1on="$(items 'BM_AssignerDedupe/1/1/real_time')"
 d500off="$(items 'BM_AssignerDedupe/500/0/real_time')"
 d500on="$(items 'BM_AssignerDedupe/500/1/real_time')"
-for v in "$rtt" "$evalsha" "$route" "$b1" "$b50" "$b500" "$identity" "$d1off" "$d1on" "$d500off" "$d500on"; do
+# The decode stage: the native LeadEvent contract against a mapped source (the same people as
+# HubSpot workflow bodies through the shipped hubspot_workflow profile).
+"$decode_bench_bin" --benchmark_filter='BM_DecodeLeadEvent|BM_MapHubspotWorkflow' \
+  --benchmark_min_time="$min_time" --benchmark_format=json --benchmark_out="$work/decode.json" \
+  --benchmark_out_format=json >/dev/null
+decode_items() {
+  grep -A30 "\"name\": \"$1\"" "$work/decode.json" | grep -m1 '"items_per_second"' |
+    sed -E 's/.*: ([0-9.e+]+).*/\1/'
+}
+native="$(decode_items BM_DecodeLeadEvent)"
+mapped="$(decode_items BM_MapHubspotWorkflow)"
+for v in "$rtt" "$evalsha" "$route" "$b1" "$b50" "$b500" "$identity" "$d1off" "$d1on" "$d500off" "$d500on" "$native" "$mapped"; do
   [ -n "$v" ] || { echo "bench: a measurement is missing" >&2; cat "$work/routing.json" >&2; exit 1; }
 done
 fmt() { awk -v v="$1" 'BEGIN { printf "%\047.0f", v }'; }
@@ -115,9 +128,18 @@ dedupe_table="$(cat <<TABLE
 | Assigner, batch of 500 (pipelined), dedupe on: leads | $(fmt "$d500on") | $(ratio "$d500on" "$d500off") x dedupe off, $(ratio "$d500on" "$d1on") x unpipelined |
 TABLE
 )"
+decode_table="$(cat <<TABLE
+| measurement (one thread) | per second | ratio |
+| --- | ---: | --- |
+| native \`LeadEvent\` JSON: \`lead::DecodeLeadEvent\` (leadgen's events) | $(fmt "$native") | 1 |
+| mapped source: the same people as HubSpot workflow bodies, \`hubspot_workflow\` profile (\`mapping::Mapping::Map\`) | $(fmt "$mapped") | $(ratio "$mapped" "$native") x native |
+TABLE
+)"
 echo "$routing_table"
 echo
 echo "$dedupe_table"
+echo
+echo "$decode_table"
 echo
 # The end-to-end part starts from an empty Redis (routing_bench leaves its keys behind).
 redis-cli -p "$port" flushall >/dev/null
@@ -417,6 +439,14 @@ pipelined load as the routing state and written by the same commit script; only 
 was seen before does one more MGET fetch the earlier leads. What it costs is the normalization
 (libphonenumber, libpsl, libidn2, ICU) and the HMACs per lead, and a few more keys per lead in
 each round trip.
+
+## Decode stage: a mapped source against the native contract
+
+$decode_table
+
+A mapped record is parsed into a document and each rule walks its paths and transforms; the
+native contract goes through the simdjson fast path. Either way it is a small part of a lead's
+cost in the daemon (the stage latencies below).
 
 ## End to end
 

@@ -1,6 +1,8 @@
 // Decode-stage benchmarks: LeadEvent JSON as leadgen writes it (2,000 realistic events, ~0.5% of
 // them truncated garbage), through protobuf's JsonStringToMessage alone (what DecodeLeadEvent
-// spent its time in before the simdjson fast path) and through DecodeLeadEvent.
+// spent its time in before the simdjson fast path) and through DecodeLeadEvent; and the same
+// people as HubSpot workflow webhook bodies through the shipped hubspot_workflow mapping (what a
+// mapped source costs against the native contract).
 //   build/release/tests/bench/decode_bench [--benchmark_min_time=2]
 #include <benchmark/benchmark.h>
 #include <google/protobuf/util/json_util.h>
@@ -11,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/lead/decode.h"
+#include "leadrouter/mapping/mapping.h"
 
 namespace leadrouter {
 namespace {
@@ -82,6 +85,60 @@ void BM_DecodeLeadEvent(benchmark::State& state) {
   Report(state, bytes);
 }
 BENCHMARK(BM_DecodeLeadEvent);
+
+// A HubSpot workflow body (a contact with properties.<name>.value) for each decodable event.
+std::string HubspotBody(const v1::LeadEvent& e, size_t vid) {
+  auto property = [](const char* name, const std::string& value) {
+    std::string escaped;
+    for (char c : value) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+    }
+    return absl::StrCat("\"", name, "\":{\"value\":\"", escaped, "\"},");
+  };
+  std::string properties = absl::StrCat(
+      property("hs_object_id", std::to_string(vid)), property("email", e.person().email()),
+      property("firstname", e.person().first_name()), property("lastname", e.person().last_name()),
+      property("phone", e.person().phone()), property("jobtitle", e.person().title()),
+      property("company", e.company().name()), property("website", e.company().website()),
+      property("industry", e.company().industry()),
+      property("numberofemployees", std::to_string(e.company().employee_count())),
+      property("annualrevenue", std::to_string(e.company().annual_revenue_usd())),
+      property("country", e.company().country()), property("state", e.company().region()),
+      property("zip", e.company().postal_code()),
+      property("hs_analytics_source_data_2", e.campaign()),
+      property("createdate", "1700000000000"));
+  return absl::StrCat("{\"vid\":", vid, ",\"portal-id\":62515,\"properties\":{", properties,
+                      "\"lastmodifieddate\":{\"value\":\"1700000360000\"}}}");
+}
+
+void BM_MapHubspotWorkflow(benchmark::State& state) {
+  static const std::vector<std::string> bodies = [] {
+    std::vector<std::string> out;
+    for (const std::string& json : Events()) {
+      lead::DecodeResult decoded = lead::DecodeLeadEvent(json, "application/json", 1 << 20);
+      if (auto* e = std::get_if<v1::LeadEvent>(&decoded))
+        out.push_back(HubspotBody(*e, out.size()));
+    }
+    return out;
+  }();
+  auto mapping = mapping::Mapping::Parse(*mapping::ShippedProfileText("hubspot_workflow"), "bench");
+  if (bodies.empty() || !mapping.ok()) {
+    state.SkipWithError("no bodies, or the hubspot_workflow profile does not parse");
+    return;
+  }
+  const core::TimePoint now{std::chrono::seconds(1'780'000'000)};
+  size_t i = 0;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string& body = bodies[i++ % bodies.size()];
+    auto mapped = (*mapping)->Map(body, "application/json", now);
+    benchmark::DoNotOptimize(mapped);
+    bytes += body.size();
+  }
+  Report(state, bytes);
+}
+BENCHMARK(BM_MapHubspotWorkflow);
 
 }  // namespace
 }  // namespace leadrouter
