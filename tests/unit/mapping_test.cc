@@ -142,8 +142,8 @@ TEST(MappingProfiles, MarketoWebhookAndItsTemplate) {
   EXPECT_NE(reordered[0].event_id(), e.event_id());
 
   // Every field of the template the profile reads is one the template writes.
-  const std::string tmpl = ReadFile(std::string(LEADROUTER_SOURCE_DIR) +
-                                    "/deploy/sources/marketo_webhook.template");
+  const std::string tmpl =
+      ReadFile(std::string(LEADROUTER_SOURCE_DIR) + "/deploy/sources/marketo_webhook.template");
   for (const char* key : {"leadId", "email", "firstName", "lastName", "phone", "title",
                           "leadSource", "company", "website", "industry", "numberOfEmployees",
                           "annualRevenue", "country", "state", "postalCode", "campaignName"}) {
