@@ -132,7 +132,7 @@ decode_table="$(cat <<TABLE
 | measurement (one thread) | per second | ratio |
 | --- | ---: | --- |
 | native \`LeadEvent\` JSON: \`lead::DecodeLeadEvent\` (leadgen's events) | $(fmt "$native") | 1 |
-| mapped source: the same people as HubSpot workflow bodies, \`hubspot_workflow\` profile (\`mapping::Mapping::Map\`) | $(fmt "$mapped") | $(ratio "$mapped" "$native") x native |
+| mapped source: the same people as HubSpot workflow bodies, \`hubspot_workflow\` profile (\`sources::Mapping::Map\`) | $(fmt "$mapped") | $(ratio "$mapped" "$native") x native |
 TABLE
 )"
 echo "$routing_table"

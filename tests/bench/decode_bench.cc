@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/lead/decode.h"
-#include "leadrouter/mapping/mapping.h"
+#include "leadrouter/sources/mapping.h"
 
 namespace leadrouter {
 namespace {
@@ -122,7 +122,7 @@ void BM_MapHubspotWorkflow(benchmark::State& state) {
     }
     return out;
   }();
-  auto mapping = mapping::Mapping::Parse(*mapping::ShippedProfileText("hubspot_workflow"), "bench");
+  auto mapping = sources::Mapping::Parse(*sources::ShippedProfileText("hubspot_workflow"), "bench");
   if (bodies.empty() || !mapping.ok()) {
     state.SkipWithError("no bodies, or the hubspot_workflow profile does not parse");
     return;

@@ -887,7 +887,7 @@ TEST(ConfigTest, ShippedExampleConfigDeclaresEveryShippedProfile) {
   auto cfg = LoadConfigFile(LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml",
                             {.require_secrets = false});
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  for (std::string_view profile : mapping::ShippedProfileNames()) {
+  for (std::string_view profile : sources::ShippedProfileNames()) {
     const SourceConfig* source = cfg->FindSource(profile);
     ASSERT_NE(source, nullptr) << profile;
     EXPECT_EQ(source->profile, profile);

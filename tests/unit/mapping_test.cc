@@ -1,4 +1,4 @@
-#include "leadrouter/mapping/mapping.h"
+#include "leadrouter/sources/mapping.h"
 
 #include <fstream>
 #include <sstream>
@@ -6,9 +6,9 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "leadrouter/lead/validate.h"
-#include "leadrouter/mapping/transforms.h"
+#include "leadrouter/sources/transforms.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 namespace {
 
 using google::protobuf::util::TimeUtil;
@@ -488,4 +488,4 @@ fields:
 }
 
 }  // namespace
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources

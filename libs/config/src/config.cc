@@ -1086,10 +1086,10 @@ void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
       }
       return;
     }
-    auto shipped = mapping::ShippedProfileText(source.profile);
+    auto shipped = sources::ShippedProfileText(source.profile);
     if (!shipped) {
       std::vector<std::string> names;
-      for (std::string_view name : mapping::ShippedProfileNames()) names.emplace_back(name);
+      for (std::string_view name : sources::ShippedProfileNames()) names.emplace_back(name);
       return errors.Add(Join(p, "profile"),
                         absl::StrCat("unknown profile \"", source.profile,
                                      "\" (shipped: ", absl::StrJoin(names, ", "), ")"));
@@ -1097,7 +1097,7 @@ void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
     text = std::string(*shipped);
     where = absl::StrCat(Join(p, "profile"), "(", source.profile, ")");
   }
-  auto compiled = mapping::Mapping::Parse(text, where);
+  auto compiled = sources::Mapping::Parse(text, where);
   if (!compiled.ok()) {
     // The mapping's own lines already carry their paths; each becomes one config error.
     for (absl::string_view line : absl::StrSplit(compiled.status().message(), '\n')) {

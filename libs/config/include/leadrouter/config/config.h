@@ -10,11 +10,11 @@
 
 #include "absl/status/statusor.h"
 #include "leadrouter/lead/decode.h"
-#include "leadrouter/mapping/mapping.h"
 #include "leadrouter/qualify/profile.h"
 #include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
 #include "leadrouter/routing/rules.h"
+#include "leadrouter/sources/mapping.h"
 
 namespace leadrouter::config {
 
@@ -201,14 +201,14 @@ struct SecretRef {
 // or when it arrives on the source's own `topic`.
 struct SourceConfig {
   std::string name;          // 1-64 of [A-Za-z0-9._-], unique; a metric label value
-  std::string profile;       // a shipped profile (mapping::ShippedProfileNames), or ""
+  std::string profile;       // a shipped profile (sources::ShippedProfileNames), or ""
   std::string mapping_file;  // the user's mapping file, or "" (for summaries)
   bool inline_mapping = false;
   std::string topic;  // its own input topic, or "" (header only)
   std::map<std::string, std::vector<std::string>> options;
   // The compiled mapping with the options applied; null for the native LeadEvent contract
   // (profile `leadevent`, the default).
-  std::shared_ptr<const mapping::Mapping> mapping;
+  std::shared_ptr<const sources::Mapping> mapping;
 };
 
 struct RepConfig {

@@ -36,7 +36,7 @@ struct DecodedRecord {
 };
 
 // Chooses the record's source, the header first, then the topic (`config.SourceForTopic`),
-// and decodes it: a source with a mapping maps the payload (mapping::Mapping::Map, receipt time
+// and decodes it: a source with a mapping maps the payload (sources::Mapping::Map, receipt time
 // `received_at`); otherwise the payload is a native LeadEvent (lead::DecodeLeadEvent). A payload
 // over `config.kafka.max_event_bytes` is kTooLarge either way. Pure and thread-safe.
 DecodedRecord DecodeRecord(const config::Config& config, std::string_view payload,

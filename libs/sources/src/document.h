@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace leadrouter::mapping::internal {
+namespace leadrouter::sources::internal {
 
 // A parsed payload: a small owned tree, so a mapping reads JSON and form bodies the same way.
 // Numbers keep their shortest text (an id such as 12345678901234567 stays exact), booleans are
@@ -44,4 +44,4 @@ absl::StatusOr<Node> ParseForm(std::string_view payload);
 // order or whitespace have the same canonical text.
 std::string Canonical(const Node& node);
 
-}  // namespace leadrouter::mapping::internal
+}  // namespace leadrouter::sources::internal

@@ -12,7 +12,7 @@
 #include "leadrouter/core/clock.h"
 #include "leadrouter/v1/lead.pb.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 
 // A compiled source mapping: how one record of a source system (a JSON object, a JSON array, or
 // an application/x-www-form-urlencoded body) becomes one or more LeadEvents. Written as YAML
@@ -107,4 +107,4 @@ std::vector<std::string_view> ShippedProfileNames();
 // The YAML text of a shipped profile, or nullopt for an unknown name and for "leadevent".
 std::optional<std::string_view> ShippedProfileText(std::string_view name);
 
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources

@@ -1,4 +1,4 @@
-#include "leadrouter/mapping/mapping.h"
+#include "leadrouter/sources/mapping.h"
 
 #include <algorithm>
 #include <functional>
@@ -15,11 +15,11 @@
 #include "google/protobuf/util/time_util.h"
 #include "leadrouter/core/hash.h"
 #include "leadrouter/lead/decode.h"
-#include "leadrouter/mapping/transforms.h"
+#include "leadrouter/sources/transforms.h"
 #include "text.h"
 #include "yaml-cpp/yaml.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 
 using internal::A;
 using internal::IEquals;
@@ -868,4 +868,4 @@ absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
   return out;
 }
 
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources

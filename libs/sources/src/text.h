@@ -6,7 +6,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace leadrouter::mapping::internal {
+namespace leadrouter::sources::internal {
 
 // Debian's Abseil has its own string_view, not std::string_view: these bridge the two and
 // give the few ASCII helpers this library needs on std::string_view.
@@ -55,4 +55,4 @@ inline std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-}  // namespace leadrouter::mapping::internal
+}  // namespace leadrouter::sources::internal

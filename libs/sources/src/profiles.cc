@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "leadrouter/mapping/mapping.h"
+#include "leadrouter/sources/mapping.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 namespace internal {
 extern const std::pair<std::string_view, std::string_view> kProfiles[];
 extern const size_t kProfileCount;
@@ -24,4 +24,4 @@ std::optional<std::string_view> ShippedProfileText(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources

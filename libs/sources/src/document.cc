@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "simdjson.h"
 
-namespace leadrouter::mapping::internal {
+namespace leadrouter::sources::internal {
 namespace {
 
 namespace dom = simdjson::dom;
@@ -213,4 +213,4 @@ std::string Canonical(const Node& node) {
   return out;
 }
 
-}  // namespace leadrouter::mapping::internal
+}  // namespace leadrouter::sources::internal

@@ -1,4 +1,4 @@
-#include "leadrouter/mapping/transforms.h"
+#include "leadrouter/sources/transforms.h"
 
 #include <cmath>
 #include <limits>
@@ -12,7 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "text.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 namespace internal {
 extern const char kCountriesText[];
 }  // namespace internal
@@ -161,4 +161,4 @@ std::pair<std::string, std::string> SplitFullName(std::string_view full_name) {
   return {std::string(full_name.substr(0, space)), std::string(Strip(full_name.substr(space + 1)))};
 }
 
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources

@@ -7,7 +7,7 @@
 
 #include "google/protobuf/timestamp.pb.h"
 
-namespace leadrouter::mapping {
+namespace leadrouter::sources {
 
 // The value transforms of a mapping (mapping.h), exposed for tests and tools. All pure and
 // thread-safe; none throws.
@@ -24,7 +24,7 @@ enum class TimeFormat { kEpochMillis, kEpochSeconds, kRfc3339, kAny };
 std::optional<google::protobuf::Timestamp> ParseTimestamp(std::string_view text, TimeFormat format);
 
 // The ISO 3166-1 alpha-2 code of a country name, alpha-2 or alpha-3 code ("Germany", "deu",
-// "Korea, Republic of" → "DE", "DE", "KR"), from libs/mapping/data/countries.tsv; nullopt when
+// "Korea, Republic of" → "DE", "DE", "KR"), from libs/sources/data/countries.tsv; nullopt when
 // unknown.
 std::optional<std::string> CountryCode(std::string_view text);
 
@@ -32,4 +32,4 @@ std::optional<std::string> CountryCode(std::string_view text);
 // "Lovelace, Ada" → {"Ada", "Lovelace"}, "Ada" → {"Ada", ""}. Blanks are trimmed.
 std::pair<std::string, std::string> SplitFullName(std::string_view full_name);
 
-}  // namespace leadrouter::mapping
+}  // namespace leadrouter::sources
