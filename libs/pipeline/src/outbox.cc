@@ -129,11 +129,11 @@ void OutboxForwarder::Run(const std::atomic<bool>& stop) {
         holding_ = true;
       }
       waiting_logged = false;
-      position_.reset();
+      after_id_.reset();
       metrics_.SetOutboxHolder(true);
       spdlog::info("outbox: this instance forwards the assignment log (lease {})", (*taken)->token);
     }
-    if (!position_) {
+    if (!after_id_) {
       absl::StatusOr<std::optional<store::OutboxStore::Position>> loaded = store_->Load();
       if (!loaded.ok() || !loaded->has_value()) {
         metrics_.OutboxFailed("redis");
@@ -141,7 +141,7 @@ void OutboxForwarder::Run(const std::atomic<bool>& stop) {
         Pause(backoff.Next(), stop);
         continue;
       }
-      position_ = **loaded;
+      after_id_ = (*loaded)->after_id;
     }
     if (ForwardRound(stop)) {
       backoff.Reset();
@@ -168,8 +168,8 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
   const std::shared_ptr<const config::Config> config = configs_.Current();
   // Within the connection's command timeout, or every wait would break the connection.
   const std::chrono::milliseconds block = std::min(kReadBlock, config->redis.timeout / 2);
-  absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>> entries = store_->Read(
-      position_->after_id, static_cast<size_t>(config->outbox.batch_max_messages), block);
+  absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>> entries =
+      store_->Read(*after_id_, static_cast<size_t>(config->outbox.batch_max_messages), block);
   if (!entries.ok()) {
     metrics_.OutboxFailed("redis");
     spdlog::warn("outbox: reading the log failed: {}", entries.status().ToString());
@@ -234,17 +234,16 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
   const std::string& last = entries->back().id;
   const auto n = static_cast<int64_t>(entries->size());
   absl::StatusOr<store::OutboxStore::AdvanceResult> advanced =
-      store_->Advance(*lease, position_->after_id, last, n);
+      store_->Advance(*lease, *after_id_, last, n);
   if (!advanced.ok()) {
     // Unknown whether it moved: read it again (at worst this batch is published twice).
     metrics_.OutboxFailed("redis");
-    position_.reset();
+    after_id_.reset();
     return false;
   }
   switch (*advanced) {
     case store::OutboxStore::AdvanceResult::kAdvanced:
-      position_->after_id = last;
-      position_->forwarded += n;
+      *after_id_ = last;
       metrics_.OutboxForwarded(static_cast<double>(messages.size()));
       return true;
     case store::OutboxStore::AdvanceResult::kLeaseLost:
@@ -252,7 +251,7 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
       return false;
     case store::OutboxStore::AdvanceResult::kMoved:
       spdlog::warn("outbox: the position moved under this holder; reading it again");
-      position_.reset();
+      after_id_.reset();
       return false;
   }
   return false;

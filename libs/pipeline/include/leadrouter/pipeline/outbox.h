@@ -53,9 +53,6 @@ class OutboxForwarder {
   // with capped backoff (counted in leadrouter_outbox_failures_total), never returned.
   void Run(const std::atomic<bool>& stop);
 
-  // Whether this forwarder holds the lease now (for tests and logs).
-  bool holding() const { return holding_.load(); }
-
  private:
   // One round while holding the lease: read what follows the position, publish it, advance.
   // Returns false when there was nothing to forward.
@@ -79,7 +76,9 @@ class OutboxForwarder {
   std::atomic<bool> holding_{false};
   // Set to cancel a publication in progress: the lease was lost, or the forwarder stops.
   std::atomic<bool> cancel_{false};
-  std::optional<store::OutboxStore::Position> position_;  // forwarding thread only
+  // The position this holder forwards from (forwarding thread only); reloaded after a new lease
+  // or an advance whose outcome is unknown.
+  std::optional<std::string> after_id_;
 };
 
 }  // namespace leadrouter::pipeline
