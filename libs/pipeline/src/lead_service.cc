@@ -255,10 +255,11 @@ absl::StatusOr<v1::ListRepLoadResponse> LeadService::ListRepLoad() {
   auto snapshot = (**store).Load({});
   if (!snapshot.ok()) return snapshot.status();
   const auto config = configs_.Current();
-  const routing::RoutingState state = StateFromFields(snapshot->state);
+  auto state = StateFromFields(snapshot->state);
+  if (!state.ok()) return state.status();
   v1::ListRepLoadResponse response;
   for (const routing::RepProfile& rep : config->routing.reps) {
-    *response.add_reps() = RepLoadOf(*config, rep, state, clock_.Now());
+    *response.add_reps() = RepLoadOf(*config, rep, *state, clock_.Now());
   }
   return response;
 }
@@ -278,7 +279,9 @@ absl::StatusOr<v1::RepLoad> LeadService::UpdateRep(
   for (int attempt = 0; attempt < kMaxAdminCommitAttempts; ++attempt) {
     auto snapshot = (**store).Load({});
     if (!snapshot.ok()) return snapshot.status();
-    routing::RoutingState state = StateFromFields(snapshot->state);
+    auto loaded = StateFromFields(snapshot->state);
+    if (!loaded.ok()) return loaded.status();
+    routing::RoutingState state = *std::move(loaded);
     if (absl::Status changed = change(state.reps[rep_id]); !changed.ok()) return changed;
     store::AssignmentStore::CommitRequest commit;
     commit.expected_version = snapshot->version;

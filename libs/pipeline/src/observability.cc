@@ -57,8 +57,9 @@ absl::Status LoadSampler::SampleOnce() {
   auto snapshot = store_->Load({});
   if (!snapshot.ok()) return snapshot.status();
   const auto config = configs_.Current();
-  metrics_.SetRoutingLoad(
-      ToMetrics(routing::MeasureLoad(config->routing, StateFromFields(snapshot->state))));
+  auto state = StateFromFields(snapshot->state);
+  if (!state.ok()) return state.status();
+  metrics_.SetRoutingLoad(ToMetrics(routing::MeasureLoad(config->routing, *state)));
   return absl::OkStatus();
 }
 

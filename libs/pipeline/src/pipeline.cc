@@ -477,7 +477,7 @@ absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status&
       const v1::NurtureEvent& nurture = outcome.nurture();
       std::vector<std::string> failed_requirements;
       for (const auto& rule : nurture.qualification().rules()) {
-        if (rule.kind() == "requirement" && !rule.fired())
+        if (rule.rule_kind() == v1::RULE_KIND_REQUIREMENT && !rule.fired())
           failed_requirements.push_back(rule.name());
       }
       metrics_.LeadNotQualified(
