@@ -171,13 +171,13 @@ TEST(SimulateTest, DemoFileOutcomesMatchTheDaemon) {
   EXPECT_EQ(r.counts.lines, 10);
   EXPECT_EQ(r.counts.invalid, 1);
   EXPECT_EQ(r.counts.invalid_by_reason.at("missing_field"), 1);
-  EXPECT_EQ(r.counts.duplicates, 1);
+  EXPECT_EQ(r.counts.replayed, 1);
   EXPECT_EQ(r.counts.assigned, 4);
   EXPECT_EQ(r.counts.unassigned, 0);
   EXPECT_EQ(r.counts.nurture, 1);
   EXPECT_EQ(r.counts.disqualified, 3);
   ASSERT_EQ(r.leads.size(), 10u);
-  EXPECT_EQ(r.leads[7].outcome, LeadOutcome::kDuplicate);
+  EXPECT_EQ(r.leads[7].outcome, LeadOutcome::kReplayed);
   EXPECT_EQ(r.leads[7].event_id, "demo-0001");
   int64_t rep_total = 0;
   for (const RepRow& rep : r.reps) rep_total += rep.leads;
@@ -345,7 +345,7 @@ TEST(SimulateTest, JsonParses) {
   ASSERT_TRUE(status.ok()) << status << "\n" << json;
   const auto& counts = parsed.fields().at("counts").struct_value().fields();
   EXPECT_EQ(counts.at("assigned").number_value(), 4);  // the markup lead scores 0: disqualified
-  EXPECT_EQ(counts.at("duplicates").number_value(), 1);
+  EXPECT_EQ(counts.at("replayed").number_value(), 1);
   const auto& leads = parsed.fields().at("leads").list_value().values();
   ASSERT_EQ(leads.size(), 11);
   EXPECT_EQ(leads[10].struct_value().fields().at("company").string_value(),

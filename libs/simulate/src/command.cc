@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "leadrouter/config/config.h"
@@ -14,23 +15,47 @@ namespace {
 
 constexpr int kExitBadConfig = 2;
 
+// A what-if needs no secret: the dedupe key only has to be the same for every lead of the run.
+config::LoadOptions WhatIfLoadOptions() {
+  config::LoadOptions options;
+  options.require_secrets = false;
+  return options;
+}
+
+// 32 random bytes as hex: a key that lives as long as the run.
+std::string EphemeralKey() {
+  std::random_device random;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (int i = 0; i < 64; ++i) key.push_back(kHex[random() % 16]);
+  return key;
+}
+
+// Gives a config whose dedupe key was not available `key` (random per run).
+void UseEphemeralKeyIfMissing(config::Config& config, const std::string& key) {
+  if (config.dedupe.enabled && config.dedupe.hmac_key.empty()) config.dedupe.hmac_key = key;
+}
+
 }  // namespace
 
 int RunCommand(const CommandOptions& args) {
-  auto candidate = config::LoadConfigFile(args.config_path);
+  auto candidate = config::LoadConfigFile(args.config_path, WhatIfLoadOptions());
   if (!candidate.ok()) {
     std::fprintf(stderr, "%s\n", std::string(candidate.status().message()).c_str());
     return kExitBadConfig;
   }
   std::optional<config::Config> baseline;
   if (!args.baseline_path.empty()) {
-    auto loaded = config::LoadConfigFile(args.baseline_path);
+    auto loaded = config::LoadConfigFile(args.baseline_path, WhatIfLoadOptions());
     if (!loaded.ok()) {
       std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
       return kExitBadConfig;
     }
     baseline = std::move(*loaded);
   }
+  const std::string ephemeral_key = EphemeralKey();
+  UseEphemeralKeyIfMissing(*candidate, ephemeral_key);
+  if (baseline) UseEphemeralKeyIfMissing(*baseline, ephemeral_key);
   std::ifstream in(args.leads_path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "leadrouter: cannot read leads file %s\n", args.leads_path.c_str());
@@ -54,6 +79,13 @@ int RunCommand(const CommandOptions& args) {
     }
     options.source = args.source;
   }
+  if (absl::Status what_if =
+          ParseWhatIf(*candidate, args.return_rates, args.out_of_office, options);
+      !what_if.ok()) {
+    std::fprintf(stderr, "leadrouter: %s\n", std::string(what_if.message()).c_str());
+    return kExitBadConfig;
+  }
+  options.unaccepted = args.unaccepted;
   const Report report = Simulate(*candidate, lines, options);
   std::optional<Diff> diff;
   if (baseline) {

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "leadrouter/config/config.h"
+#include "leadrouter/decide/decode_record.h"
 #include "leadrouter/lead/validate.h"
-#include "leadrouter/pipeline/source_decode.h"
 #include "leadrouter/protojson/print.h"
 
 namespace leadrouter::simulate {
@@ -47,8 +47,8 @@ int RunMapCommand(const MapCommandOptions& options, std::FILE* out, std::FILE* e
   const core::TimePoint now = std::chrono::system_clock::now();
   std::optional<std::string_view> content_type;
   if (!options.content_type.empty()) content_type = options.content_type;
-  const pipeline::DecodedRecord record =
-      pipeline::DecodeRecord(*config, payload.str(), content_type, options.source, "", now);
+  const decide::DecodedRecord record =
+      decide::DecodeRecord(*config, payload.str(), content_type, options.source, "", now);
   if (record.rejection) {
     Print(err, std::string(lead::RejectReasonName(record.rejection->reason)) + ": " +
                    record.rejection->detail);

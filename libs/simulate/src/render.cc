@@ -303,8 +303,10 @@ std::string OutcomeChart(const Report& r) {
   const std::vector<std::pair<std::string, int64_t>> items = {
       {"assigned", r.counts.assigned},    {"unassigned", r.counts.unassigned},
       {"nurture", r.counts.nurture},      {"disqualified", r.counts.disqualified},
-      {"duplicate", r.counts.duplicates}, {"invalid", r.counts.invalid}};
-  const char* colors[] = {"#2e8b57", "#e09f3e", "#5fa8d3", "#9e2a2b", "#8d99ae", "#6d597a"};
+      {"duplicate", r.counts.duplicates}, {"replayed", r.counts.replayed},
+      {"invalid", r.counts.invalid}};
+  const char* colors[] = {"#2e8b57", "#e09f3e", "#5fa8d3", "#9e2a2b",
+                          "#8d99ae", "#b8b8d1", "#6d597a"};
   double max = 1;
   for (const auto& [name, n] : items) max = std::max(max, static_cast<double>(n));
   const int row = 28;
@@ -479,9 +481,18 @@ std::string TerritorySummary(const Report& r) {
 }
 
 std::string OutcomeLine(const OutcomeCounts& c) {
-  return absl::StrCat("assigned ", c.assigned, ", unassigned ", c.unassigned, ", nurture ",
-                      c.nurture, ", disqualified ", c.disqualified, ", duplicate ", c.duplicates,
-                      ", invalid ", c.invalid, " (", c.lines, " lines)");
+  std::string line =
+      absl::StrCat("assigned ", c.assigned, ", unassigned ", c.unassigned, ", nurture ", c.nurture,
+                   ", disqualified ", c.disqualified, ", duplicate ", c.duplicates, ", replayed ",
+                   c.replayed, ", invalid ", c.invalid, " (", c.lines, " lines)");
+  if (c.account_owner > 0) {
+    absl::StrAppend(&line, "\nof the assigned, to their account's owner: ", c.account_owner);
+  }
+  if (c.returned + c.expired + c.rerouted + c.recycled > 0) {
+    absl::StrAppend(&line, "\nafterwards: returned ", c.returned, ", expired ", c.expired,
+                    ", re-routed to a rep ", c.rerouted, ", recycled ", c.recycled);
+  }
+  return line;
 }
 
 }  // namespace
@@ -610,7 +621,13 @@ std::string RenderJson(const Report& r, const Diff* diff) {
       {"nurture", r.counts.nurture},
       {"disqualified", r.counts.disqualified},
       {"duplicates", r.counts.duplicates},
-      {"invalid", r.counts.invalid}};
+      {"replayed", r.counts.replayed},
+      {"invalid", r.counts.invalid},
+      {"account_owner", r.counts.account_owner},
+      {"returned", r.counts.returned},
+      {"expired", r.counts.expired},
+      {"rerouted", r.counts.rerouted},
+      {"recycled", r.counts.recycled}};
   for (const auto& [k, v] : counts) {
     j.Key(k);
     j.Int(v);
@@ -661,7 +678,9 @@ std::string RenderJson(const Report& r, const Diff* diff) {
         {"skipped_max_open", rep.skipped_max_open},
         {"skipped_out_of_office", rep.skipped_out_of_office},
         {"skipped_off_hours", rep.skipped_off_hours},
-        {"skipped_other", rep.skipped_other}};
+        {"skipped_other", rep.skipped_other},
+        {"returned", rep.returned},
+        {"expired", rep.expired}};
     for (const auto& [k, v] : skips) {
       j.Key(k);
       j.Int(v);
@@ -784,7 +803,11 @@ th{background:#f3f5f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
       {"nurture", r.counts.nurture},
       {"disqualified", r.counts.disqualified},
       {"duplicate", r.counts.duplicates},
-      {"invalid", r.counts.invalid}};
+      {"replayed", r.counts.replayed},
+      {"invalid", r.counts.invalid},
+      {"returned", r.counts.returned},
+      {"expired", r.counts.expired},
+      {"re-routed", r.counts.rerouted}};
   for (const auto& [k, v] : cards) {
     absl::StrAppend(&out, "<div class=\"card\"><b>", v, "</b>", k, "</div>");
   }

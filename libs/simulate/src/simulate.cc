@@ -13,23 +13,31 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "leadrouter/core/hash.h"
+#include "leadrouter/decide/batch.h"
+#include "leadrouter/decide/decode_record.h"
+#include "leadrouter/decide/memory_store.h"
+#include "leadrouter/decide/outcome.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
-#include "leadrouter/pipeline/assigner.h"
-#include "leadrouter/pipeline/source_decode.h"
-#include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
 
 namespace leadrouter::simulate {
 namespace {
 
-core::TimePoint ToTimePoint(const google::protobuf::Timestamp& ts) {
-  return core::TimePoint(std::chrono::duration_cast<core::TimePoint::duration>(
-      std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
-}
+using decide::ToTimePoint;
+
+// The daemon retries the unassigned queue every second, up to 100 leads; and expires up to 100
+// leads per pass.
+constexpr auto kQueueRetryInterval = std::chrono::seconds(1);
+constexpr size_t kQueueRetryBatch = 100;
+constexpr size_t kExpiryBatch = 100;
+constexpr char kSimulatedActor[] = "simulate";
 
 std::string FormatUtc(core::TimePoint t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
@@ -69,12 +77,34 @@ void CountSkip(const std::string& why, RepRow& rep) {
   }
 }
 
-std::string QualificationReason(const qualify::Decision& d) {
-  const std::string reasons = absl::StrJoin(d.reasons, ", ");
+std::string QualificationReason(const v1::Qualification& q) {
+  const std::string reasons = absl::StrJoin(q.reasons(), ", ");
   // Threshold reasons already carry the score ("score 14 < nurture 15").
   if (absl::StartsWith(reasons, "score ")) return reasons;
-  return reasons.empty() ? absl::StrCat("score ", d.score)
-                         : absl::StrCat("score ", d.score, ": ", reasons);
+  return reasons.empty() ? absl::StrCat("score ", q.score())
+                         : absl::StrCat("score ", q.score(), ": ", reasons);
+}
+
+// The return rate that applies to `lead`: by source_system, then source_kind, then "*".
+double ReturnRateOf(const Options& options, const v1::LeadEvent& lead) {
+  if (options.return_rate.empty()) return 0;
+  for (const std::string& key :
+       {absl::AsciiStrToLower(lead.source_system()),
+        absl::AsciiStrToLower(decide::ShortSourceKind(lead.source_kind())), std::string("*")}) {
+    if (auto it = options.return_rate.find(key); !key.empty() && it != options.return_rate.end()) {
+      return it->second;
+    }
+  }
+  return 0;
+}
+
+// Whether the simulated rep returns this lead: a hash of its event id against the rate, so the
+// same leads are returned on every run and under every config.
+bool Returns(const std::string& event_id, double rate) {
+  if (rate <= 0) return false;
+  const std::string digest = core::Sha256Hex(absl::StrCat("simulated return\n", event_id), 8);
+  const double draw = static_cast<double>(std::stoull(digest, nullptr, 16)) / 4294967296.0;
+  return draw < rate;
 }
 
 bool IsBlank(const std::string& line) {
@@ -98,6 +128,8 @@ const char* LeadOutcomeName(LeadOutcome outcome) {
       return "disqualified";
     case LeadOutcome::kDuplicate:
       return "duplicate";
+    case LeadOutcome::kReplayed:
+      return "replayed";
     case LeadOutcome::kInvalid:
       return "invalid";
   }
@@ -148,9 +180,14 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
   const size_t max_bytes = config.kafka.max_event_bytes > 0
                                ? static_cast<size_t>(config.kafka.max_event_bytes)
                                : static_cast<size_t>(1) << 20;
-  routing::RoutingState state;
+  decide::MemoryStore store(config.redis.idempotency_ttl);
+  for (const auto& [rep_id, window] : options.out_of_office) {
+    store.mutable_state().reps[rep_id].extra_out_of_office.push_back(window);
+  }
+  const std::unique_ptr<const dedupe::KeyMaker> key_maker = decide::KeyMakerFor(config);
   std::map<std::string, int> first_line_of;  // event id -> line that decided it
   std::optional<core::TimePoint> previous;
+  std::optional<core::TimePoint> last_queue_retry;
 
   // Each line decoded as the daemon decodes a record: a native LeadEvent, or with
   // `options.source` that source's payload, which may carry several events (or none, filtered).
@@ -167,8 +204,8 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     ++report.counts.lines;
     const int number = static_cast<int>(i + 1);
     if (options.source) {
-      pipeline::DecodedRecord record =
-          pipeline::DecodeRecord(config, line, std::nullopt, *options.source, "", validation_now);
+      decide::DecodedRecord record =
+          decide::DecodeRecord(config, line, std::nullopt, *options.source, "", validation_now);
       if (record.rejection) inputs.push_back({number, {}, std::move(record.rejection)});
       for (v1::LeadEvent& event : record.events) inputs.push_back({number, std::move(event), {}});
       continue;
@@ -182,6 +219,41 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
       inputs.push_back({number, std::move(std::get<v1::LeadEvent>(decoded)), {}});
     }
   }
+
+  // A re-route after a return or expiry, or from the queue, that found a rep (or recycled it).
+  auto count_reroute = [&](const v1::AssignmentEvent& event) {
+    if (event.status() == v1::ASSIGNMENT_STATUS_ASSIGNED) {
+      ++report.counts.rerouted;
+      ++rep_row(event.rep_id()).leads;
+    } else if (event.status() == v1::ASSIGNMENT_STATUS_RECYCLED) {
+      ++report.counts.recycled;
+    }
+  };
+  // What happens between leads, as the daemon's timers do it: SLA expiry, the queue retry.
+  auto advance_to = [&](core::TimePoint now) {
+    if (options.unaccepted) {
+      for (;;) {
+        const decide::LeadUpdate expired = store.RunExpireDue(config, now, kExpiryBatch);
+        for (const auto& event : expired.events) {
+          if (event->status() == v1::ASSIGNMENT_STATUS_EXPIRED) {
+            ++report.counts.expired;
+            ++rep_row(event->rep_id()).expired;
+          } else {
+            count_reroute(*event);
+          }
+        }
+        if (expired.events.empty()) break;
+      }
+    }
+    if (store.QueueLength() > 0 &&
+        (!last_queue_retry || now - *last_queue_retry >= kQueueRetryInterval ||
+         now < *last_queue_retry)) {
+      last_queue_retry = now;
+      const decide::RetryDecision retried =
+          store.RunRetry(config, key_maker.get(), kQueueRetryBatch, now);
+      for (const auto& outcome : retried.assigned) count_reroute(outcome->assignment());
+    }
+  };
 
   for (const Input& input : inputs) {
     LeadRow row;
@@ -210,32 +282,36 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
       continue;
     }
 
-    // Idempotency: only valid events claim their id (invalid ones are dead-lettered unstored).
-    if (auto [it, first] = first_line_of.emplace(event.event_id(), row.line); !first) {
-      row.outcome = LeadOutcome::kDuplicate;
-      row.reason =
-          absl::StrCat("repeats event id of line ", it->second, "; replayed, not routed again");
-      ++report.counts.duplicates;
-      report.leads.push_back(std::move(row));
-      continue;
-    }
-
     const core::TimePoint now = ToTimePoint(event.occurred_at());
     if (previous && now < *previous) ++report.clock_went_backwards;
     previous = now;
+    advance_to(now);
 
-    const qualify::Decision decision = config.qualifier->Evaluate(event);
-    row.score = decision.score;
-    if (decision.outcome != qualify::Outcome::kQualified) {
-      row.reason = QualificationReason(decision);
-      if (decision.outcome == qualify::Outcome::kNurture) {
+    decide::BatchDecision decided = store.RunBatch(config, key_maker.get(), {&event}, now);
+    decide::LeadResult& result = decided.results.front();
+    // Idempotency: only valid events claim their id (invalid ones are dead-lettered unstored).
+    auto [first_line, first] = first_line_of.emplace(event.event_id(), row.line);
+    if (result.replayed) {
+      row.outcome = LeadOutcome::kReplayed;
+      row.reason = absl::StrCat("repeats event id of line ", first ? row.line : first_line->second,
+                                "; replayed, not routed again");
+      ++report.counts.replayed;
+      report.leads.push_back(std::move(row));
+      continue;
+    }
+    const v1::EventOutcome& outcome = *result.outcome;
+    if (outcome.has_nurture()) {
+      const v1::Qualification& q = outcome.nurture().qualification();
+      row.score = q.score();
+      row.reason = QualificationReason(q);
+      if (q.outcome() == v1::QUALIFICATION_OUTCOME_NURTURE) {
         row.outcome = LeadOutcome::kNurture;
         ++report.counts.nurture;
       } else {
         row.outcome = LeadOutcome::kDisqualified;
         ++report.counts.disqualified;
         // Threshold reasons carry each lead's score; bucket them so the counts stay few.
-        std::string key = absl::StrJoin(decision.reasons, ", ");
+        std::string key = absl::StrJoin(q.reasons(), ", ");
         if (key.empty()) key = "(no reason)";
         if (absl::StartsWith(key, "score ")) key = "score below the nurture threshold";
         ++report.counts.disqualified_by_reason[key];
@@ -244,10 +320,20 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
       continue;
     }
 
-    const v1::Qualification qualification = pipeline::ToProto(decision);
-    const routing::RoutingDecision route =
-        config.engine->Route(pipeline::LeadFactsFor(event, qualification.segments()), now, state);
+    const v1::AssignmentEvent& a = outcome.assignment();
+    row.score = a.qualification().score();
+    if (a.status() == v1::ASSIGNMENT_STATUS_DUPLICATE) {
+      row.outcome = LeadOutcome::kDuplicate;
+      row.rep_id = a.rep_id();
+      row.territory = a.territory();
+      row.pool = a.pool();
+      row.reason = a.reason();
+      ++report.counts.duplicates;
+      report.leads.push_back(std::move(row));
+      continue;
+    }
 
+    const routing::RoutingDecision& route = *result.route;
     for (const routing::CandidateTrace& c : route.candidates) {
       if (c.chosen || absl::StartsWith(c.why, "eligible: ")) continue;
       CountSkip(c.why, rep_row(c.rep_id));
@@ -280,6 +366,7 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
       row.outcome = LeadOutcome::kAssigned;
       row.rep_id = *route.rep_id;
       ++report.counts.assigned;
+      if (result.match == decide::LeadResult::Match::kAccount) ++report.counts.account_owner;
       RepRow& rep = rep_row(*route.rep_id);
       ++rep.leads;
       if (direct) ++rep.direct;
@@ -287,6 +374,16 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
         PoolRow& pool = report.pools[it->second];
         ++pool.leads;
         if (route.pools_tried.size() > 1) ++pool.via_overflow;
+      }
+      if (Returns(event.event_id(), ReturnRateOf(options, event))) {
+        auto returned = store.RunReturn(config, a.lead_id(), a.rep_id(), v1::RETURN_REASON_OTHER,
+                                        "simulated (--return-rate)", kSimulatedActor, now);
+        if (returned.ok()) {
+          ++report.counts.returned;
+          ++rep.returned;
+          for (size_t e = 1; e < returned->events.size(); ++e) count_reroute(*returned->events[e]);
+          absl::StrAppend(&row.reason, "; returned (simulated)");
+        }
       }
     } else {
       row.outcome = LeadOutcome::kUnassigned;
@@ -320,6 +417,59 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     for (const PoolShare& s : rep.pools) rep.target += s.expected;
   }
   return report;
+}
+
+namespace {
+
+// A time of an --ooo window: RFC 3339, or a date (its start; its end when `end_of_day`).
+std::optional<core::TimePoint> ParseWhen(const std::string& text, bool end_of_day) {
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return absl::ToChronoTime(t);
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &error)) {
+    if (end_of_day) t += absl::Hours(24);
+    return absl::ToChronoTime(t);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::Status ParseWhatIf(const config::Config& config, const std::vector<std::string>& return_rates,
+                         const std::vector<std::string>& out_of_office, Options& options) {
+  for (const std::string& flag : return_rates) {
+    const std::vector<std::string> parts = absl::StrSplit(flag, absl::MaxSplits('=', 1));
+    double rate = 0;
+    if (parts.size() != 2 || parts[0].empty() || !absl::SimpleAtod(parts[1], &rate) ||
+        !(rate >= 0 && rate <= 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--return-rate \"", flag,
+          "\": expected SOURCE=FRACTION with a fraction from 0 to 1, e.g. webinar=0.3 or *=0.1"));
+    }
+    options.return_rate[absl::AsciiStrToLower(parts[0])] = rate;
+  }
+  for (const std::string& flag : out_of_office) {
+    const std::vector<std::string> parts = absl::StrSplit(flag, absl::MaxSplits('=', 1));
+    const std::vector<std::string> ends = parts.size() == 2
+                                              ? absl::StrSplit(parts[1], absl::MaxSplits("..", 1))
+                                              : std::vector<std::string>{};
+    const std::optional<core::TimePoint> from =
+        ends.size() == 2 ? ParseWhen(ends[0], false) : std::nullopt;
+    const std::optional<core::TimePoint> to =
+        ends.size() == 2 ? ParseWhen(ends[1], true) : std::nullopt;
+    if (!from || !to || !(*from < *to)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ooo \"", flag,
+                       "\": expected REP=FROM..TO with RFC 3339 times or YYYY-MM-DD dates, FROM "
+                       "before TO, e.g. rep-ada=2026-12-07..2026-12-11"));
+    }
+    if (config.FindRep(parts[0]) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ooo \"", flag, "\": no rep \"", parts[0], "\" in the config"));
+    }
+    options.out_of_office.emplace_back(parts[0], routing::Absence{*from, *to});
+  }
+  return absl::OkStatus();
 }
 
 Diff Compare(const Report& baseline, const Report& candidate, size_t sample_limit) {

@@ -14,7 +14,7 @@ struct MapCommandOptions {
 };
 
 // Runs `leadrouter map`: maps one payload of a configured source exactly as the daemon would
-// (pipeline::DecodeRecord, then lead::ValidateLeadEvent on each event) and prints each event as
+// (decide::DecodeRecord, then lead::ValidateLeadEvent on each event) and prints each event as
 // one line of protobuf JSON on `out`. Needs no secret (the config is loaded as check-config
 // loads it) and writes nothing anywhere else. Exit code: 0 when every event is valid (also for
 // a record the source's filter drops, said on `err`); 2 for a bad config, an unknown source, an

@@ -1,19 +1,23 @@
 #pragma once
 
-// What-if simulation: replays a file of lead events through a config's real qualification and
-// routing engines, in memory, and reports who would have got what.
+// What-if simulation: replays a file of lead events through the daemon's own decision core
+// (libs/decide) over an in-memory store with Redis's semantics (decide::MemoryStore), and reports
+// who would have got what. So the simulator makes the daemon's decisions: person dedupe (a
+// second lead of a live person is a DUPLICATE for its holder), account owners, rep-sourced
+// credit, fair rotation, caps, the unassigned queue and its retries, returns and SLA expiry with
+// their re-routes.
 //
-// Per line, in file order: decode (JSON) -> validate -> event-id idempotency (a repeated event id
-// is a duplicate and is not routed again, as the daemon replays its stored outcome) -> qualify ->
-// route. Routing state (pool credits, daily and open-lead counts) lives in one in-memory
-// routing::RoutingState for the whole run. The clock is simulated: each lead is routed at its own
-// occurred_at, so working hours, out-of-office windows and daily caps apply as they would have
-// at that moment. Lines are NOT sorted: when occurred_at goes backwards the clock goes backwards
-// with it (counted in Report::clock_went_backwards). Nothing is written anywhere.
+// Per line, in file order: decode (as the daemon decodes a record) -> validate -> decide, one
+// lead at a time at its own occurred_at (the simulated clock: working hours, out-of-office
+// windows, daily caps, TTLs and person windows apply as they would have at that moment). Before
+// each lead the queue is retried when a second of simulated time has passed (the daemon retries
+// every second) and, with Options::unaccepted, leads past their accept SLA expire and re-route.
+// Lines are NOT sorted: when occurred_at goes backwards the clock goes backwards with it (counted
+// in Report::clock_went_backwards). Nothing is written anywhere.
 //
-// Not simulated: leads never close, so max_open_leads acts as a cap on leads received during the
-// run; the unassigned queue is not retried; account ownership and exclusions come only from
-// what the lead itself carries (LeadFactsFor), as in the daemon.
+// Each row is the event's first decision, what the daemon publishes for it; what happened to the
+// lead afterwards (a simulated return or expiry and its re-route) is counted in OutcomeCounts and
+// the reps' rows.
 
 #include <cstddef>
 #include <cstdint>
@@ -22,8 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/routing/engine.h"
 
 namespace leadrouter::simulate {
 
@@ -32,11 +38,13 @@ enum class LeadOutcome {
   kUnassigned,    // qualified, nobody eligible: the daemon would queue it
   kNurture,       // below the qualified threshold, above the nurture one
   kDisqualified,  // failed a requirement or below the nurture threshold
-  kDuplicate,     // repeats an event id seen earlier in the file
+  kDuplicate,     // the same person as a live lead (e-mail or phone): joins it, not routed
+  kReplayed,      // repeats an event id seen earlier in the file: the first outcome again
   kInvalid,       // did not decode or did not validate
 };
 
-// "assigned", "unassigned", "nurture", "disqualified", "duplicate", "invalid".
+// "assigned", "unassigned", "nurture", "disqualified", "duplicate", "replayed", "invalid": the
+// daemon's leadrouter_events_outcome_total labels.
 const char* LeadOutcomeName(LeadOutcome outcome);
 
 // One input line (blank lines are skipped and get no row).
@@ -59,8 +67,15 @@ struct OutcomeCounts {
   int64_t unassigned = 0;
   int64_t nurture = 0;
   int64_t disqualified = 0;
-  int64_t duplicates = 0;
+  int64_t duplicates = 0;  // same person as a live lead
+  int64_t replayed = 0;    // repeated event ids
   int64_t invalid = 0;
+  int64_t account_owner = 0;  // of the assigned, routed to their account's owner
+  // After the first decision (Options::return_rate, Options::unaccepted):
+  int64_t returned = 0;  // leads their rep returned
+  int64_t expired = 0;   // leads not accepted within the SLA
+  int64_t rerouted = 0;  // re-routes (after a return or expiry, or from the queue) that found a rep
+  int64_t recycled = 0;  // leads sent back to marketing at lifecycle.max_attempts
   std::map<std::string, int64_t> disqualified_by_reason{};  // failed requirements, ", "-joined, or
                                                             // "score below the nurture threshold"
   std::map<std::string, int64_t> invalid_by_reason{};       // "missing_field", "undecodable", ...
@@ -80,8 +95,10 @@ struct PoolShare {
 struct RepRow {
   std::string id{};
   std::string name{};
-  int64_t leads = 0;   // every lead assigned to the rep
-  int64_t direct = 0;  // of which without a pool: rep-sourced or account owner
+  int64_t leads = 0;     // every lead assigned to the rep (first decisions and re-routes)
+  int64_t returned = 0;  // leads the rep returned (Options::return_rate)
+  int64_t expired = 0;   // leads that expired with the rep (Options::unaccepted)
+  int64_t direct = 0;    // of which without a pool: rep-sourced or account owner
   std::vector<PoolShare> pools{};
   double target = 0;  // direct + sum of pools' expected
   // Candidate skips (one per pool tried per lead, plus account-owner checks), by cause.
@@ -130,7 +147,24 @@ struct Options {
   // daemon maps a record with `x-leadrouter-source: <source>`; a mapped record of several
   // events gives a row per event, all with the line's number. nullopt: native LeadEvents.
   std::optional<std::string> source;
+  // What if reps return a share of the leads of a source: the fraction (0..1) of the assigned
+  // leads whose rep returns them at once (reason OTHER), by the lead's source_system or
+  // source_kind (without its prefix, any case); "*" for every lead. Which leads are returned is
+  // a hash of their event id: the same leads on every run and for every config.
+  std::map<std::string, double> return_rate{};
+  // What if a rep is out: windows added to reps as AdminService.SetAvailability adds them.
+  std::vector<std::pair<std::string /*rep id*/, routing::Absence>> out_of_office{};
+  // Nobody accepts: a lead not accepted within its accept SLA expires and re-routes (what the
+  // daemon does when no CRM calls AcceptLead). Off: every lead is accepted in time.
+  bool unaccepted = false;
 };
+
+// Parses the what-if flags: "SOURCE=FRACTION" (e.g. "webinar=0.3", "*=0.1") into
+// Options::return_rate, "REP=FROM..TO" (RFC 3339 times or YYYY-MM-DD dates, UTC; a date as TO
+// means the end of that day) into Options::out_of_office. InvalidArgument naming the flag and
+// the value; a rep that the config does not have is an error too.
+absl::Status ParseWhatIf(const config::Config& config, const std::vector<std::string>& return_rates,
+                         const std::vector<std::string>& out_of_office, Options& options);
 
 // Runs the simulation. Pure apart from reading the wall clock (see Options). Never throws on bad
 // input lines: they become kInvalid rows.

@@ -1,11 +1,11 @@
-#include "leadrouter/pipeline/source_decode.h"
+#include "leadrouter/decide/decode_record.h"
 
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/lead/decode.h"
 
-namespace leadrouter::pipeline {
+namespace leadrouter::decide {
 
 DecodedRecord DecodeRecord(const config::Config& config, std::string_view payload,
                            std::optional<std::string_view> content_type,
@@ -59,4 +59,4 @@ DecodedRecord DecodeRecord(const config::Config& config, std::string_view payloa
   return out;
 }
 
-}  // namespace leadrouter::pipeline
+}  // namespace leadrouter::decide
