@@ -49,11 +49,7 @@ class AssignmentStoreTest : public testing::RedisFixture {
     return result.ok() ? *result : CommitResult::kVersionMoved;
   }
 
-  RedisReply Raw(const std::vector<std::string>& args) {
-    auto reply = store_->connection().Command(args);
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    return reply.ok() ? *reply : RedisReply{};
-  }
+  RedisReply Raw(const std::vector<std::string>& args) { return RedisCommand(args); }
 
   std::unique_ptr<AssignmentStore> store_;
 };
