@@ -244,7 +244,7 @@ TEST_F(RoutingEndToEnd, MetricsCoverConsumerLagRedisGrpcAndRoutingLoad) {
   stream->Stop();  // a finished StreamAssignments call is counted
 
   // RPCs by method and code: one that succeeds, one the server does not implement.
-  auto channel = grpc::CreateChannel(grpc_target_, grpc::InsecureChannelCredentials());
+  auto channel = Channel();
   auto admin = v1::AdminService::NewStub(channel);
   {
     grpc::ClientContext context;
