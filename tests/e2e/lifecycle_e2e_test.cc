@@ -18,9 +18,9 @@
 #include "absl/strings/str_split.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
+#include "leadrouter/testing/daemon_fixture.h"
 #include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/http_get.h"
-#include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
 #include "leadrouter/v1/qualification.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
@@ -29,7 +29,7 @@ namespace leadrouter {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::LineField;
+using testing::CommandResult;
 using testing::StreamCollector;
 using testing::Subprocess;
 
@@ -41,119 +41,27 @@ std::string LeadJson(const std::string& event_id) {
       R"(@example.com"},"company":{"name":"Co )", event_id, R"(","country":"US"}})");
 }
 
-struct CommandResult {
-  int code = -1;
-  std::string output;
-};
-
-class LifecycleEndToEnd : public ::testing::Test {
+class LifecycleEndToEnd : public testing::DaemonFixture {
  protected:
-  void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = Subprocess::Start({KAFKA_MOCK_BIN});
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    auto line = kafka_->WaitForLine("bootstrap=", 30s);
-    ASSERT_TRUE(line.ok()) << line.status();
-    bootstrap_ = LineField(*line, "bootstrap");
-    auto producer = kafka::Producer::Create({bootstrap_, {}});
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = std::move(*producer);
-    config_path_ = ::testing::TempDir() + "/lifecycle-" + std::to_string(::getpid()) + ".yaml";
-  }
-
-  void TearDown() override {
-    if (!HasFailure()) return;
-    for (auto& router : routers_) std::cerr << "--- leadrouter ---\n" << router->Output();
-  }
-
-  void WriteConfig(const std::string& rest) {
-    std::ofstream(config_path_, std::ios::trunc) << absl::StrCat(
-        "kafka:\n  bootstrap_servers: ", bootstrap_,
-        "\n  group_id: lifecycle\n  batch_max_wait_ms: 20\n"
-        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
-        "redis: {host: 127.0.0.1, port: ",
-        redis_->port(),
-        "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\", campaigns: "
-        "[spring]}\nreps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n",
-        rest);
-  }
-
-  // Starts a daemon; returns its gRPC target.
-  std::string StartLeadrouter() {
-    auto router = Subprocess::Start({LEADROUTER_BIN, "--config", config_path_});
-    EXPECT_TRUE(router.ok()) << router.status();
-    if (!router.ok()) return "";
-    auto ready = (*router)->WaitForLine("leadrouter ready", 30s);
-    EXPECT_TRUE(ready.ok()) << ready.status();
-    routers_.push_back(std::move(*router));
-    if (!ready.ok()) return "";
-    const std::string metrics_url = LineField(*ready, "metrics");
-    const auto port_start = metrics_url.rfind(':') + 1;
-    metrics_port_ =
-        std::stoi(metrics_url.substr(port_start, metrics_url.find('/', port_start) - port_start));
-    return LineField(*ready, "grpc");
+  // Three reps and `rest`; `grpc` is the grpc section.
+  void WriteConfig(const std::string& rest,
+                   const std::string& grpc = R"({listen: "127.0.0.1:0"})") {
+    DaemonFixture::WriteConfig(
+        {.group_id = "lifecycle",
+         .grpc = grpc,
+         .metrics = R"({listen: "127.0.0.1:0", campaigns: [spring]})",
+         .rest = "reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n" + rest});
   }
 
   void Publish(const std::string& event_id) {
-    ASSERT_TRUE(
-        producer_
-            ->ProduceAndWait(
-                {{"leads.inbound", "", LeadJson(event_id), {{"content-type", "application/json"}}}},
-                10s)
-            .ok());
-  }
-
-  CommandResult Leadctl(const std::string& target, std::vector<std::string> args) {
-    args.insert(args.begin(), {LEADCTL_BIN, "--server", target});
-    auto process = Subprocess::Start(args);
-    EXPECT_TRUE(process.ok()) << process.status();
-    if (!process.ok()) return {};
-    auto code = (*process)->Wait(30s);
-    return {code.ok() ? *code : -1, (*process)->Output()};
+    DaemonFixture::Publish(LeadJson(event_id), {{"content-type", "application/json"}});
   }
 
   // Every message of a topic from the beginning, until `quiet` passes without a new one.
   std::vector<kafka::ConsumedMessage> ReadTopic(const std::string& topic,
                                                 std::chrono::milliseconds quiet) {
-    static int reader = 0;
-    auto consumer = kafka::Consumer::Create({bootstrap_,
-                                             absl::StrCat("reader-", topic, "-", ++reader),
-                                             {topic},
-                                             {{"session.timeout.ms", "6000"}}});
-    EXPECT_TRUE(consumer.ok()) << consumer.status();
-    std::vector<kafka::ConsumedMessage> messages;
-    auto last_new = std::chrono::steady_clock::now();
-    const auto give_up = last_new + 60s;
-    while (consumer.ok() && std::chrono::steady_clock::now() < give_up) {
-      auto batch = (*consumer)->PollBatch(500, 200ms);
-      if (!batch.ok()) break;
-      if (!batch->empty()) {
-        messages.insert(messages.end(), batch->begin(), batch->end());
-        last_new = std::chrono::steady_clock::now();
-      } else if (!messages.empty() && std::chrono::steady_clock::now() - last_new > quiet) {
-        break;
-      }
-    }
-    return messages;
+    return DaemonFixture::ReadTopic(topic, 1, quiet, 60s);
   }
-
-  double Metric(const std::string& series) {
-    auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
-    if (!body.ok()) return -1;
-    auto value = testing::PrometheusSample(*body, series);
-    return value.ok() ? *value : -1;
-  }
-
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<Subprocess> kafka_;
-  std::vector<std::unique_ptr<Subprocess>> routers_;
-  std::unique_ptr<kafka::Producer> producer_;
-  std::string bootstrap_;
-  std::string config_path_;
-  int metrics_port_ = 0;
 };
 
 v1::AssignmentEvent ParseEvent(const std::string& json) {
@@ -164,7 +72,7 @@ v1::AssignmentEvent ParseEvent(const std::string& json) {
 
 TEST_F(LifecycleEndToEnd, AcceptReturnRerouteRecycleAndExplainThroughLeadctl) {
   WriteConfig("lifecycle: {accept_sla_s: 0, max_attempts: 2}\n");
-  const std::string target = StartLeadrouter();
+  const std::string target = StartDaemon();
   ASSERT_FALSE(target.empty());
   StreamCollector stream(target);
   std::this_thread::sleep_for(300ms);  // the subscription is registered
@@ -270,8 +178,8 @@ TEST_F(LifecycleEndToEnd, AcceptReturnRerouteRecycleAndExplainThroughLeadctl) {
 // attempt, is re-routed to a rep who has not held it, and is recycled after max_attempts.
 TEST_F(LifecycleEndToEnd, SlaExpiryReroutesExactlyOnceAcrossTwoInstances) {
   WriteConfig("lifecycle: {accept_sla_s: 1, max_attempts: 3}\n");
-  ASSERT_FALSE(StartLeadrouter().empty());
-  ASSERT_FALSE(StartLeadrouter().empty());
+  ASSERT_FALSE(StartDaemon().empty());
+  ASSERT_FALSE(StartDaemon().empty());
   constexpr int kLeads = 12;
   for (int i = 0; i < kLeads; ++i) Publish(absl::StrCat("sla-", i));
 
@@ -314,7 +222,7 @@ TEST_F(LifecycleEndToEnd, SlaExpiryReroutesExactlyOnceAcrossTwoInstances) {
 // A subscriber that reconnects with its last cursor gets exactly what it missed.
 TEST_F(LifecycleEndToEnd, ResumeFromCursorMissesNothingAndRepeatsNothing) {
   WriteConfig("lifecycle: {accept_sla_s: 0}\n");
-  const std::string target = StartLeadrouter();
+  const std::string target = StartDaemon();
   ASSERT_FALSE(target.empty());
   auto first = std::make_unique<StreamCollector>(target);
   std::this_thread::sleep_for(300ms);
@@ -351,7 +259,7 @@ TEST_F(LifecycleEndToEnd, ResumeFromCursorMissesNothingAndRepeatsNothing) {
 // AdminService overrides through leadctl: pause, capacity, the unassigned queue, resume.
 TEST_F(LifecycleEndToEnd, AdminPausesAndCapsRepsAndTheQueueDrainsOnResume) {
   WriteConfig("lifecycle: {accept_sla_s: 0}\n");
-  const std::string target = StartLeadrouter();
+  const std::string target = StartDaemon();
   ASSERT_FALSE(target.empty());
   ASSERT_EQ(Leadctl(target, {"pause", "rep-ada"}).code, 0);
   CommandResult paused = Leadctl(target, {"pause", "rep-grace"});
@@ -397,17 +305,14 @@ TEST_F(LifecycleEndToEnd, ClaimConflictSettledByAManagerThroughLeadctl) {
       "lifecycle: {accept_sla_s: 0}\n"
       "dedupe: {hmac_key_env: LEADROUTER_TEST_E2E_DEDUPE_KEY}\n"
       "claims: {policy: manager_decides}\n");
-  const std::string target = StartLeadrouter();
+  const std::string target = StartDaemon();
   ASSERT_FALSE(target.empty());
   auto publish_acme = [&](const std::string& event_id) {
     const std::string json =
         absl::StrCat(R"({"event_id":")", event_id, R"(","occurred_at":"2026-11-22T09:00:00Z",)",
                      R"("source_kind":"LEAD_SOURCE_KIND_INBOUND_MARKETING","person":{"email":")",
                      event_id, R"(@acme.com"},"company":{"name":"Acme","country":"US"}})");
-    ASSERT_TRUE(producer_
-                    ->ProduceAndWait(
-                        {{"leads.inbound", "", json, {{"content-type", "application/json"}}}}, 10s)
-                    .ok());
+    DaemonFixture::Publish(json, {{"content-type", "application/json"}});
   };
 
   CommandResult owned =
@@ -479,18 +384,10 @@ TEST_F(LifecycleEndToEnd, TokensAreCheckedForScopeAndReps) {
                            "  - {name: dashboard, token: dashboard-secret-0123456789, scopes: "
                            "[stream]}\n"
                            "  - {name: ops, token: ops-secret-0123456789abc, scopes: [admin]}\n";
-  WriteConfig(absl::StrCat("lifecycle: {accept_sla_s: 0}\n"));
-  // Auth sits in the grpc section: rewrite it.
-  {
-    std::ifstream in(config_path_);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string grpc = "grpc: {listen: \"127.0.0.1:0\"}";
-    text.replace(
-        text.find(grpc), grpc.size(),
-        absl::StrCat("grpc: {listen: \"127.0.0.1:0\", auth: {tokens_file: ", tokens, "}}"));
-    std::ofstream(config_path_, std::ios::trunc) << text;
-  }
-  const std::string target = StartLeadrouter();
+  // Auth sits in the grpc section.
+  WriteConfig("lifecycle: {accept_sla_s: 0}\n",
+              absl::StrCat("{listen: \"127.0.0.1:0\", auth: {tokens_file: ", tokens, "}}"));
+  const std::string target = StartDaemon();
   ASSERT_FALSE(target.empty());
   auto token_file = [&](const std::string& name, const std::string& secret) {
     const std::string path = ::testing::TempDir() + "/" + name + std::to_string(::getpid());

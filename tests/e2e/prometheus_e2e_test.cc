@@ -40,10 +40,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "leadrouter/kafka/producer.h"
+#include "leadrouter/testing/daemon_fixture.h"
 #include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/free_port.h"
 #include "leadrouter/testing/http_get.h"
-#include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
 
 #ifndef LEADROUTER_SOURCE_DIR
@@ -54,7 +54,7 @@ namespace leadrouter {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::LineField;
+using testing::CommandResult;
 using testing::StreamCollector;
 using testing::Subprocess;
 
@@ -125,37 +125,27 @@ struct Sample {
   double value = 0;
 };
 
-class PrometheusEndToEnd : public ::testing::Test {
+class PrometheusEndToEnd : public testing::DaemonFixture {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/prometheus-e2e-" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = Subprocess::Start({KAFKA_MOCK_BIN});
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    auto line = kafka_->WaitForLine("bootstrap=", 30s);
-    ASSERT_TRUE(line.ok()) << line.status();
-    bootstrap_ = LineField(*line, "bootstrap");
-    auto producer = kafka::Producer::Create({bootstrap_, {}});
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = std::move(*producer);
+    DaemonFixture::SetUp();
+    config_path_ = dir_ + "/leadrouter.yaml";
   }
 
   void TearDown() override {
     // Prometheus first (it stops scraping), then the daemon, gracefully; the rest on destruction.
     if (prometheus_) (void)prometheus_->Terminate(10s);
-    if (router_) {
-      auto code = router_->Terminate(15s);
+    if (!daemons_.empty()) {
+      auto code = StopDaemon();
       EXPECT_TRUE(code.ok() && *code == 0)
           << "leadrouter did not stop cleanly: "
           << (code.ok() ? std::to_string(*code) : code.status().ToString());
     }
+    DaemonFixture::TearDown();  // the daemon's output, if the test failed
     if (HasFailure()) {
-      if (router_) std::cerr << "--- leadrouter ---\n" << router_->Output();
       if (prometheus_) std::cerr << "--- prometheus ---\n" << prometheus_->Output();
       std::cerr << "(Prometheus data kept in " << dir_ << ")\n";
     } else {
@@ -166,28 +156,11 @@ class PrometheusEndToEnd : public ::testing::Test {
 
   // Starts the daemon; returns its gRPC target and sets metrics_port_.
   std::string StartLeadrouter() {
-    const std::string config = dir_ + "/leadrouter.yaml";
-    std::ofstream(config, std::ios::trunc) << absl::StrCat(
-        "kafka:\n  bootstrap_servers: ", bootstrap_,
-        "\n  group_id: prometheus-e2e\n  batch_max_wait_ms: 20\n"
-        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
-        "redis: {host: 127.0.0.1, port: ",
-        redis_->port(),
-        "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\", campaigns: "
-        "[spring]}\nreps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n"
-        "lifecycle: {accept_sla_s: 0, max_attempts: 3}\n");
-    auto router = Subprocess::Start({LEADROUTER_BIN, "--config", config});
-    EXPECT_TRUE(router.ok()) << router.status();
-    if (!router.ok()) return "";
-    router_ = std::move(*router);
-    auto ready = router_->WaitForLine("leadrouter ready", 30s);
-    EXPECT_TRUE(ready.ok()) << ready.status();
-    if (!ready.ok()) return "";
-    const std::string metrics_url = LineField(*ready, "metrics");
-    const auto port_start = metrics_url.rfind(':') + 1;
-    metrics_port_ =
-        std::stoi(metrics_url.substr(port_start, metrics_url.find('/', port_start) - port_start));
-    return LineField(*ready, "grpc");
+    WriteConfig({.group_id = "prometheus-e2e",
+                 .metrics = R"({listen: "127.0.0.1:0", campaigns: [spring]})",
+                 .rest = "reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n"
+                         "lifecycle: {accept_sla_s: 0, max_attempts: 3}\n"});
+    return StartDaemon();
   }
 
   // Starts Prometheus scraping the daemon every second with the shipped rules; waits for
@@ -275,20 +248,14 @@ class PrometheusEndToEnd : public ::testing::Test {
   }
 
   double DaemonMetric(const std::string& series) {
-    auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
+    auto body = Scrape();
     if (!body.ok()) return -1;
     auto value = testing::PrometheusSample(*body, series);
     return value.ok() ? *value : 0;
   }
 
   void Publish(const std::string& event_id, const std::string& kind) {
-    ASSERT_TRUE(producer_
-                    ->ProduceAndWait({{"leads.inbound",
-                                       "",
-                                       LeadJson(event_id, kind),
-                                       {{"content-type", "application/json"}}}},
-                                     10s)
-                    .ok());
+    DaemonFixture::Publish(LeadJson(event_id, kind), {{"content-type", "application/json"}});
   }
 
   // Publishes `leads` leads of each kind (ids "<phase>-<kind>-<i>"), waits for their
@@ -329,12 +296,10 @@ class PrometheusEndToEnd : public ::testing::Test {
     ASSERT_EQ(assigned.size(), published) << "not every " << phase << " lead was assigned";
     for (const auto& [id, unused] : to_return) {
       const v1::AssignmentEvent& lead = assigned.at(id);
-      auto process = Subprocess::Start({LEADCTL_BIN, "--server", target, "return", lead.lead_id(),
-                                        "--rep", lead.rep_id(), "--reason", "bad_fit"});
-      ASSERT_TRUE(process.ok()) << process.status();
-      auto code = (*process)->Wait(30s);
-      const std::string output = (*process)->Output();
-      ASSERT_TRUE(code.ok() && *code == 0) << output;
+      const CommandResult returned = Leadctl(
+          target, {"return", lead.lead_id(), "--rep", lead.rep_id(), "--reason", "bad_fit"});
+      const std::string& output = returned.output;
+      ASSERT_EQ(returned.code, 0) << output;
       ASSERT_NE(output.find("RETURNED " + lead.lead_id() + " by " + lead.rep_id() + " (bad_fit)"),
                 std::string::npos)
           << output;
@@ -343,14 +308,8 @@ class PrometheusEndToEnd : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<Subprocess> kafka_;
-  std::unique_ptr<Subprocess> router_;
   std::unique_ptr<Subprocess> prometheus_;
-  std::unique_ptr<kafka::Producer> producer_;
   std::string dir_;
-  std::string bootstrap_;
-  int metrics_port_ = 0;
   int prometheus_port_ = 0;
 };
 

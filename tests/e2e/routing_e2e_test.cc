@@ -20,9 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
+#include "leadrouter/testing/daemon_fixture.h"
 #include "leadrouter/testing/e2e.h"
 #include "leadrouter/testing/http_get.h"
-#include "leadrouter/testing/redis_server.h"
 #include "leadrouter/testing/subprocess.h"
 #include "leadrouter/v1/admin_service.grpc.pb.h"
 #include "leadrouter/v1/qualification.pb.h"
@@ -32,7 +32,6 @@ namespace leadrouter {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::LineField;
 using testing::StreamCollector;
 using testing::Subprocess;
 
@@ -46,105 +45,20 @@ std::string LeadJson(const std::string& event_id, const std::string& email) {
       R"("},"company":{"name":"Example Co","employee_count":250,"country":"US"}})");
 }
 
-class RoutingEndToEnd : public ::testing::Test {
+class RoutingEndToEnd : public testing::DaemonFixture {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-
-    auto kafka = Subprocess::Start({KAFKA_MOCK_BIN});
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    auto line = kafka_->WaitForLine("bootstrap=", 30s);
-    ASSERT_TRUE(line.ok()) << line.status();
-    bootstrap_ = LineField(*line, "bootstrap");
-
-    config_path_ = ::testing::TempDir() + "/e2e-" + std::to_string(::getpid()) + ".yaml";
+    DaemonFixture::SetUp();
+    if (HasFatalFailure()) return;
     WriteConfig("reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}]\n" + ExtraConfig());
-    StartLeadrouter();
-
-    auto producer = kafka::Producer::Create({bootstrap_, {}});
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = std::move(*producer);
+    ASSERT_FALSE(StartDaemon().empty());
   }
 
   // YAML appended to every config this fixture writes.
   virtual std::string ExtraConfig() { return ""; }
 
   // The test config: endpoints of this fixture's servers plus `rest` (reps, qualification...).
-  void WriteConfig(const std::string& rest) {
-    std::ofstream(config_path_, std::ios::trunc) << absl::StrCat(
-        "kafka:\n  bootstrap_servers: ", bootstrap_,
-        "\n  group_id: e2e\n  batch_max_wait_ms: 20\n"
-        "  consumer_properties: {session.timeout.ms: \"6000\"}\n"
-        "redis: {host: 127.0.0.1, port: ",
-        redis_->port(), "}\ngrpc: {listen: \"127.0.0.1:0\"}\nmetrics: {listen: \"127.0.0.1:0\"}\n",
-        rest);
-  }
-
-  // Reads every message of a topic from the beginning, until `count` arrived or 30 s passed.
-  std::vector<kafka::ConsumedMessage> ReadTopic(const std::string& topic, size_t count) {
-    auto consumer = kafka::Consumer::Create(
-        {bootstrap_, "e2e-reader-" + topic, {topic}, {{"session.timeout.ms", "6000"}}});
-    EXPECT_TRUE(consumer.ok()) << consumer.status();
-    std::vector<kafka::ConsumedMessage> messages;
-    const auto until = std::chrono::steady_clock::now() + 30s;
-    while (consumer.ok() && messages.size() < count && std::chrono::steady_clock::now() < until) {
-      auto batch = (*consumer)->PollBatch(100, 500ms);
-      if (!batch.ok()) break;
-      messages.insert(messages.end(), batch->begin(), batch->end());
-    }
-    return messages;
-  }
-
-  void StartLeadrouter() {
-    auto router = Subprocess::Start({LEADROUTER_BIN, "--config", config_path_});
-    ASSERT_TRUE(router.ok()) << router.status();
-    router_ = std::move(*router);
-    auto ready = router_->WaitForLine("leadrouter ready", 30s);
-    ASSERT_TRUE(ready.ok()) << ready.status();
-    grpc_target_ = LineField(*ready, "grpc");
-    const std::string metrics_url = LineField(*ready, "metrics");  // http://127.0.0.1:PORT/metrics
-    const auto port_start = metrics_url.rfind(':') + 1;
-    metrics_port_ =
-        std::stoi(metrics_url.substr(port_start, metrics_url.find('/', port_start) - port_start));
-  }
-
-  void TearDown() override {
-    if (HasFailure() && router_) std::cerr << "--- leadrouter output ---\n" << router_->Output();
-  }
-
-  void Publish(const std::string& value, std::vector<kafka::Header> headers = {}) {
-    ASSERT_TRUE(
-        producer_->ProduceAndWait({{"leads.inbound", "", value, std::move(headers)}}, 10s).ok());
-  }
-
-  double Metric(const std::string& series) {
-    auto body = testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
-    if (!body.ok()) return -1;
-    auto value = testing::PrometheusSample(*body, series);
-    return value.ok() ? *value : -1;
-  }
-
-  // Waits until a metric reaches at least `want`.
-  bool WaitForMetric(const std::string& series, double want, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (Metric(series) >= want) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<Subprocess> kafka_;
-  std::unique_ptr<Subprocess> router_;
-  std::unique_ptr<kafka::Producer> producer_;
-  std::string bootstrap_;
-  std::string config_path_;
-  std::string grpc_target_;
-  int metrics_port_ = 0;
+  void WriteConfig(const std::string& rest) { DaemonFixture::WriteConfig({.rest = rest}); }
 };
 
 TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmless) {
@@ -229,7 +143,7 @@ TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmle
   EXPECT_EQ(codes, (std::set<std::string>{"missing_field", "undecodable"}));
 
   // Graceful shutdown: SIGTERM → exit 0.
-  auto code = router_->Terminate(15s);
+  auto code = StopDaemon();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
 }
@@ -237,14 +151,14 @@ TEST_F(RoutingEndToEnd, LeadsAreAssignedOnceInvalidOnesDeadLetteredReplaysHarmle
 TEST_F(RoutingEndToEnd, RestartAfterCommitDoesNotReassign) {
   for (int i = 1; i <= 3; ++i) Publish(LeadJson(absl::StrCat("r-", i), "r@example.com"));
   ASSERT_TRUE(WaitForMetric("leadrouter_events_outcome_total{outcome=\"assigned\"}", 3, 60s));
-  auto code = router_->Terminate(15s);
+  auto code = StopDaemon();
   ASSERT_TRUE(code.ok());
   ASSERT_EQ(*code, 0);
 
   // The same events published again and the daemon restarted: it resumes after its committed
   // offsets, and the re-published ids are answered from Redis.
   for (int i = 1; i <= 3; ++i) Publish(LeadJson(absl::StrCat("r-", i), "r@example.com"));
-  StartLeadrouter();
+  StartDaemon();
   ASSERT_TRUE(WaitForMetric("leadrouter_events_consumed_total", 3, 60s));
   EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"replayed\"}"), 3);
   EXPECT_EQ(Metric("leadrouter_events_outcome_total{outcome=\"assigned\"}"), 0);
@@ -274,7 +188,7 @@ TEST_F(RoutingEndToEnd, ReloadAddsARepAndRefusesABrokenFileWhileRouting) {
 
   // A fourth rep, picked up on SIGHUP without a restart.
   WriteConfig("reps: [{id: rep-ada}, {id: rep-grace}, {id: rep-linus}, {id: rep-new}]\n");
-  ASSERT_EQ(::kill(router_->pid(), SIGHUP), 0);
+  ASSERT_EQ(::kill(daemon().pid(), SIGHUP), 0);
   ASSERT_TRUE(WaitForMetric("leadrouter_config_reloads_total{result=\"applied\"}", 1, 10s));
   for (int i = 0; i < 4; ++i) Publish(LeadJson(absl::StrCat("after-", i), "a@example.com"));
   events = stream.WaitFor(7, 60s);
@@ -290,14 +204,14 @@ TEST_F(RoutingEndToEnd, ReloadAddsARepAndRefusesABrokenFileWhileRouting) {
 
   // A broken file is refused; routing goes on with the live config.
   WriteConfig("reps: [{id: rep-ada}, {id: rep-ada}]\n");
-  ASSERT_EQ(::kill(router_->pid(), SIGHUP), 0);
+  ASSERT_EQ(::kill(daemon().pid(), SIGHUP), 0);
   ASSERT_TRUE(WaitForMetric("leadrouter_config_reloads_total{result=\"refused\"}", 1, 10s));
   Publish(LeadJson("after-broken", "c@example.com"));
   events = stream.WaitFor(8, 60s);
   ASSERT_EQ(events.size(), 8u);
   EXPECT_EQ(events[7].config_version(), second_version);
   EXPECT_EQ(Metric("leadrouter_config_info{version=\"" + second_version + "\"}"), 1);
-  EXPECT_TRUE(router_->WaitForLine("config reload refused", 5s).ok());
+  EXPECT_TRUE(daemon().WaitForLine("config reload refused", 5s).ok());
 }
 
 // The sample lines of /metrics whose series starts with `prefix`, e.g. "name{" or
@@ -330,7 +244,7 @@ TEST_F(RoutingEndToEnd, MetricsCoverConsumerLagRedisGrpcAndRoutingLoad) {
   stream->Stop();  // a finished StreamAssignments call is counted
 
   // RPCs by method and code: one that succeeds, one the server does not implement.
-  auto channel = grpc::CreateChannel(grpc_target_, grpc::InsecureChannelCredentials());
+  auto channel = Channel();
   auto admin = v1::AdminService::NewStub(channel);
   {
     grpc::ClientContext context;
@@ -501,7 +415,7 @@ TEST_F(SourcesEndToEnd, EveryProfileIsRoutedAndAnUnmappableRecordIsDeadLettered)
                         "value (an object)",
                         "x-leadrouter-source: no source \"zoho\" in the config"}));
 
-  auto code = router_->Terminate(15s);
+  auto code = StopDaemon();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
 }

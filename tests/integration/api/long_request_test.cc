@@ -24,7 +24,7 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/lead_service.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
 
 namespace leadrouter {
@@ -35,19 +35,18 @@ using namespace std::chrono_literals;
 constexpr size_t kHuge = 100 * 1024;
 constexpr size_t kShort = 300;
 
-class LongRequestTest : public ::testing::Test {
+class LongRequestTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
     ::setenv("LEADROUTER_TEST_LONG_REQUEST_KEY", "long-request-test-key-0123456789", 1);
     const std::string path =
         ::testing::TempDir() + "/long-request-" + std::to_string(::getpid()) + ".yaml";
     std::ofstream(path, std::ios::trunc)
         << "kafka: {bootstrap_servers: \"127.0.0.1:1\"}\n"
            "redis: {port: "
-        << redis_->port()
+        << options_.port
         << "}\n"
            "dedupe: {hmac_key_env: LEADROUTER_TEST_LONG_REQUEST_KEY}\n"
            "reps: [{id: rep-ada}, {id: rep-bo}]\n";
@@ -59,9 +58,7 @@ class LongRequestTest : public ::testing::Test {
     auto producer = kafka::Producer::Create({"127.0.0.1:1", {}});
     ASSERT_TRUE(producer.ok()) << producer.status();
     producer_ = std::move(*producer);
-    store::RedisOptions redis_options;
-    redis_options.port = redis_->port();
-    leads_ = std::make_unique<pipeline::LeadService>(*configs_, redis_options, *producer_, metrics_,
+    leads_ = std::make_unique<pipeline::LeadService>(*configs_, options_, *producer_, metrics_,
                                                      core::SystemClock::Get());
     router_ = std::make_unique<api::RouterServiceImpl>(hub_, 100, *leads_, authorizer_);
     auto server = api::GrpcServer::Start("127.0.0.1:0", {router_.get()});
@@ -81,7 +78,6 @@ class LongRequestTest : public ::testing::Test {
     return context;
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
   std::unique_ptr<config::ConfigReloader> configs_;
   std::unique_ptr<kafka::Producer> producer_;
   metrics::PipelineMetrics metrics_;

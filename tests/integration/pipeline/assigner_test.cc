@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -30,30 +30,15 @@ v1::LeadEvent Lead(const std::string& event_id, const std::string& country = "US
   return lead;
 }
 
-class AssignerTest : public ::testing::Test {
+class AssignerTest : public testing::RedisFixture {
  protected:
-  void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
-  }
-
   std::shared_ptr<const config::Config> Config(const std::string& routing_yaml) {
     auto cfg = config::ParseConfig("kafka: {bootstrap_servers: k:1}\n" + routing_yaml);
     EXPECT_TRUE(cfg.ok()) << cfg.status();
     return cfg.ok() ? std::make_shared<const config::Config>(*cfg) : nullptr;
   }
 
-  std::unique_ptr<store::AssignmentStore> Store() {
-    auto store = store::AssignmentStore::Connect(options_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
-
-  std::unique_ptr<testing::RedisServer> server_;
-  store::RedisOptions options_;
+  std::unique_ptr<store::AssignmentStore> Store() { return Connect<store::AssignmentStore>(); }
 };
 
 // DESIGN.md §3: N instances routing one pool produce the same fairness as one, never exceed a

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/pipeline/assigner.h"
 #include "leadrouter/pipeline/claims.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -37,15 +37,12 @@ v1::LeadEvent Lead(const std::string& event_id, const std::string& email,
   return lead;
 }
 
-class DedupeTest : public ::testing::Test {
+class DedupeTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
     setenv(kKeyVariable, "integration-test-secret-0123456789", 1);
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
     store_ = Store();
     ASSERT_NE(store_, nullptr);
   }
@@ -59,11 +56,7 @@ class DedupeTest : public ::testing::Test {
     return cfg.ok() ? std::make_shared<const config::Config>(*cfg) : nullptr;
   }
 
-  std::unique_ptr<store::AssignmentStore> Store() {
-    auto store = store::AssignmentStore::Connect(options_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
+  std::unique_ptr<store::AssignmentStore> Store() { return Connect<store::AssignmentStore>(); }
 
   std::vector<LeadResult> Decide(Assigner& assigner, const std::vector<v1::LeadEvent>& leads) {
     std::vector<const v1::LeadEvent*> ptrs;
@@ -89,8 +82,6 @@ class DedupeTest : public ::testing::Test {
     return value.empty() ? 0 : std::stoll(value);
   }
 
-  std::unique_ptr<testing::RedisServer> server_;
-  store::RedisOptions options_;
   std::unique_ptr<store::AssignmentStore> store_;
   core::FakeClock clock_{kMonday};
 };

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/store/record_codec.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::store {
 namespace {
@@ -24,24 +24,17 @@ using ::testing::Pair;
 using CommitResult = AssignmentStore::CommitResult;
 using CommitRequest = AssignmentStore::CommitRequest;
 
-class AssignmentStoreTest : public ::testing::Test {
+class AssignmentStoreTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
     options_.tenant = "acme";
     store_ = Connect();
     ASSERT_NE(store_, nullptr);
   }
 
-  std::unique_ptr<AssignmentStore> Connect() {
-    auto store = AssignmentStore::Connect(options_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
+  std::unique_ptr<AssignmentStore> Connect() { return RedisFixture::Connect<AssignmentStore>(); }
 
   AssignmentStore::Snapshot Load(const std::vector<std::string>& ids) {
     auto snapshot = store_->Load(ids);
@@ -56,14 +49,8 @@ class AssignmentStoreTest : public ::testing::Test {
     return result.ok() ? *result : CommitResult::kVersionMoved;
   }
 
-  RedisReply Raw(const std::vector<std::string>& args) {
-    auto reply = store_->connection().Command(args);
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    return reply.ok() ? *reply : RedisReply{};
-  }
+  RedisReply Raw(const std::vector<std::string>& args) { return RedisCommand(args); }
 
-  std::unique_ptr<testing::RedisServer> server_;
-  RedisOptions options_;
   std::unique_ptr<AssignmentStore> store_;
 };
 

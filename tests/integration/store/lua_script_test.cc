@@ -3,26 +3,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::store {
 namespace {
 
-class LuaScriptTest : public ::testing::Test {
+class LuaScriptTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    RedisOptions options;
-    options.host = server_->host();
-    options.port = server_->port();
-    auto connection = RedisConnection::Connect(options);
-    ASSERT_TRUE(connection.ok()) << connection.status();
-    connection_ = *std::move(connection);
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
+    connection_ = Connect<RedisConnection>();
+    ASSERT_NE(connection_, nullptr);
   }
 
-  std::unique_ptr<testing::RedisServer> server_;
   std::unique_ptr<RedisConnection> connection_;
 };
 

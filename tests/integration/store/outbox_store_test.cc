@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/store/assignment_store.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::store {
 namespace {
@@ -15,26 +15,18 @@ namespace {
 using std::chrono_literals::operator""ms;
 using AdvanceResult = OutboxStore::AdvanceResult;
 
-class OutboxStoreTest : public ::testing::Test {
+class OutboxStoreTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
     options_.tenant = "acme";
-    auto assignments = AssignmentStore::Connect(options_);
-    ASSERT_TRUE(assignments.ok()) << assignments.status();
-    assignments_ = *std::move(assignments);
+    assignments_ = RedisFixture::Connect<AssignmentStore>();
+    ASSERT_NE(assignments_, nullptr);
     outbox_ = Connect();
   }
 
-  std::unique_ptr<OutboxStore> Connect() {
-    auto store = OutboxStore::Connect(options_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
+  std::unique_ptr<OutboxStore> Connect() { return RedisFixture::Connect<OutboxStore>(); }
 
   // Commits `n` log events ("<prefix>0", "<prefix>1", ...) with the log capped at `log_max`.
   void Append(int n, const std::string& prefix, int64_t log_max = 100) {
@@ -75,8 +67,6 @@ class OutboxStoreTest : public ::testing::Test {
     return reply.ok() ? reply->integer : -1;
   }
 
-  std::unique_ptr<testing::RedisServer> server_;
-  RedisOptions options_;
   std::unique_ptr<AssignmentStore> assignments_;
   std::unique_ptr<OutboxStore> outbox_;
   int64_t version_ = 0;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "leadrouter/testing/free_port.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::store {
 namespace {
@@ -12,14 +12,11 @@ namespace {
 using ::testing::HasSubstr;
 using Type = RedisReply::Type;
 
-class RedisConnectionTest : public ::testing::Test {
+class RedisConnectionTest : public testing::RedisFixture {
  protected:
   void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
+    RedisFixture::SetUp();
+    if (HasFatalFailure()) return;
     options_.connect_timeout = std::chrono::milliseconds(500);
     options_.command_timeout = std::chrono::milliseconds(1000);
     auto connection = RedisConnection::Connect(options_);
@@ -33,8 +30,6 @@ class RedisConnectionTest : public ::testing::Test {
     return reply.ok() ? *reply : RedisReply{};
   }
 
-  std::unique_ptr<testing::RedisServer> server_;
-  RedisOptions options_;
   std::unique_ptr<RedisConnection> connection_;
 };
 
@@ -134,7 +129,7 @@ TEST_F(RedisConnectionTest, ObserverHearsEveryRoundTripWithItsOpAndOutcome) {
     EXPECT_LT(call.seconds, 1);
   }
 
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(redis_server().Stop().ok());
   EXPECT_FALSE((*connection)->Command({"GET", "k"}, RedisOp::kSla).ok());
   EXPECT_FALSE((*connection)->Pipeline({{"GET", "k"}}, RedisOp::kQueue).ok());  // reconnect fails
   ASSERT_EQ(observer.calls.size(), 5u);
@@ -146,7 +141,7 @@ TEST_F(RedisConnectionTest, ObserverHearsEveryRoundTripWithItsOpAndOutcome) {
 
 TEST_F(RedisConnectionTest, UnavailableWhenServerGoneAndReconnectsAfterRestart) {
   Run({"SET", "k", "v"});
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(redis_server().Stop().ok());
 
   auto during = connection_->Command({"GET", "k"});
   EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable) << during.status();
@@ -154,9 +149,9 @@ TEST_F(RedisConnectionTest, UnavailableWhenServerGoneAndReconnectsAfterRestart) 
   // The reconnect attempt on the next call fails too, naming the endpoint.
   auto again = connection_->Pipeline({{"PING"}});
   EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(again.status().message(), HasSubstr(std::to_string(server_->port())));
+  EXPECT_THAT(again.status().message(), HasSubstr(std::to_string(redis_server().port())));
 
-  ASSERT_TRUE(server_->Restart().ok()) << server_->Output();
+  ASSERT_TRUE(redis_server().Restart().ok()) << redis_server().Output();
   RedisReply pong = Run({"PING"});
   EXPECT_EQ(pong.str, "PONG");
   EXPECT_TRUE(connection_->healthy());
