@@ -54,7 +54,8 @@ struct PoolCounters {
   std::map<std::string, int64_t> count;   // per rep: leads assigned by this pool
   // The signature of the pool's present set at its last step (PresentSignature: 16 lower-case
   // hex digits); "" before the first step. A step whose present set has another signature
-  // restarts the rotation: every credit of the pool back to 0 first.
+  // restarts the rotation: every credit of the pool back to 0 first. Persist it with the
+  // credits (a state loaded without it restarts the rotation at the pool's next step).
   std::string present;
 };
 struct RoutingState {
@@ -143,7 +144,8 @@ class Engine {
 
 // The signature of a pool's present set, as stored in PoolCounters::present: a 64-bit FNV-1a
 // hash (16 lower-case hex digits) of the strategy and the present members' ids and configured
-// weights, independent of their order. Pure; the same on every instance and build.
+// weights, independent of their order. Pure and thread-safe; the same on every instance and
+// build (64 bits: a collision, which would miss one restart, is negligible).
 std::string PresentSignature(Strategy strategy,
                              std::vector<std::pair<std::string, int64_t>> present_members);
 
