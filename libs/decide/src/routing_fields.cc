@@ -81,6 +81,8 @@ absl::StatusOr<routing::RoutingState> StateFromFields(
       }
     } else if (parts.size() == 3 && parts[0] == "pool" && parts[2] == "step") {
       status = read(state.pools[parts[1]].step);
+    } else if (parts.size() == 3 && parts[0] == "pool" && parts[2] == "present") {
+      state.pools[parts[1]].present = value;  // the present set's signature (routing::Engine)
     } else if (parts.size() == 4 && parts[0] == "pool" && parts[2] == "credit") {
       status = read(state.pools[parts[1]].credit[parts[3]]);
     } else if (parts.size() == 4 && parts[0] == "pool" && parts[2] == "count") {
@@ -121,6 +123,7 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
   for (const auto& [name, pool] : state.pools) {
     const std::string prefix = absl::StrCat("pool:", name, ":");
     fields[prefix + "step"] = std::to_string(pool.step);
+    if (!pool.present.empty()) fields[prefix + "present"] = pool.present;
     for (const auto& [rep, credit] : pool.credit) {
       fields[absl::StrCat(prefix, "credit:", rep)] = std::to_string(credit);
     }

@@ -4,9 +4,20 @@
 // (R. Tijdeman, "The chairman assignment problem", Discrete Math. 32 (1980)), kept in integers:
 // each pool keeps, per rep, a credit in weight units. With a fixed eligible set E of k reps and
 // total weight W, after n steps credit_i = n·w_i − W·count_i, and the rule keeps
-// |n·w_i/W − count_i| ≤ 1 − 1/(2(k−1)) < 1 at every prefix n. A rep that is ineligible for a
-// step (absent, at capacity, out of hours, ...) neither gains credit nor is chosen, so it comes
-// back with the credit it left with: no catch-up flood.
+// |n·w_i/W − count_i| ≤ 1 − 1/(2(k−1)) < 1 at every prefix n. That holds only while E holds
+// still: credits carried across a change of E are debts and claims against shares that no
+// longer exist (a rep resumed after a pause, with the credit it left with, took its turn ahead
+// of the reps whose share had been running meanwhile: 1.33 leads off for weights 1..7).
+// So each pool stores the signature of its present set (PoolCounters::present: the members that
+// could take a lead without lead-specific requirements, with their configured weights), and a
+// step whose present set differs restarts the rule: every credit of the pool back to 0, then
+// the usual choice. Each segment of steps with one present set is a fresh Tijdeman run, within
+// the bound of its own k at every prefix, and nobody, absent or present, banks credit across
+// segments: no catch-up flood and no debt. A change that reverts before the pool's next step is
+// no change of the sequence and restarts nothing.
+// A lead with lead-specific requirements (required skills, excluded previous holders) is not a
+// roster change: it does not restart; the reps who can take it choose by the rule and only
+// they gain credit; the bound is proven for the segment's unrestricted leads only.
 //
 // kConversionWeighted runs the same rule over effective weights in quarter-weight units:
 // w_eff = clamp(w · rate_i / rate_pool, w/2, 2w), rate = (converted + 1) / (assigned + 10) over
@@ -248,6 +259,26 @@ std::string Mismatch(const TerritoryMatch& m, const CompiledMatch& c, const Lead
 
 }  // namespace
 
+std::string PresentSignature(Strategy strategy,
+                             std::vector<std::pair<std::string, int64_t>> present_members) {
+  std::sort(present_members.begin(), present_members.end());
+  uint64_t h = 14695981039346656037ULL;
+  auto add = [&h](const std::string& bytes) {
+    for (unsigned char ch : bytes) {
+      h ^= ch;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // a separator no id or number contains
+    h *= 1099511628211ULL;
+  };
+  add(StrategyName(strategy));
+  for (const auto& [id, weight] : present_members) {
+    add(id);
+    add(std::to_string(weight));
+  }
+  return absl::StrFormat("%016x", h);
+}
+
 std::optional<size_t> ChooseTijdeman(const std::vector<std::string>& rep_ids,
                                      const std::vector<int64_t>& weights,
                                      const std::vector<bool>& eligible,
@@ -395,7 +426,22 @@ std::optional<size_t> Engine::Compiled::RunPool(size_t p, const LeadFacts& lead,
   for (size_t i = 0; i < n; ++i) d.candidates.push_back({ids[i], false, skipped[i]});
   if (!any) return std::nullopt;
 
+  // The present set: who could take a lead without this lead's own requirements. A new one
+  // starts a segment: every credit back to 0 (see the header comment).
+  std::vector<std::pair<std::string, int64_t>> present;
+  for (size_t i = 0; i < n; ++i) {
+    if (eligible[i] || Ineligible(reps[i], LeadFacts{}, &pool_skills[p], now, state).empty()) {
+      present.emplace_back(ids[i], pool.members[i].weight);
+    }
+  }
   PoolCounters& pc = state.pools[pool.name];
+  std::string signature = PresentSignature(pool.strategy, std::move(present));
+  bool restarted = false;
+  if (pc.present != signature) {
+    restarted = !pc.present.empty();
+    for (auto& [rep_id, credit] : pc.credit) credit = 0;
+    pc.present = std::move(signature);
+  }
   std::vector<std::string> notes(n);  // per eligible member, for the trace
   std::optional<size_t> chosen;
   switch (pool.strategy) {
@@ -496,6 +542,9 @@ std::optional<size_t> Engine::Compiled::RunPool(size_t p, const LeadFacts& lead,
   why = absl::StrCat("pool ", Quote(pool.name), " (", StrategyName(pool.strategy), ") chose ",
                      ids[*chosen], ": ", pool.strategy == Strategy::kLeastLoaded ? "lowest " : "",
                      notes[*chosen]);
+  if (restarted && pool.strategy != Strategy::kLeastLoaded) {
+    absl::StrAppend(&why, " (rotation restarted: the present members changed)");
+  }
   return reps[*chosen];
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -51,6 +52,11 @@ struct PoolCounters {
   int64_t step = 0;                       // leads this pool has assigned
   std::map<std::string, int64_t> credit;  // per rep, in weight units (see Engine)
   std::map<std::string, int64_t> count;   // per rep: leads assigned by this pool
+  // The signature of the pool's present set at its last step (PresentSignature: 16 lower-case
+  // hex digits); "" before the first step. A step whose present set has another signature
+  // restarts the rotation: every credit of the pool back to 0 first. Persist it with the
+  // credits (a state loaded without it restarts the rotation at the pool's next step).
+  std::string present;
 };
 struct RoutingState {
   std::map<std::string, RepCounters> reps;
@@ -85,8 +91,8 @@ class Engine {
   // InvalidArgument naming the item ("pools[1] (\"west\"): member \"rep-x\" is not a rep").
   static absl::StatusOr<std::shared_ptr<const Engine>> Create(RoutingRules rules);
 
-  // Decides one lead at `now` and applies the decision's effects to `state` (pool step, credits,
-  // counts, the rep's open and daily counts). Order of precedence:
+  // Decides one lead at `now` and applies the decision's effects to `state` (pool step, present
+  // signature, credits, counts, the rep's open and daily counts). Order of precedence:
   //   1. a rep-sourced lead stays with the rep who sourced it, if that rep exists and is not
   //      excluded (capacity is not checked: it is their own lead);
   //   2. a lead whose account has an owner goes to the owner when eligible;
@@ -96,6 +102,24 @@ class Engine {
   // Eligible = exists, not excluded, not out of office, inside working hours, under
   // max_open_leads and daily_cap, holding the pool's required skills and the lead's.
   // Ineligible members neither receive the lead nor gain credit.
+  //
+  // Fairness of kWeightedRoundRobin. A pool member is *present* at a step when it could take a
+  // lead without lead-specific requirements there: not paused, not out of office, inside its
+  // working hours, under its caps, holding the pool's required skills (a lead's required skills,
+  // its excluded reps and account ownership do not enter). The pool's steps (its leads, in
+  // `step` order) fall into segments: maximal runs of steps with the same present set, members
+  // and configured weights (a pause, a return, a cap hit, a shift's end, a re-weighting or a
+  // member added or removed by a new config ends a segment at the next step). At the first step
+  // of a segment every credit of the pool is set to 0: nobody brings credit into a segment.
+  // Guarantee: within a segment of k present reps of total weight W, after n of its leads each
+  // present rep i has |n·w_i/W − count_i| ≤ 1 − 1/(2(k−1)) (0 for k = 1), counting leads
+  // of the segment only, as long as none of them had a lead-specific restriction.
+  // A lead whose own requirements exclude some present reps (required skills, reps who had it)
+  // is a step of the same segment: the reps who can take it choose by the same rule and only
+  // they gain credit (so nobody banks credit for leads they could not take); it does not
+  // restart the rotation, and the bound above is not promised for prefixes that include it.
+  // kConversionWeighted segments the same way (configured weights, not effective ones) and
+  // keeps the bound against the effective shares while those hold still.
   RoutingDecision Route(const LeadFacts& lead, core::TimePoint now, RoutingState& state) const;
 
   const RoutingRules& rules() const;
@@ -117,6 +141,13 @@ class Engine {
   explicit Engine(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };
+
+// The signature of a pool's present set, as stored in PoolCounters::present: a 64-bit FNV-1a
+// hash (16 lower-case hex digits) of the strategy and the present members' ids and configured
+// weights, independent of their order. Pure and thread-safe; the same on every instance and
+// build (64 bits: a collision, which would miss one restart, is negligible).
+std::string PresentSignature(Strategy strategy,
+                             std::vector<std::pair<std::string, int64_t>> present_members);
 
 // The pure fairness rule, exposed for tests and the simulator.
 // Members with their weights and whether each is eligible now; credits in weight units
