@@ -44,7 +44,7 @@ v1::EventOutcome DecideDuplicate(const config::Config& config, core::TimePoint n
   a->set_source_record_id(lead.source_record_id());
   *a->mutable_lead() = lead;  // the renewed activity, for the owner to see
   v1::TraceStep* step = a->add_trace();
-  step->set_stage("dedupe");
+  step->set_stage(TraceStageName(TraceStage::kDedupe));
   step->set_decision("duplicate");
   step->set_reason(absl::StrCat(dedupe::FieldName(match.via),
                                 match.fallback ? " (a fallback key from the digits of a number "
@@ -91,7 +91,7 @@ v1::EventOutcome DecideNew(const config::Config& config, core::TimePoint now,
   *a->mutable_lead() = lead;
   const routing::RoutingState before = state;  // for the counters' before/after in the trace
   v1::TraceStep* qualify_step = a->add_trace();
-  qualify_step->set_stage("qualify");
+  qualify_step->set_stage(TraceStageName(TraceStage::kQualify));
   qualify_step->set_decision("qualified");
   qualify_step->set_reason(decision.reasons.empty() ? "" : decision.reasons.front());
   routing::LeadFacts facts = LeadFactsFor(lead, a->qualification().segments());

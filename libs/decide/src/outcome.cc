@@ -71,6 +71,28 @@ std::string CountersMoved(const routing::RoutingDecision& route,
 
 }  // namespace
 
+const char* TraceStageName(TraceStage stage) {
+  switch (stage) {
+    case TraceStage::kDedupe:
+      return "dedupe";
+    case TraceStage::kQualify:
+      return "qualify";
+    case TraceStage::kAccount:
+      return "account";
+    case TraceStage::kTerritory:
+      return "territory";
+    case TraceStage::kPool:
+      return "pool";
+    case TraceStage::kCandidate:
+      return "candidate";
+    case TraceStage::kCounters:
+      return "counters";
+    case TraceStage::kRoute:
+      return "route";
+  }
+  return "unknown";
+}
+
 google::protobuf::Timestamp ToTimestamp(core::TimePoint t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
@@ -236,12 +258,12 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
   // Keep the qualification step, replace the routing steps (a retry re-routes).
   google::protobuf::RepeatedPtrField<v1::TraceStep> kept;
   for (const auto& step : a.trace()) {
-    if (step.stage() == "qualify") *kept.Add() = step;
+    if (step.stage() == TraceStageName(TraceStage::kQualify)) *kept.Add() = step;
   }
   a.mutable_trace()->Swap(&kept);
-  auto add = [&a](const char* stage, const std::string& decision, const std::string& reason) {
+  auto add = [&a](TraceStage stage, const std::string& decision, const std::string& reason) {
     v1::TraceStep* step = a.add_trace();
-    step->set_stage(stage);
+    step->set_stage(TraceStageName(stage));
     step->set_decision(decision);
     step->set_reason(reason);
   };
@@ -252,7 +274,7 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
       named.push_back(owner->shared() ? absl::StrCat(share.rep_id, " (", share.percent, "%)")
                                       : share.rep_id);
     }
-    add("account", owner->owners.front().rep_id,
+    add(TraceStage::kAccount, owner->owners.front().rep_id,
         absl::StrCat("the account (by ", dedupe::FieldName(owner->via), ") is ",
                      owner->shared() ? "shared by " : "owned by ", absl::StrJoin(named, ", ")));
     // The credit split travels with an assignment to one of the owners, so the CRM can record
@@ -265,13 +287,13 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
       }
     }
   }
-  for (const auto& territory : route.territories_tried) add("territory", "", territory);
-  for (const auto& pool : route.pools_tried) add("pool", pool, "");
+  for (const auto& territory : route.territories_tried) add(TraceStage::kTerritory, "", territory);
+  for (const auto& pool : route.pools_tried) add(TraceStage::kPool, pool, "");
   for (const auto& candidate : route.candidates) {
-    add("candidate", candidate.rep_id, candidate.why);
+    add(TraceStage::kCandidate, candidate.rep_id, candidate.why);
   }
-  if (route.rep_id) add("counters", *route.rep_id, CountersMoved(route, before, after));
-  add("route", route.rep_id.value_or("unassigned"), route.reason);
+  if (route.rep_id) add(TraceStage::kCounters, *route.rep_id, CountersMoved(route, before, after));
+  add(TraceStage::kRoute, route.rep_id.value_or("unassigned"), route.reason);
 }
 
 }  // namespace leadrouter::decide

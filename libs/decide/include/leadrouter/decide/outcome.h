@@ -23,6 +23,21 @@ namespace leadrouter::decide {
 // The actor of every transition leadrouter makes itself (routing, re-routing, expiry).
 inline constexpr std::string_view kRouterActor = "leadrouter";
 
+// The stages of a decision's trace (v1::TraceStep.stage), in the order they appear.
+enum class TraceStage {
+  kDedupe,     // matched a live lead of the same person
+  kQualify,    // the qualification decision
+  kAccount,    // the account's owners
+  kTerritory,  // a territory tried
+  kPool,       // a pool tried
+  kCandidate,  // a pool member and why it was chosen or skipped
+  kCounters,   // the shared counters the decision moved
+  kRoute,      // the decision
+};
+// Its name in TraceStep.stage: "dedupe", "qualify", "account", "territory", "pool",
+// "candidate", "counters", "route" (the v1 contract; never renamed).
+const char* TraceStageName(TraceStage stage);
+
 // Stable ids derived from the tenant and event id: the same on every instance and replay.
 std::string LeadIdFor(const std::string& tenant, const std::string& event_id);
 std::string AssignmentIdFor(const std::string& tenant, const std::string& event_id);
