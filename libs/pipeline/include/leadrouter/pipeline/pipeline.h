@@ -17,29 +17,10 @@
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/assigner.h"
 #include "leadrouter/pipeline/dead_letter.h"
+#include "leadrouter/pipeline/messages.h"
 #include "leadrouter/store/assignment_store.h"
 
 namespace leadrouter::pipeline {
-
-// On leads.assignments: "true" when the message re-publishes a stored assignment.
-inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
-
-// On leads.assignments: the message's AssignmentEvent.message_id (what consumers dedupe on).
-inline constexpr char kHeaderMessageId[] = "x-leadrouter-message-id";
-
-// `event` for the assignments `topic`: JsonMessage keyed by its lead id, plus the message-id
-// header. The same event always gives the same bytes (a replay re-publishes them exactly).
-absl::StatusOr<kafka::OutgoingMessage> AssignmentMessage(const std::string& topic,
-                                                         const v1::AssignmentEvent& event,
-                                                         bool replayed = false);
-
-// `payload` as protobuf JSON (field names as in the .proto) for `topic`, keyed by lead id, with
-// content-type and x-leadrouter-event-id headers (and x-leadrouter-replay when `replayed`).
-absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
-                                                   const std::string& lead_id,
-                                                   const std::string& event_id,
-                                                   const google::protobuf::Message& payload,
-                                                   bool replayed = false);
 
 // The consume → map/decode → validate → qualify → assign → publish → commit loop.
 //
