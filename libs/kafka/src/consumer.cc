@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -42,13 +43,18 @@ struct CallbackState {
   // but never got one asserts on the missing state (librdkafka issue 4312, fixed in 2.3.0).
   bool ever_assigned = false;
   std::function<void(const absl::Status&)> on_commit;
-  // Partitions revoked or lost since Consumer::TakeRevoked last took them, oldest first.
-  std::vector<TopicPartition> revoked;
+  // Partitions revoked or lost since Consumer::TakeRevoked last took them (at most every
+  // partition once, however long nobody takes them).
+  std::set<TopicPartition> revoked;
+  // Those revoked or lost during the current rd_kafka_consumer_poll() call of PollBatch.
+  std::vector<TopicPartition> revoked_in_poll;
 };
 
 void NoteRevoked(CallbackState& state, const rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; partitions != nullptr && i < partitions->cnt; ++i) {
-    state.revoked.push_back({partitions->elems[i].topic, partitions->elems[i].partition});
+    TopicPartition tp{partitions->elems[i].topic, partitions->elems[i].partition};
+    state.revoked_in_poll.push_back(tp);
+    state.revoked.insert(std::move(tp));
   }
 }
 
@@ -347,17 +353,16 @@ absl::StatusOr<std::vector<ConsumedMessage>> RdKafkaConsumer::PollBatch(
     const auto remaining =
         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const int timeout_ms = static_cast<int>(std::max<int64_t>(0, remaining.count()));
-    const size_t revoked_before = impl_->callbacks->revoked.size();
+    std::vector<TopicPartition>& revoked = impl_->callbacks->revoked_in_poll;
+    revoked.clear();
     MessageHandle message(rd_kafka_consumer_poll(rk, timeout_ms));
-    if (impl_->callbacks->revoked.size() > revoked_before) {
+    if (!revoked.empty()) {
       // A rebalance inside that poll took partitions away: the records of theirs taken before it
       // are no longer ours (any record that poll returned came after the rebalance).
-      const std::vector<TopicPartition>& revoked = impl_->callbacks->revoked;
       std::erase_if(batch, [&](const ConsumedMessage& m) {
-        return std::any_of(revoked.begin() + static_cast<std::ptrdiff_t>(revoked_before),
-                           revoked.end(), [&](const TopicPartition& tp) {
-                             return tp.partition == m.partition && tp.topic == m.topic;
-                           });
+        return std::any_of(revoked.begin(), revoked.end(), [&](const TopicPartition& tp) {
+          return tp.partition == m.partition && tp.topic == m.topic;
+        });
       });
     }
     if (message != nullptr) {
@@ -424,8 +429,9 @@ absl::Status RdKafkaConsumer::Commit(const std::vector<ConsumedMessage>& process
 }
 
 std::vector<TopicPartition> RdKafkaConsumer::TakeRevoked() {
-  std::vector<TopicPartition> taken;
-  taken.swap(impl_->callbacks->revoked);
+  std::set<TopicPartition>& revoked = impl_->callbacks->revoked;
+  std::vector<TopicPartition> taken(revoked.begin(), revoked.end());
+  revoked.clear();
   return taken;
 }
 

@@ -102,7 +102,7 @@ class Consumer {
   virtual absl::Status Commit(const std::vector<ConsumedMessage>& processed) = 0;
 
   // The partitions taken away from this member (revoked or lost in a rebalance served by
-  // PollBatch) since the previous call, oldest first; each revocation is returned once. Records
+  // PollBatch) since the previous call, each once (whether or not one came back since). Records
   // of those partitions the caller still holds from earlier PollBatch calls are no longer its to
   // process: their offsets cannot be committed here, and the partition's next owner (possibly
   // this member again, from the committed offset) consumes them again.
