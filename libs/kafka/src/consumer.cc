@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -42,7 +43,20 @@ struct CallbackState {
   // but never got one asserts on the missing state (librdkafka issue 4312, fixed in 2.3.0).
   bool ever_assigned = false;
   std::function<void(const absl::Status&)> on_commit;
+  // Partitions revoked or lost since Consumer::TakeRevoked last took them (at most every
+  // partition once, however long nobody takes them).
+  std::set<TopicPartition> revoked;
+  // Those revoked or lost during the current rd_kafka_consumer_poll() call of PollBatch.
+  std::vector<TopicPartition> revoked_in_poll;
 };
+
+void NoteRevoked(CallbackState& state, const rd_kafka_topic_partition_list_t* partitions) {
+  for (int i = 0; partitions != nullptr && i < partitions->cnt; ++i) {
+    TopicPartition tp{partitions->elems[i].topic, partitions->elems[i].partition};
+    state.revoked_in_poll.push_back(tp);
+    state.revoked.insert(std::move(tp));
+  }
+}
 
 // Runs inside rd_kafka_consumer_poll() on the polling thread. Without this callback librdkafka
 // would assign on its own, but we want the assignment logged and both protocols handled: the
@@ -73,6 +87,7 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
       spdlog::info("kafka consumer {}: revoked {} ({} rebalance)", rd_kafka_name(handle), described,
                    cooperative ? "cooperative" : "eager");
+      NoteRevoked(*state, partitions);
       // Clear the pause flag while the partitions are still ours, so none comes back paused
       // after a resume it missed.
       if (paused) LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
@@ -86,6 +101,13 @@ void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
     default:
       spdlog::error("kafka consumer {}: rebalance error {}; dropping assignment",
                     rd_kafka_name(handle), rd_kafka_err2str(err));
+      {
+        rd_kafka_topic_partition_list_t* raw = nullptr;
+        if (rd_kafka_assignment(handle, &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          PartitionList assignment(raw);
+          NoteRevoked(*state, raw);
+        }
+      }
       if (paused) LogRebalanceError("resume", rd_kafka_resume_partitions(handle, partitions));
       LogRebalanceError("unassign", rd_kafka_assign(handle, nullptr));
       return;
@@ -161,9 +183,7 @@ std::mutex abandoned_mutex;
 std::vector<rd_kafka_t*>* abandoned_handles = new std::vector<rd_kafka_t*>();
 std::vector<CallbackState*>* abandoned_callbacks = new std::vector<CallbackState*>();
 
-}  // namespace
-
-struct Consumer::Impl {
+struct Impl {
   KafkaHandle handle;
   bool closed = false;
   // Shared with the callbacks (the handle's opaque); outlives the handle.
@@ -238,9 +258,29 @@ struct Consumer::Impl {
   ~Impl() { Close(kDefaultCloseTimeout); }
 };
 
-Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+// The librdkafka implementation of Consumer.
+class RdKafkaConsumer final : public Consumer {
+ public:
+  explicit RdKafkaConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Consumer::~Consumer() = default;
+  using Consumer::Close;
+  using Consumer::PollBatch;
+  absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
+                                                         std::chrono::milliseconds max_wait,
+                                                         std::chrono::milliseconds linger) override;
+  absl::Status Commit(const std::vector<ConsumedMessage>& processed) override;
+  std::vector<TopicPartition> TakeRevoked() override;
+  absl::Status Pause() override;
+  absl::Status Resume() override;
+  bool paused() const override;
+  absl::StatusOr<std::vector<PartitionLag>> Lag() const override;
+  void Close(std::chrono::milliseconds timeout) override;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return absl::InvalidArgumentError("kafka consumer: empty group_id");
@@ -297,12 +337,11 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   }
   spdlog::info("kafka consumer {}: group '{}' subscribed to {}", rd_kafka_name(rk),
                options.group_id, absl::StrJoin(options.topics, ","));
-  return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
+  return std::unique_ptr<Consumer>(new RdKafkaConsumer(std::move(impl)));
 }
 
-absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(size_t max_messages,
-                                                                 std::chrono::milliseconds max_wait,
-                                                                 std::chrono::milliseconds linger) {
+absl::StatusOr<std::vector<ConsumedMessage>> RdKafkaConsumer::PollBatch(
+    size_t max_messages, std::chrono::milliseconds max_wait, std::chrono::milliseconds linger) {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   rd_kafka_t* rk = impl_->handle.get();
   auto deadline = std::chrono::steady_clock::now() + max_wait;
@@ -314,7 +353,18 @@ absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(size_t max_mess
     const auto remaining =
         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const int timeout_ms = static_cast<int>(std::max<int64_t>(0, remaining.count()));
+    std::vector<TopicPartition>& revoked = impl_->callbacks->revoked_in_poll;
+    revoked.clear();
     MessageHandle message(rd_kafka_consumer_poll(rk, timeout_ms));
+    if (!revoked.empty()) {
+      // A rebalance inside that poll took partitions away: the records of theirs taken before it
+      // are no longer ours (any record that poll returned came after the rebalance).
+      std::erase_if(batch, [&](const ConsumedMessage& m) {
+        return std::any_of(revoked.begin(), revoked.end(), [&](const TopicPartition& tp) {
+          return tp.partition == m.partition && tp.topic == m.topic;
+        });
+      });
+    }
     if (message != nullptr) {
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (batch.empty()) deadline = std::min(deadline, std::chrono::steady_clock::now() + linger);
@@ -333,7 +383,7 @@ absl::StatusOr<std::vector<ConsumedMessage>> Consumer::PollBatch(size_t max_mess
   return batch;
 }
 
-absl::Status Consumer::Commit(const std::vector<ConsumedMessage>& processed) {
+absl::Status RdKafkaConsumer::Commit(const std::vector<ConsumedMessage>& processed) {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   if (processed.empty()) return absl::OkStatus();
   std::map<std::pair<std::string, int32_t>, int64_t> highest;
@@ -378,21 +428,28 @@ absl::Status Consumer::Commit(const std::vector<ConsumedMessage>& processed) {
   return refused;
 }
 
-absl::Status Consumer::Pause() {
+std::vector<TopicPartition> RdKafkaConsumer::TakeRevoked() {
+  std::set<TopicPartition>& revoked = impl_->callbacks->revoked;
+  std::vector<TopicPartition> taken(revoked.begin(), revoked.end());
+  revoked.clear();
+  return taken;
+}
+
+absl::Status RdKafkaConsumer::Pause() {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   return impl_->callbacks->paused ? absl::OkStatus() : impl_->SetPaused(true);
 }
 
-absl::Status Consumer::Resume() {
+absl::Status RdKafkaConsumer::Resume() {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   return impl_->callbacks->paused ? impl_->SetPaused(false) : absl::OkStatus();
 }
 
-bool Consumer::paused() const {
+bool RdKafkaConsumer::paused() const {
   return impl_->callbacks->paused;
 }
 
-absl::StatusOr<std::vector<PartitionLag>> Consumer::Lag() const {
+absl::StatusOr<std::vector<PartitionLag>> RdKafkaConsumer::Lag() const {
   if (impl_->closed) return absl::FailedPreconditionError("kafka consumer: closed");
   rd_kafka_t* rk = impl_->handle.get();
   rd_kafka_topic_partition_list_t* raw = nullptr;
@@ -425,7 +482,7 @@ absl::StatusOr<std::vector<PartitionLag>> Consumer::Lag() const {
   return lags;
 }
 
-void Consumer::Close(std::chrono::milliseconds timeout) {
+void RdKafkaConsumer::Close(std::chrono::milliseconds timeout) {
   impl_->Close(timeout);
 }
 

@@ -60,9 +60,7 @@ std::optional<std::string> PermanentReason(rd_kafka_resp_err_t err) {
   }
 }
 
-}  // namespace
-
-struct Producer::Impl {
+struct Impl {
   KafkaHandle handle;
   std::mutex mutex;  // serializes ProduceAndWait; delivery reports run inside it (see OnDelivery)
 
@@ -204,9 +202,22 @@ struct Producer::Impl {
   }
 };
 
-Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+// The librdkafka implementation of Producer.
+class RdKafkaProducer final : public Producer {
+ public:
+  explicit RdKafkaProducer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Producer::~Producer() = default;
+  absl::Status ProduceAndWait(const std::vector<OutgoingMessage>& messages,
+                              std::chrono::milliseconds timeout,
+                              std::vector<RefusedMessage>* refused,
+                              const std::atomic<bool>* cancel) override;
+  absl::Status WarmUp(const std::string& topic, std::chrono::milliseconds timeout) override;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions& options) {
   auto impl = std::make_unique<Impl>();
@@ -231,10 +242,10 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
   absl::StatusOr<KafkaHandle> handle = internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf));
   if (!handle.ok()) return handle.status();
   impl->handle = *std::move(handle);
-  return std::unique_ptr<Producer>(new Producer(std::move(impl)));
+  return std::unique_ptr<Producer>(new RdKafkaProducer(std::move(impl)));
 }
 
-absl::Status Producer::WarmUp(const std::string& topic, std::chrono::milliseconds timeout) {
+absl::Status RdKafkaProducer::WarmUp(const std::string& topic, std::chrono::milliseconds timeout) {
   rd_kafka_t* rk = impl_->handle.get();
   std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> handle(
       rd_kafka_topic_new(rk, topic.c_str(), nullptr), &rd_kafka_topic_destroy);
@@ -259,10 +270,10 @@ absl::Status Producer::WarmUp(const std::string& topic, std::chrono::millisecond
   return absl::OkStatus();
 }
 
-absl::Status Producer::ProduceAndWait(const std::vector<OutgoingMessage>& messages,
-                                      std::chrono::milliseconds timeout,
-                                      std::vector<RefusedMessage>* refused,
-                                      const std::atomic<bool>* cancel) {
+absl::Status RdKafkaProducer::ProduceAndWait(const std::vector<OutgoingMessage>& messages,
+                                             std::chrono::milliseconds timeout,
+                                             std::vector<RefusedMessage>* refused,
+                                             const std::atomic<bool>* cancel) {
   return impl_->ProduceAndWait(messages, timeout, refused, cancel);
 }
 

@@ -11,23 +11,14 @@
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/pipeline/assigner.h"
 #include "leadrouter/pipeline/claims.h"
-#include "leadrouter/pipeline/pipeline.h"
+#include "leadrouter/pipeline/lead_metrics.h"
+#include "leadrouter/pipeline/messages.h"
 
 namespace leadrouter::pipeline {
 namespace {
 
 constexpr size_t kExpiryBatch = 100;
 constexpr size_t kMaxIdleConnections = 8;
-
-// "ASSIGNMENT_STATUS_RETURNED" -> "returned".
-std::string EventName(v1::AssignmentStatus status) {
-  return ShortEnumName(v1::AssignmentStatus_Name(status), "ASSIGNMENT_STATUS_", /*lower=*/true);
-}
-
-// "RETURN_REASON_BAD_FIT" -> "bad_fit".
-std::string ReasonName(v1::ReturnReason reason) {
-  return ShortEnumName(v1::ReturnReason_Name(reason), "RETURN_REASON_", /*lower=*/true);
-}
 
 // One entry of the assignment log as its event, with the cursor set.
 absl::StatusOr<std::shared_ptr<v1::AssignmentEvent>> LogEvent(
@@ -40,37 +31,7 @@ absl::StatusOr<std::shared_ptr<v1::AssignmentEvent>> LogEvent(
   return event;
 }
 
-double SecondsBetween(const google::protobuf::Timestamp& from,
-                      const google::protobuf::Timestamp& to) {
-  using google::protobuf::util::TimeUtil;
-  return static_cast<double>(TimeUtil::TimestampToNanoseconds(to) -
-                             TimeUtil::TimestampToNanoseconds(from)) /
-         1e9;
-}
-
 }  // namespace
-
-void CountLeadEvent(metrics::PipelineMetrics& metrics, const config::Config& config,
-                    const v1::AssignmentEvent& event) {
-  metrics::PipelineMetrics::LeadLabels labels;
-  labels.source_kind = ShortSourceKind(event.lead().source_kind());
-  const std::string& campaign = event.lead().campaign();
-  const auto& allowed = config.metrics.campaigns;
-  labels.campaign = campaign.empty() ? "none"
-                    : std::find(allowed.begin(), allowed.end(), campaign) != allowed.end()
-                        ? campaign
-                        : "other";
-  labels.territory = event.territory();
-  labels.pool = event.pool();
-  labels.rep = event.rep_id();
-  const bool returned = event.status() == v1::ASSIGNMENT_STATUS_RETURNED;
-  metrics.LeadEvent(EventName(event.status()), labels,
-                    returned ? ReasonName(event.return_reason()) : "");
-  if (event.status() == v1::ASSIGNMENT_STATUS_ACCEPTED) {
-    metrics.ObserveTimeToAccept(
-        std::max(0.0, SecondsBetween(event.assigned_at(), event.event_time())));
-  }
-}
 
 class LeadService::Lease {
  public:

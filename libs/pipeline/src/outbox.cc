@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "leadrouter/core/backoff.h"
-#include "leadrouter/pipeline/pipeline.h"
+#include "leadrouter/pipeline/messages.h"
 #include "leadrouter/v1/assignment.pb.h"
 
 namespace leadrouter::pipeline {

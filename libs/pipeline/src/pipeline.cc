@@ -15,10 +15,9 @@
 #include "leadrouter/core/hash.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
-#include "leadrouter/pipeline/lead_service.h"
+#include "leadrouter/pipeline/lead_metrics.h"
 #include "leadrouter/pipeline/observability.h"
 #include "leadrouter/pipeline/source_decode.h"
-#include "leadrouter/protojson/print.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -60,33 +59,6 @@ constexpr auto kQueueRetryInterval = std::chrono::seconds(1);
 constexpr size_t kQueueRetryBatch = 100;
 
 }  // namespace
-
-absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
-                                                   const std::string& lead_id,
-                                                   const std::string& event_id,
-                                                   const google::protobuf::Message& payload,
-                                                   bool replayed) {
-  kafka::OutgoingMessage out;
-  out.topic = topic;
-  out.key = lead_id;
-  // protojson prints exactly what protobuf's MessageToJsonString (with the proto field names)
-  // prints, in a sixth of the time: that printer was a fifth of the daemon's CPU.
-  if (absl::Status status = protojson::TryAppendJson(payload, out.value); !status.ok()) {
-    return absl::InternalError(absl::StrCat("cannot encode event as JSON: ", status.ToString()));
-  }
-  out.headers.push_back({"content-type", "application/json"});
-  out.headers.push_back({"x-leadrouter-event-id", event_id});
-  if (replayed) out.headers.push_back({kHeaderReplay, "true"});
-  return out;
-}
-
-absl::StatusOr<kafka::OutgoingMessage> AssignmentMessage(const std::string& topic,
-                                                         const v1::AssignmentEvent& event,
-                                                         bool replayed) {
-  auto message = JsonMessage(topic, event.lead_id(), event.event_id(), event, replayed);
-  if (message.ok()) message->headers.push_back({kHeaderMessageId, event.message_id()});
-  return message;
-}
 
 // Publishes one batch's outputs at a time on its own thread, so that the pipeline can prepare
 // the next batch while Kafka acknowledges this one. Start and Wait alternate, on one thread.
@@ -179,7 +151,13 @@ Pipeline::Pipeline(const config::ConfigReloader& configs, kafka::Consumer& consu
       metrics_(metrics),
       store_(store),
       clock_(clock),
-      publisher_(std::make_unique<BackgroundPublisher>(producer)) {
+      publisher_(std::make_unique<BackgroundPublisher>(producer)),
+      queue_(consumer),
+      recovery_(queue_) {
+  queue_.OnPausedChange([this](bool paused) {
+    metrics_.SetConsumerPaused(paused);
+    if (on_paused_) on_paused_(paused);
+  });
   UseCurrentConfig();
 }
 
@@ -521,93 +499,36 @@ absl::Status Pipeline::RetryQueuedLeads() {
   return absl::OkStatus();
 }
 
+absl::Status Pipeline::Land() {
+  if (in_flight_ == nullptr) return absl::OkStatus();
+  const auto wait_started = std::chrono::steady_clock::now();
+  double publish_seconds = 0;
+  std::vector<kafka::RefusedMessage> refused;
+  const absl::Status produced = publisher_->Wait(publish_seconds, refused);
+  metrics_.ObserveStage("publish", publish_seconds);
+  metrics_.ObserveStage("publish_wait",
+                        Seconds(std::chrono::steady_clock::now() - wait_started).count());
+  absl::Status finished = Finish(*in_flight_, produced, refused);
+  if (!finished.ok()) queue_.Requeue(in_flight_->messages);
+  in_flight_.reset();
+  return finished;
+}
+
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   stop_ = &stop;
-  core::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   auto next_queue_retry = std::chrono::steady_clock::now();
-  // Messages to process before anything newer: those a paused consumer still returned, and
-  // those of batches that failed (at the front, in their order).
-  std::vector<kafka::ConsumedMessage> carried;
-  // The batch whose outputs the publisher thread is publishing; committed when it lands.
-  std::unique_ptr<PreparedBatch> in_flight;
-  auto set_paused = [&](bool paused) {
-    const absl::Status status = paused ? consumer_.Pause() : consumer_.Resume();
-    if (!status.ok()) {
-      spdlog::warn("{}", status.ToString());
-      return;
-    }
-    metrics_.SetConsumerPaused(paused);
-    if (on_paused_) on_paused_(paused);
-  };
-  // Failed batches go back in front of `carried`, oldest first.
-  size_t requeued = 0;
-  auto requeue = [&](std::vector<kafka::ConsumedMessage>& messages) {
-    carried.insert(carried.begin() + static_cast<std::ptrdiff_t>(requeued),
-                   std::make_move_iterator(messages.begin()),
-                   std::make_move_iterator(messages.end()));
-    requeued += messages.size();
-    messages.clear();
-  };
-  // Waits for the batch in flight and finishes it; a failed one is requeued.
-  auto land = [&]() -> absl::Status {
-    if (in_flight == nullptr) return absl::OkStatus();
-    const auto wait_started = std::chrono::steady_clock::now();
-    double publish_seconds = 0;
-    std::vector<kafka::RefusedMessage> refused;
-    const absl::Status produced = publisher_->Wait(publish_seconds, refused);
-    metrics_.ObserveStage("publish", publish_seconds);
-    metrics_.ObserveStage("publish_wait",
-                          Seconds(std::chrono::steady_clock::now() - wait_started).count());
-    absl::Status finished = Finish(*in_flight, produced, refused);
-    if (!finished.ok()) requeue(in_flight->messages);
-    in_flight.reset();
-    return finished;
-  };
-  // After a failure: pause, then wait out the backoff while polling (a consumer that stops
-  // polling is evicted from its group). False when asked to stop meanwhile.
-  auto back_off = [&](const absl::Status& why, size_t events) -> absl::StatusOr<bool> {
-    if (!consumer_.paused()) set_paused(true);
-    const auto delay = backoff.Next();
-    spdlog::error(
-        "batch of {} events failed (attempt {}), consumption paused, retrying in {} ms: {}", events,
-        backoff.attempts(), delay.count(), why.ToString());
-    const auto until = std::chrono::steady_clock::now() + delay;
-    while (!stop.load() && std::chrono::steady_clock::now() < until) {
-      SampleConsumerLag();
-      auto polled = consumer_.PollBatch(static_cast<size_t>(config_->kafka.batch_max_messages),
-                                        std::chrono::milliseconds(100));
-      if (!polled.ok()) {
-        metrics_.BatchFailed("kafka_consume");
-        return polled.status();
-      }
-      carried.insert(carried.end(), std::make_move_iterator(polled->begin()),
-                     std::make_move_iterator(polled->end()));
-    }
-    return !stop.load();
-  };
-
   while (!stop.load()) {
     SampleConsumerLag();
-    std::vector<kafka::ConsumedMessage> batch;
-    if (!carried.empty()) {
-      const size_t take =
-          std::min(carried.size(), static_cast<size_t>(config_->kafka.batch_max_messages));
-      batch.assign(std::make_move_iterator(carried.begin()),
-                   std::make_move_iterator(carried.begin() + static_cast<std::ptrdiff_t>(take)));
-      carried.erase(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(take));
-    } else {
-      // With a batch in flight, only take what is already fetched: an empty poll lands it.
-      auto polled = consumer_.PollBatch(
-          static_cast<size_t>(config_->kafka.batch_max_messages),
-          in_flight != nullptr ? std::chrono::milliseconds(0) : config_->kafka.batch_max_wait,
-          config_->kafka.batch_linger);
-      if (!polled.ok()) {
-        metrics_.BatchFailed("kafka_consume");
-        return polled.status();
-      }
-      batch = *std::move(polled);
+    const auto max_messages = static_cast<size_t>(config_->kafka.batch_max_messages);
+    // With a batch in flight, only take what is already fetched: an empty poll lands it.
+    auto batch = queue_.Next(
+        max_messages,
+        in_flight_ != nullptr ? std::chrono::milliseconds(0) : config_->kafka.batch_max_wait,
+        config_->kafka.batch_linger);
+    if (!batch.ok()) {
+      metrics_.BatchFailed("kafka_consume");
+      return batch.status();
     }
-    requeued = 0;
     if (std::chrono::steady_clock::now() >= next_queue_retry) {
       // Due, idle or not: give queued leads another chance (a rep came back, a cap reset). Not
       // on every empty poll: that read the queue from Redis ~40 times a second when idle.
@@ -619,56 +540,57 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
 
     absl::Status failure = absl::OkStatus();
     size_t failed_events = 0;
-    if (batch.empty()) {
-      if (in_flight == nullptr) continue;
-      failed_events = in_flight->messages.size();
-      failure = land();
+    if (batch->empty()) {
+      if (in_flight_ == nullptr) continue;
+      failed_events = in_flight_->messages.size();
+      failure = Land();
     } else {
       auto next = std::make_unique<PreparedBatch>();
-      next->messages = std::move(batch);
+      next->messages = *std::move(batch);
       const absl::Status prepared = Prepare(*next);
       // Offsets are committed in order: the batch in flight lands first.
-      if (in_flight != nullptr) failed_events = in_flight->messages.size();
-      failure = land();
+      if (in_flight_ != nullptr) failed_events = in_flight_->messages.size();
+      failure = Land();
       if (!failure.ok()) {
         // `next` may be in Redis already but is not published: it is retried after the other.
         if (prepared.ok()) RememberAssigned(*next);
         failed_events += next->messages.size();
-        requeue(next->messages);
+        queue_.Requeue(next->messages);
       } else if (!prepared.ok()) {
         failure = prepared;
         failed_events = next->messages.size();
-        requeue(next->messages);
-      } else if (consumer_.paused()) {
+        queue_.Requeue(next->messages);
+      } else if (recovery_.recovering()) {
         // Recovering from a failure: one batch at a time until one goes all the way through.
         failure = PublishAndFinish(*next);
         if (failure.ok()) {
-          spdlog::info("batch succeeded after {} failed attempt(s); resuming consumption",
-                       backoff.attempts());
-          set_paused(false);
-          backoff.Reset();
+          recovery_.Succeeded();
         } else {
           failed_events = next->messages.size();
-          requeue(next->messages);
+          queue_.Requeue(next->messages);
         }
       } else {
         publisher_->Start(next->outputs, config_->kafka.produce_timeout, stop_);
-        in_flight = std::move(next);
+        in_flight_ = std::move(next);
       }
     }
     if (failure.ok()) {
-      if (carried.empty() && in_flight == nullptr) assigned_in_failed_attempt_.clear();
+      if (queue_.empty() && in_flight_ == nullptr) assigned_in_failed_attempt_.clear();
       continue;
     }
-    auto go_on = back_off(failure, failed_events);
-    if (!go_on.ok()) return go_on.status();
+    auto go_on = recovery_.BackOff(failure, failed_events, max_messages, stop,
+                                   [this] { SampleConsumerLag(); });
+    if (!go_on.ok()) {
+      metrics_.BatchFailed("kafka_consume");
+      return go_on.status();
+    }
     if (!*go_on) {
       spdlog::warn("stopping with {} unfinished events; their offsets stay uncommitted",
-                   carried.size());
+                   queue_.size());
       return absl::OkStatus();
     }
   }
-  if (absl::Status landed = land(); !landed.ok()) {
+  if (absl::Status landed = Land(); !landed.ok()) {
     spdlog::warn("stopping: the last batch was not acknowledged; its offsets stay uncommitted: {}",
                  landed.ToString());
   }

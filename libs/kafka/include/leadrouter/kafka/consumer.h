@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -39,36 +40,53 @@ struct PartitionLag {
   std::optional<int64_t> messages;
 };
 
-// A member of a Kafka consumer group with manual, commit-after-process offsets.
+// One partition of a topic.
+struct TopicPartition {
+  std::string topic{};
+  int32_t partition = 0;
+
+  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
+  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
+};
+
+// A member of a Kafka consumer group with manual, commit-after-process offsets: the interface the
+// pipeline consumes through. Create() builds the librdkafka implementation; tests use
+// leadrouter::testing::FakeConsumer.
 //
 // Contract: at-least-once. Nothing is committed unless Commit() is called, so records that were
 // polled but not committed are delivered again to whichever member owns the partition next.
-// Defaults: enable.auto.commit=false, enable.auto.offset.store=false,
-// auto.offset.reset=earliest, enable.partition.eof=false; the rebalance callback assigns and
-// revokes partitions (eager or cooperative, whichever protocol the assignor uses) and logs them.
+// Defaults of the librdkafka implementation: enable.auto.commit=false,
+// enable.auto.offset.store=false, auto.offset.reset=earliest, enable.partition.eof=false; its
+// rebalance callback assigns and revokes partitions (eager or cooperative, whichever protocol the
+// assignor uses) and logs them.
 //
-// Thread-safety: thread-compatible. One thread at a time may call its methods.
+// Thread-safety: thread-compatible. One thread at a time may call its methods (implementations
+// must allow that thread to change).
 class Consumer {
  public:
-  // Builds the consumer and subscribes to `options.topics`. A property librdkafka rejects yields
-  // InvalidArgument naming the property.
+  // Builds the librdkafka consumer and subscribes to `options.topics`. A property librdkafka
+  // rejects yields InvalidArgument naming the property.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(const ConsumerOptions& options);
 
+  Consumer() = default;
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
-  ~Consumer();
+  // The librdkafka implementation's destructor calls Close(kDefaultCloseTimeout).
+  virtual ~Consumer() = default;
 
   // Returns up to `max_messages` records, returning as soon as that many have arrived, or
   // `linger` after the first one arrived, or `max_wait` after the call (possibly with none). It
   // never blocks past either; records already buffered locally are still taken without blocking
   // (so a zero `linger` returns the first record with whatever else is at hand: batches then grow
-  // with the load instead of waiting to fill). Built from single
+  // with the load instead of waiting to fill). Records of one partition come in offset order. A
+  // rebalance is served inside this call; it never returns a record of a partition revoked later
+  // in the same call (see TakeRevoked). The librdkafka implementation is built from single
   // rd_kafka_consumer_poll() calls, because librdkafka 2.0.2's batch API can lose records across
   // rebalances. Transient errors are logged and skipped; only a fatal consumer error (or use after
   // Close) returns a non-OK status.
-  absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
-                                                         std::chrono::milliseconds max_wait,
-                                                         std::chrono::milliseconds linger);
+  virtual absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(
+      size_t max_messages, std::chrono::milliseconds max_wait,
+      std::chrono::milliseconds linger) = 0;
   absl::StatusOr<std::vector<ConsumedMessage>> PollBatch(size_t max_messages,
                                                          std::chrono::milliseconds max_wait) {
     return PollBatch(max_messages, max_wait, max_wait);
@@ -81,39 +99,42 @@ class Consumer {
   // idempotency makes that harmless). Commits are sent in call order. A partition that is no
   // longer assigned to this member (a rebalance moved it meanwhile) is not committed:
   // FailedPrecondition naming it, after the others were sent. An empty list is a no-op.
-  absl::Status Commit(const std::vector<ConsumedMessage>& processed);
+  virtual absl::Status Commit(const std::vector<ConsumedMessage>& processed) = 0;
+
+  // The partitions taken away from this member (revoked or lost in a rebalance served by
+  // PollBatch) since the previous call, each once (whether or not one came back since). Records
+  // of those partitions the caller still holds from earlier PollBatch calls are no longer its to
+  // process: their offsets cannot be committed here, and the partition's next owner (possibly
+  // this member again, from the committed offset) consumes them again.
+  virtual std::vector<TopicPartition> TakeRevoked() = 0;
 
   // Backpressure: stop fetching from every assigned partition (and from partitions assigned
   // while paused) until Resume. Keep calling PollBatch while paused: it serves rebalances and
   // group heartbeats, so the consumer stays in the group; it may still return messages fetched
   // before the pause, which the caller must keep, not drop. Idempotent.
-  absl::Status Pause();
-  absl::Status Resume();
-  bool paused() const;
+  virtual absl::Status Pause() = 0;
+  virtual absl::Status Resume() = 0;
+  virtual bool paused() const = 0;
 
-  // The lag of every partition assigned to this member now, from librdkafka's local caches
-  // only (rd_kafka_get_watermark_offsets + rd_kafka_position): no broker round trip, so it is
-  // cheap enough for the consume loop. The high watermark is the one the last fetch response
-  // carried, so it is as fresh as the last fetch (stale while paused). The position is known
-  // once a record of the partition has been handed out since it was assigned; before that the
-  // lag is 0 if the partition is known to be empty (low == high watermark) and nullopt
-  // otherwise: asking the broker for the committed offset would be a blocking round trip.
-  // FailedPrecondition after Close; Unavailable if librdkafka cannot list the assignment.
-  absl::StatusOr<std::vector<PartitionLag>> Lag() const;
+  // The lag of every partition assigned to this member now, from local caches only (in the
+  // librdkafka implementation rd_kafka_get_watermark_offsets + rd_kafka_position): no broker
+  // round trip, so it is cheap enough for the consume loop. The high watermark is the one the
+  // last fetch response carried, so it is as fresh as the last fetch (stale while paused). The
+  // position is known once a record of the partition has been handed out since it was assigned;
+  // before that the lag is 0 if the partition is known to be empty (low == high watermark) and
+  // nullopt otherwise: asking the broker for the committed offset would be a blocking round trip.
+  // FailedPrecondition after Close; Unavailable if the assignment cannot be listed.
+  virtual absl::StatusOr<std::vector<PartitionLag>> Lag() const = 0;
 
   // Leaves the group so its partitions are reassigned at once, and lets commits already sent
   // finish, waiting at most `timeout` (librdkafka's own close can wait session.timeout.ms, or
-  // forever while the coordinator is unreachable). A close that did not finish in time, or of a
-  // cooperative-sticky member that never received an assignment (destroying it asserts in
-  // librdkafka 2.0.2, issue 4312), abandons the librdkafka handle instead of destroying it: meant
-  // for shutdown, just before the process exits. Idempotent; the destructor calls it with
-  // kDefaultCloseTimeout.
-  void Close(std::chrono::milliseconds timeout = kDefaultCloseTimeout);
-
- private:
-  struct Impl;
-  explicit Consumer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  // forever while the coordinator is unreachable). In the librdkafka implementation a close that
+  // did not finish in time, or of a cooperative-sticky member that never received an assignment
+  // (destroying it asserts in librdkafka 2.0.2, issue 4312), abandons the librdkafka handle
+  // instead of destroying it: meant for shutdown, just before the process exits. Idempotent;
+  // every other method then returns FailedPrecondition (paused() its last value).
+  virtual void Close(std::chrono::milliseconds timeout) = 0;
+  void Close() { Close(kDefaultCloseTimeout); }
 };
 
 }  // namespace leadrouter::kafka

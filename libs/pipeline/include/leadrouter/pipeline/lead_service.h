@@ -18,12 +18,6 @@
 
 namespace leadrouter::pipeline {
 
-// Counts one AssignmentEvent in leadrouter_lead_events_total (its status as the event), with
-// leadrouter_lead_returns_total for returns, per-rep counts and time to accept. Campaign labels
-// are allow-listed by config.metrics.campaigns ("other" / "none" otherwise).
-void CountLeadEvent(metrics::PipelineMetrics& metrics, const config::Config& config,
-                    const v1::AssignmentEvent& event);
-
 // The lifecycle API's implementation: each call borrows a Redis connection from a small pool,
 // runs the LeadLifecycle transition on the live config, and counts the resulting events.
 //

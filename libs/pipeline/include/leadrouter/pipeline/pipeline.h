@@ -16,30 +16,13 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
 #include "leadrouter/pipeline/assigner.h"
+#include "leadrouter/pipeline/batch_queue.h"
 #include "leadrouter/pipeline/dead_letter.h"
+#include "leadrouter/pipeline/messages.h"
+#include "leadrouter/pipeline/recovery.h"
 #include "leadrouter/store/assignment_store.h"
 
 namespace leadrouter::pipeline {
-
-// On leads.assignments: "true" when the message re-publishes a stored assignment.
-inline constexpr char kHeaderReplay[] = "x-leadrouter-replay";
-
-// On leads.assignments: the message's AssignmentEvent.message_id (what consumers dedupe on).
-inline constexpr char kHeaderMessageId[] = "x-leadrouter-message-id";
-
-// `event` for the assignments `topic`: JsonMessage keyed by its lead id, plus the message-id
-// header. The same event always gives the same bytes (a replay re-publishes them exactly).
-absl::StatusOr<kafka::OutgoingMessage> AssignmentMessage(const std::string& topic,
-                                                         const v1::AssignmentEvent& event,
-                                                         bool replayed = false);
-
-// `payload` as protobuf JSON (field names as in the .proto) for `topic`, keyed by lead id, with
-// content-type and x-leadrouter-event-id headers (and x-leadrouter-replay when `replayed`).
-absl::StatusOr<kafka::OutgoingMessage> JsonMessage(const std::string& topic,
-                                                   const std::string& lead_id,
-                                                   const std::string& event_id,
-                                                   const google::protobuf::Message& payload,
-                                                   bool replayed = false);
 
 // The consume → map/decode → validate → qualify → assign → publish → commit loop.
 //
@@ -74,11 +57,13 @@ class Pipeline {
   // Polls and processes until `stop` is set; a batch in progress when it is set is abandoned
   // uncommitted if it cannot finish. Returns non-OK only on a fatal consumer error.
   //
-  // Backpressure: when a batch fails (Redis unreachable or slow, Kafka not acknowledging), the
-  // consumer's partitions are paused and the same batch is retried with capped exponential
-  // backoff; meanwhile the consumer keeps polling so it stays in its group, and anything it
-  // still returns is kept for the next batches (memory stays bounded by what was fetched before
-  // the pause). The first success resumes consumption. `on_paused` (optional) hears each change.
+  // Backpressure (Recovery): when a batch fails (Redis unreachable or slow, Kafka not
+  // acknowledging), the consumer's partitions are paused and the same batch is retried with
+  // capped exponential backoff; meanwhile the consumer keeps polling so it stays in its group,
+  // and anything it still returns is kept for the next batches (BatchQueue; memory stays bounded
+  // by what was fetched before the pause). The first success resumes consumption. Pending
+  // records of a partition revoked meanwhile are dropped (see BatchQueue). `on_paused`
+  // (optional) hears each change.
   absl::Status Run(const std::atomic<bool>& stop);
   void OnPausedChange(std::function<void(bool paused)> on_paused) {
     on_paused_ = std::move(on_paused);
@@ -115,6 +100,8 @@ class Pipeline {
   absl::Status Prepare(PreparedBatch& prepared);
   // Notes the events `prepared` decided anew, so their retry counts them as new, not replays.
   void RememberAssigned(const PreparedBatch& prepared);
+  // Waits for the batch in flight (if any) and finishes it; a failed one goes back to the queue.
+  absl::Status Land();
   // Publishes the outputs on this thread, waits for their acknowledgements, then Finish.
   absl::Status PublishAndFinish(const PreparedBatch& prepared);
   // After the outputs' publication ended with `produced`: on success records the outputs Kafka
@@ -149,7 +136,14 @@ class Pipeline {
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
   std::function<void(bool)> on_paused_;
+  // The batch whose outputs the publisher thread is publishing; committed when it lands.
+  // Declared before publisher_, whose destructor finishes a publication of its outputs.
+  std::unique_ptr<PreparedBatch> in_flight_;
   std::unique_ptr<BackgroundPublisher> publisher_;
+  // What was taken from the consumer and not finished, in processing order.
+  BatchQueue queue_;
+  // Pause, backoff and resume after a failed batch.
+  Recovery recovery_;
   // Run()'s stop flag: a publication waiting for Kafka gives up when it is set.
   const std::atomic<bool>* stop_ = nullptr;
   std::chrono::steady_clock::time_point next_lag_sample_{};
