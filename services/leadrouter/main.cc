@@ -70,6 +70,14 @@ int main(int argc, char** argv) {
   simulate->add_option("--sample", sim.sample, "changed leads to list in the diff (default 20)");
   simulate->add_option("--source", sim.source,
                        "each line is a payload of this configured source (default: LeadEvents)");
+  simulate->add_option("--return-rate", sim.return_rates,
+                       "what if reps return a share of a source's leads: SOURCE=FRACTION "
+                       "(source_system or source_kind, * for all), repeatable");
+  simulate->add_option("--ooo", sim.out_of_office,
+                       "what if a rep is out: REP=FROM..TO (RFC 3339 or YYYY-MM-DD, UTC), "
+                       "repeatable");
+  simulate->add_flag("--unaccepted", sim.unaccepted,
+                     "nobody accepts: leads expire at their accept SLA and re-route");
   auto* map = app.add_subcommand(
       "map", "map one payload of a configured source, print the LeadEvents as JSON lines, exit");
   leadrouter::simulate::MapCommandOptions map_options;

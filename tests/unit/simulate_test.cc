@@ -365,4 +365,70 @@ TEST(SimulateTest, TextReportHasTheSections) {
 }
 
 }  // namespace
+TEST(SimulateTest, WhatIfARepIsOutTheOthersTakeTheirLeads) {
+  const config::Config cfg = MustParse(WeightedConfig({1, 1, 1}));
+  Options options = Pinned();
+  ASSERT_TRUE(ParseWhatIf(cfg, {}, {"r2=2026-11-02..2026-11-02"}, options).ok());
+  const Report r = Simulate(cfg, SyntheticLeads(60), options);  // 60 leads within 2026-11-02
+  EXPECT_EQ(LeadsOf(r, "r2"), 0);
+  EXPECT_EQ(LeadsOf(r, "r1") + LeadsOf(r, "r3"), 60);
+  EXPECT_EQ(Simulate(cfg, SyntheticLeads(60), Pinned()).counts.assigned, 60);
+  for (const RepRow& rep : r.reps) {
+    if (rep.id == "r2") {
+      EXPECT_EQ(rep.skipped_out_of_office, 60);
+    }
+  }
+}
+
+TEST(SimulateTest, WhatIfRepsReturnAShareTheSameLeadsAreReturnedEveryRun) {
+  const config::Config cfg =
+      MustParse(WeightedConfig({1, 1, 1}) + "lifecycle: {max_attempts: 3}\n");
+  Options options = Pinned();
+  ASSERT_TRUE(ParseWhatIf(cfg, {"inbound_marketing=0.5"}, {}, options).ok());
+  const Report a = Simulate(cfg, SyntheticLeads(200), options);
+  const Report b = Simulate(cfg, SyntheticLeads(200), options);
+  EXPECT_GT(a.counts.returned, 70);
+  EXPECT_LT(a.counts.returned, 130);
+  EXPECT_EQ(a.counts.returned, b.counts.returned);
+  EXPECT_EQ(a.counts.rerouted, a.counts.returned) << "each return re-routes to another rep";
+  int64_t received = 0, returned = 0;
+  for (const RepRow& rep : a.reps) {
+    received += rep.leads;
+    returned += rep.returned;
+  }
+  EXPECT_EQ(returned, a.counts.returned);
+  EXPECT_EQ(received, a.counts.assigned + a.counts.rerouted);
+  Options none = Pinned();
+  ASSERT_TRUE(ParseWhatIf(cfg, {"PARTNER=1"}, {}, none).ok());
+  EXPECT_EQ(Simulate(cfg, SyntheticLeads(20), none).counts.returned, 0) << "another source";
+}
+
+TEST(SimulateTest, UnacceptedLeadsExpireAndReroute) {
+  const config::Config cfg =
+      MustParse(WeightedConfig({1, 1}) + "lifecycle: {accept_sla_s: 120, max_attempts: 5}\n");
+  Options options = Pinned();
+  options.unaccepted = true;
+  const Report r = Simulate(cfg, SyntheticLeads(10), options);  // one lead a minute
+  EXPECT_GT(r.counts.expired, 0);
+  EXPECT_EQ(Simulate(cfg, SyntheticLeads(10), Pinned()).counts.expired, 0);
+}
+
+TEST(SimulateTest, WhatIfFlagsAreCheckedNamingTheFlag) {
+  const config::Config cfg = MustParse(WeightedConfig({1}));
+  for (const auto& [rates, ooo] :
+       std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{"webinar"}, {}},
+           {{"webinar=1.5"}, {}},
+           {{"=0.2"}, {}},
+           {{}, {"r1=2026-12-09..2026-12-01"}},
+           {{}, {"r1=tomorrow..later"}},
+           {{}, {"rep-nobody=2026-12-01..2026-12-02"}}}) {
+    Options options;
+    const absl::Status status = ParseWhatIf(cfg, rates, ooo, options);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+    EXPECT_NE(status.message().find(rates.empty() ? "--ooo" : "--return-rate"), std::string::npos)
+        << status;
+  }
+}
+
 }  // namespace leadrouter::simulate

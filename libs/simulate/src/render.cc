@@ -486,10 +486,10 @@ std::string OutcomeLine(const OutcomeCounts& c) {
                    ", disqualified ", c.disqualified, ", duplicate ", c.duplicates, ", replayed ",
                    c.replayed, ", invalid ", c.invalid, " (", c.lines, " lines)");
   if (c.account_owner > 0) {
-    absl::StrAppend(&line, "\nof the assigned, to their account's owner: ", c.account_owner);
+    absl::StrAppend(&line, "\n  of the assigned, to their account's owner: ", c.account_owner);
   }
   if (c.returned + c.expired + c.rerouted + c.recycled > 0) {
-    absl::StrAppend(&line, "\nafterwards: returned ", c.returned, ", expired ", c.expired,
+    absl::StrAppend(&line, "\n  afterwards: returned ", c.returned, ", expired ", c.expired,
                     ", re-routed to a rep ", c.rerouted, ", recycled ", c.recycled);
   }
   return line;
