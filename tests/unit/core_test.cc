@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <type_traits>
+#include <unordered_set>
 
 #include "leadrouter/core/backoff.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/core/hash.h"
+#include "leadrouter/core/ids.h"
 
 namespace leadrouter::core {
 namespace {
@@ -73,6 +76,22 @@ TEST(HashTest, PreparedHmacKeyMatchesTheOneShotHmac) {
       ASSERT_EQ(copy.Hex(data), HmacSha256Hex(key, data));
     }
   }
+}
+
+// An id of one kind is never taken for another, nor made from a plain string by accident.
+static_assert(!std::is_convertible_v<std::string, LeadId>);
+static_assert(!std::is_convertible_v<LeadId, EventId>);
+static_assert(!std::is_convertible_v<RepId, PoolName>);
+static_assert(!std::is_constructible_v<EventId, LeadId>);
+
+TEST(NamedTypeTest, ComparesAndHashesAsItsValue) {
+  const LeadId a("ld_a"), b("ld_b");
+  EXPECT_EQ(a, LeadId("ld_a"));
+  EXPECT_LT(a, b);
+  EXPECT_EQ(a.value(), "ld_a");
+  EXPECT_TRUE(LeadId().empty());
+  const std::unordered_set<LeadId> set = {a, b, LeadId("ld_a")};
+  EXPECT_EQ(set.size(), 2u);
 }
 
 }  // namespace

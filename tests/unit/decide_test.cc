@@ -72,14 +72,17 @@ class DecideTest : public ::testing::Test {
   }
 
   // The lead id and holder of a freshly routed, ASSIGNED lead.
-  std::pair<std::string, std::string> Assigned(const std::string& event_id,
-                                               const std::string& email) {
+  std::pair<core::LeadId, core::RepId> Assigned(const std::string& event_id,
+                                                const std::string& email) {
     const LeadResult result = Route(Lead(event_id, email));
     EXPECT_EQ(result.outcome->assignment().status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
-    return {result.outcome->assignment().lead_id(), result.outcome->assignment().rep_id()};
+    return {core::LeadId(result.outcome->assignment().lead_id()),
+            core::RepId(result.outcome->assignment().rep_id())};
   }
 
-  int64_t Open(const std::string& rep) { return store_.mutable_state().reps[rep].open_leads; }
+  int64_t Open(const core::RepId& rep) {
+    return store_.mutable_state().reps[rep.value()].open_leads;
+  }
 
   config::Config config_;
   std::unique_ptr<const dedupe::KeyMaker> key_maker_;
@@ -97,13 +100,13 @@ TEST_F(DecideTest, ASecondLeadOfALivePersonIsADuplicateForItsHolderAndMovesNoCou
   for (const KeyRef& key : plan.keys)
     snapshot.key_values.push_back(store_.Key(key.kind, key.hmac, kNow));
   for (const std::string& id : EarlierEventIds(plan, snapshot.key_values)) {
-    snapshot.earlier.emplace(id, store_.Record(id, kNow));
+    snapshot.earlier.emplace(id, store_.Record(core::EventId(id), kNow));
   }
   const BatchDecision decision = DecideBatch(config_, key_maker_.get(), plan, snapshot, kNow);
   const v1::AssignmentEvent& dup = decision.results[0].outcome->assignment();
   EXPECT_EQ(dup.status(), v1::ASSIGNMENT_STATUS_DUPLICATE);
-  EXPECT_EQ(dup.rep_id(), rep);
-  EXPECT_EQ(dup.lead_id(), lead_id);
+  EXPECT_EQ(dup.rep_id(), rep.value());
+  EXPECT_EQ(dup.lead_id(), lead_id.value());
   EXPECT_EQ(decision.results[0].match, LeadResult::Match::kPerson);
   EXPECT_FALSE(decision.writes.state.has_value()) << "a duplicate moves no counter";
   EXPECT_TRUE(decision.writes.lead_index.empty()) << "the index already points at its lead";
@@ -155,12 +158,12 @@ TEST_F(DecideTest, WithinOneBatchTheSecondOccurrenceOfAnEventIdIsAReplay) {
 
 TEST_F(DecideTest, AcceptNeedsTheHolderAndIsIdempotent) {
   const auto [lead_id, rep] = Assigned("e1", "jane@acme.example");
-  ASSERT_EQ(store_.DueSla(kNow + 600s, 10), std::vector<std::string>{lead_id});
-  const std::string other = rep == "rep-a" ? "rep-b" : "rep-a";
+  ASSERT_EQ(store_.DueSla(kNow + 600s, 10), std::vector<core::LeadId>{lead_id});
+  const core::RepId other(rep.value() == "rep-a" ? "rep-b" : "rep-a");
   EXPECT_TRUE(
       absl::IsFailedPrecondition(store_.RunAccept(config_, lead_id, other, "crm", kNow).status()));
-  EXPECT_TRUE(
-      absl::IsInvalidArgument(store_.RunAccept(config_, lead_id, "", "crm", kNow).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_.RunAccept(config_, lead_id, core::RepId(""), "crm", kNow).status()));
   auto accepted = store_.RunAccept(config_, lead_id, rep, "crm", kNow + 5s);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_EQ(accepted->events.front()->status(), v1::ASSIGNMENT_STATUS_ACCEPTED);
@@ -171,7 +174,8 @@ TEST_F(DecideTest, AcceptNeedsTheHolderAndIsIdempotent) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->unchanged);
   EXPECT_EQ(store_.log().size(), log_size);
-  EXPECT_TRUE(absl::IsNotFound(store_.RunAccept(config_, "ld_unknown", rep, "crm", kNow).status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_.RunAccept(config_, core::LeadId("ld_unknown"), rep, "crm", kNow).status()));
 }
 
 TEST_F(DecideTest, AReturnReroutesToSomeoneElseAndTheLastAttemptRecycles) {
@@ -190,19 +194,20 @@ TEST_F(DecideTest, AReturnReroutesToSomeoneElseAndTheLastAttemptRecycles) {
   EXPECT_EQ(returned->events[0]->status(), v1::ASSIGNMENT_STATUS_RETURNED);
   const v1::AssignmentEvent& rerouted = *returned->events[1];
   EXPECT_EQ(rerouted.status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
-  EXPECT_NE(rerouted.rep_id(), rep) << "never back to a rep who held it";
+  EXPECT_NE(rerouted.rep_id(), rep.value()) << "never back to a rep who held it";
   EXPECT_EQ(rerouted.attempt(), 2);
   EXPECT_GT(rerouted.sequence(), returned->events[0]->sequence());
   EXPECT_EQ(Open(rep), open_before - 1);
   // The record keeps the first message for replays of e1.
-  EXPECT_EQ(store_.Record("e1", kNow)->first_message().status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+  EXPECT_EQ(store_.Record(core::EventId("e1"), kNow)->first_message().status(),
+            v1::ASSIGNMENT_STATUS_ASSIGNED);
 
-  auto recycled = store_.RunReturn(config_, lead_id, rerouted.rep_id(), v1::RETURN_REASON_NOT_READY,
-                                   "", "crm", kNow + 1s);
+  auto recycled = store_.RunReturn(config_, lead_id, core::RepId(rerouted.rep_id()),
+                                   v1::RETURN_REASON_NOT_READY, "", "crm", kNow + 1s);
   ASSERT_TRUE(recycled.ok()) << recycled.status();
   EXPECT_EQ(recycled->events.back()->status(), v1::ASSIGNMENT_STATUS_RECYCLED);
   ASSERT_EQ(recycled->recycled.size(), 1u);
-  EXPECT_EQ(recycled->recycled[0]->lead_id(), lead_id);
+  EXPECT_EQ(recycled->recycled[0]->lead_id(), lead_id.value());
 }
 
 TEST_F(DecideTest, ConvertReleasesTheLeadAndCountsTheConversion) {
@@ -214,7 +219,7 @@ TEST_F(DecideTest, ConvertReleasesTheLeadAndCountsTheConversion) {
   ASSERT_TRUE(converted.ok()) << converted.status();
   EXPECT_EQ(converted->events.front()->status(), v1::ASSIGNMENT_STATUS_CONVERTED);
   EXPECT_EQ(Open(rep), open_before - 1);
-  EXPECT_EQ(store_.mutable_state().reps[rep].recent_converted, 1);
+  EXPECT_EQ(store_.mutable_state().reps[rep.value()].recent_converted, 1);
   EXPECT_TRUE(absl::IsFailedPrecondition(
       store_.RunReturn(config_, lead_id, rep, v1::RETURN_REASON_BAD_FIT, "", "crm", kNow)
           .status()));
@@ -228,20 +233,21 @@ TEST_F(DecideTest, AnUnacceptedLeadExpiresAtItsDeadlineAndReroutes) {
   EXPECT_EQ(expired.events[0]->status(), v1::ASSIGNMENT_STATUS_EXPIRED);
   EXPECT_EQ(expired.events[0]->actor(), kRouterActor);
   EXPECT_EQ(expired.events[1]->status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
-  EXPECT_NE(expired.events[1]->rep_id(), rep);
+  EXPECT_NE(expired.events[1]->rep_id(), rep.value());
   // The new holder's deadline is the only one left.
-  EXPECT_EQ(store_.DueSla(kNow + 1200s, 10), std::vector<std::string>{lead_id});
+  EXPECT_EQ(store_.DueSla(kNow + 1200s, 10), std::vector<core::LeadId>{lead_id});
 }
 
 TEST_F(DecideTest, ExpiringAnAcceptedLeadOnlyDropsItsStaleDeadline) {
   const auto [lead_id, rep] = Assigned("e1", "jane@acme.example");
-  auto record = store_.Record("e1", kNow);
+  auto record = store_.Record(core::EventId("e1"), kNow);
   v1::EventOutcome accepted = *record;
   ASSERT_TRUE(ApplyAccept(*accepted.mutable_assignment(), rep, "crm", kNow).ok());
-  auto change = DecideExpire(config_, lead_id, "e1", accepted, store_.state(), kNow + 600s);
+  auto change =
+      DecideExpire(config_, lead_id, core::EventId("e1"), accepted, store_.state(), kNow + 600s);
   ASSERT_TRUE(change.ok()) << change.status();
   EXPECT_TRUE(change->update.events.empty());
-  EXPECT_EQ(change->writes.sla_remove, std::vector<std::string>{lead_id});
+  EXPECT_EQ(change->writes.sla_remove, std::vector<std::string>{lead_id.value()});
   EXPECT_TRUE(change->writes.log.empty());
   // Not due yet: an error from the transition itself.
   v1::AssignmentEvent fresh = record->assignment();

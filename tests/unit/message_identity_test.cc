@@ -59,12 +59,13 @@ class MessageIdentityTest : public ::testing::Test {
     std::vector<v1::AssignmentEvent> published;
     v1::AssignmentEvent lead = Route(event_id);
     published.push_back(lead);
-    const std::string first_rep = lead.rep_id();
+    const core::RepId first_rep(lead.rep_id());
     published.push_back(ApplyAccept(lead, first_rep, "token:crm", kNow)->event);
     published.push_back(
         *ApplyReturn(lead, first_rep, v1::RETURN_REASON_BAD_FIT, "", "token:crm", kNow, state_));
     published.push_back(Reroute(config_, kNow, lead, state_).event);
-    published.push_back(*ApplyConvert(lead, lead.rep_id(), 1000, "", "token:crm", kNow, state_));
+    published.push_back(
+        *ApplyConvert(lead, core::RepId(lead.rep_id()), 1000, "", "token:crm", kNow, state_));
     return published;
   }
 
@@ -136,10 +137,11 @@ TEST_F(MessageIdentityTest, AReplayRepublishesTheFirstMessageNotTheCurrentState)
   const v1::AssignmentEvent first = outcome.assignment();
   EXPECT_EQ(FirstMessage(outcome).message_id(), first.message_id());
   KeepFirstMessage(outcome);
-  ASSERT_TRUE(ApplyAccept(*outcome.mutable_assignment(), first.rep_id(), "crm", kNow).ok());
+  ASSERT_TRUE(
+      ApplyAccept(*outcome.mutable_assignment(), core::RepId(first.rep_id()), "crm", kNow).ok());
   KeepFirstMessage(outcome);  // a second transition keeps the first message, not the second
-  ASSERT_TRUE(ApplyReturn(*outcome.mutable_assignment(), first.rep_id(), v1::RETURN_REASON_BAD_FIT,
-                          "", "crm", kNow, state_)
+  ASSERT_TRUE(ApplyReturn(*outcome.mutable_assignment(), core::RepId(first.rep_id()),
+                          v1::RETURN_REASON_BAD_FIT, "", "crm", kNow, state_)
                   .ok());
   EXPECT_EQ(outcome.assignment().status(), v1::ASSIGNMENT_STATUS_RETURNED);
   EXPECT_EQ(FirstMessage(outcome).SerializeAsString(), first.SerializeAsString());

@@ -17,7 +17,7 @@ std::string StatusName(v1::AssignmentStatus status) {
 }
 
 // The rep must be named and must hold the lead, which must be in one of `allowed`.
-absl::Status CheckHolder(const v1::AssignmentEvent& lead, const std::string& rep_id,
+absl::Status CheckHolder(const v1::AssignmentEvent& lead, const core::RepId& rep_id,
                          std::initializer_list<v1::AssignmentStatus> allowed, const char* verb) {
   if (rep_id.empty()) return absl::InvalidArgumentError("rep_id: required");
   bool ok = false;
@@ -26,10 +26,10 @@ absl::Status CheckHolder(const v1::AssignmentEvent& lead, const std::string& rep
     return absl::FailedPreconditionError(absl::StrCat(
         "lead ", lead.lead_id(), " is ", StatusName(lead.status()), "; cannot ", verb, " it"));
   }
-  if (lead.rep_id() != rep_id) {
+  if (lead.rep_id() != rep_id.value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("lead ", lead.lead_id(), " is held by ",
-                     lead.rep_id().empty() ? "nobody" : lead.rep_id(), ", not ", rep_id));
+                     lead.rep_id().empty() ? "nobody" : lead.rep_id(), ", not ", rep_id.value()));
   }
   return absl::OkStatus();
 }
@@ -79,8 +79,9 @@ void RerouteInto(const config::Config& config, core::TimePoint now, v1::Assignme
 // first message kept, the record replaced, the counters and the events for the log.
 using Change = std::function<absl::StatusOr<LeadUpdate>(
     v1::AssignmentEvent& lead, routing::RoutingState& state, Writes& writes)>;
-absl::StatusOr<LeadChange> ChangeRecord(const std::string& event_id, const v1::EventOutcome& record,
-                                        routing::RoutingState state, const Change& change) {
+absl::StatusOr<LeadChange> ChangeRecord(const core::EventId& event_id,
+                                        const v1::EventOutcome& record, routing::RoutingState state,
+                                        const Change& change) {
   if (!record.has_assignment()) {
     return absl::FailedPreconditionError(absl::StrCat("lead ", record.nurture().lead_id(),
                                                       " was not qualified (sent to nurture); it "
@@ -97,7 +98,7 @@ absl::StatusOr<LeadChange> ChangeRecord(const std::string& event_id, const v1::E
     return result;
   }
   if (result.update.events.empty() && result.writes.empty()) return result;
-  result.writes.replaced_records.emplace_back(event_id, std::move(outcome));
+  result.writes.replaced_records.emplace_back(event_id.value(), std::move(outcome));
   result.writes.state = std::move(state);  // the store writes the counters that moved
   for (const auto& event : result.update.events) result.writes.log.push_back(event);
   return result;
@@ -116,10 +117,10 @@ std::set<std::string> PreviousHolders(const v1::AssignmentEvent& lead) {
   return holders;
 }
 
-absl::StatusOr<AcceptResult> ApplyAccept(v1::AssignmentEvent& lead, const std::string& rep_id,
+absl::StatusOr<AcceptResult> ApplyAccept(v1::AssignmentEvent& lead, const core::RepId& rep_id,
                                          const std::string& actor, core::TimePoint now) {
   if (lead.status() == v1::ASSIGNMENT_STATUS_ACCEPTED && !rep_id.empty() &&
-      lead.rep_id() == rep_id) {
+      lead.rep_id() == rep_id.value()) {
     return AcceptResult{lead, false};
   }
   if (absl::Status held = CheckHolder(lead, rep_id, {v1::ASSIGNMENT_STATUS_ASSIGNED}, "accept");
@@ -132,7 +133,7 @@ absl::StatusOr<AcceptResult> ApplyAccept(v1::AssignmentEvent& lead, const std::s
 }
 
 absl::StatusOr<v1::AssignmentEvent> ApplyReturn(v1::AssignmentEvent& lead,
-                                                const std::string& rep_id, v1::ReturnReason reason,
+                                                const core::RepId& rep_id, v1::ReturnReason reason,
                                                 const std::string& note, const std::string& actor,
                                                 core::TimePoint now, routing::RoutingState& state) {
   if (reason == v1::RETURN_REASON_UNSPECIFIED || !v1::ReturnReason_IsValid(reason)) {
@@ -154,12 +155,12 @@ absl::StatusOr<v1::AssignmentEvent> ApplyReturn(v1::AssignmentEvent& lead,
   }
   lead.set_return_reason(reason);
   lead.set_note(note);
-  ReleaseOpenLead(rep_id, state);
+  ReleaseOpenLead(rep_id.value(), state);
   return Move(lead, v1::ASSIGNMENT_STATUS_RETURNED, actor, now);
 }
 
 absl::StatusOr<v1::AssignmentEvent> ApplyConvert(v1::AssignmentEvent& lead,
-                                                 const std::string& rep_id, double value,
+                                                 const core::RepId& rep_id, double value,
                                                  const std::string& note, const std::string& actor,
                                                  core::TimePoint now,
                                                  routing::RoutingState& state) {
@@ -179,8 +180,8 @@ absl::StatusOr<v1::AssignmentEvent> ApplyConvert(v1::AssignmentEvent& lead,
   lead.clear_return_reason();
   lead.set_note(note);
   lead.set_conversion_value(value);
-  ReleaseOpenLead(rep_id, state);
-  ++state.reps[rep_id].recent_converted;
+  ReleaseOpenLead(rep_id.value(), state);
+  ++state.reps[rep_id.value()].recent_converted;
   return Move(lead, v1::ASSIGNMENT_STATUS_CONVERTED, actor, now);
 }
 
@@ -235,8 +236,8 @@ RerouteResult Reroute(const config::Config& config, core::TimePoint now, v1::Ass
   return result;
 }
 
-absl::StatusOr<LeadChange> DecideAccept(const config::Config& config, const std::string& event_id,
-                                        const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideAccept(const config::Config& config, const core::EventId& event_id,
+                                        const v1::EventOutcome& record, const core::RepId& rep_id,
                                         const std::string& actor, routing::RoutingState state,
                                         core::TimePoint now) {
   return ChangeRecord(
@@ -253,8 +254,8 @@ absl::StatusOr<LeadChange> DecideAccept(const config::Config& config, const std:
       });
 }
 
-absl::StatusOr<LeadChange> DecideReturn(const config::Config& config, const std::string& event_id,
-                                        const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideReturn(const config::Config& config, const core::EventId& event_id,
+                                        const v1::EventOutcome& record, const core::RepId& rep_id,
                                         v1::ReturnReason reason, const std::string& note,
                                         const std::string& actor, routing::RoutingState state,
                                         core::TimePoint now) {
@@ -272,8 +273,9 @@ absl::StatusOr<LeadChange> DecideReturn(const config::Config& config, const std:
       });
 }
 
-absl::StatusOr<LeadChange> DecideConvert(const config::Config& config, const std::string& event_id,
-                                         const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideConvert(const config::Config& config,
+                                         const core::EventId& event_id,
+                                         const v1::EventOutcome& record, const core::RepId& rep_id,
                                          double value, const std::string& note,
                                          const std::string& actor, routing::RoutingState state,
                                          core::TimePoint now) {
@@ -290,12 +292,13 @@ absl::StatusOr<LeadChange> DecideConvert(const config::Config& config, const std
       });
 }
 
-absl::StatusOr<LeadChange> DecideExpire(const config::Config& config, const std::string& lead_id,
-                                        const std::string& event_id, const v1::EventOutcome& record,
-                                        routing::RoutingState state, core::TimePoint now) {
+absl::StatusOr<LeadChange> DecideExpire(const config::Config& config, const core::LeadId& lead_id,
+                                        const core::EventId& event_id,
+                                        const v1::EventOutcome& record, routing::RoutingState state,
+                                        core::TimePoint now) {
   if (!record.has_assignment()) {
     LeadChange stale;  // a nurture record has no deadline to keep
-    stale.writes.sla_remove.push_back(lead_id);
+    stale.writes.sla_remove.push_back(lead_id.value());
     return stale;
   }
   return ChangeRecord(
@@ -309,10 +312,10 @@ absl::StatusOr<LeadChange> DecideExpire(const config::Config& config, const std:
           // or converted: the stale deadline goes.
           const bool waits_for_acceptance =
               lead.status() == v1::ASSIGNMENT_STATUS_ASSIGNED && lead.has_sla_deadline();
-          if (!waits_for_acceptance) writes.sla_remove.push_back(lead_id);
+          if (!waits_for_acceptance) writes.sla_remove.push_back(lead_id.value());
           return update;
         }
-        writes.sla_remove.push_back(lead_id);
+        writes.sla_remove.push_back(lead_id.value());
         update.events.push_back(std::make_shared<const v1::AssignmentEvent>(*std::move(event)));
         RerouteInto(config, now, lead, counters, writes, update);
         return update;

@@ -7,9 +7,9 @@ namespace leadrouter::decide {
 
 MemoryStore::MemoryStore(std::chrono::seconds record_ttl) : record_ttl_(record_ttl) {}
 
-std::shared_ptr<const v1::EventOutcome> MemoryStore::Record(const std::string& event_id,
+std::shared_ptr<const v1::EventOutcome> MemoryStore::Record(const core::EventId& event_id,
                                                             core::TimePoint now) const {
-  auto it = records_.find(event_id);
+  auto it = records_.find(event_id.value());
   if (it == records_.end() || it->second.expires_at <= now) return nullptr;
   return it->second.value;
 }
@@ -21,19 +21,19 @@ std::optional<std::string> MemoryStore::Key(Writes::Key::Kind kind, const std::s
   return it->second.value;
 }
 
-std::optional<std::string> MemoryStore::EventIdOfLead(const std::string& lead_id,
-                                                      core::TimePoint now) const {
-  auto it = lead_index_.find(lead_id);
+std::optional<core::EventId> MemoryStore::EventIdOfLead(const core::LeadId& lead_id,
+                                                        core::TimePoint now) const {
+  auto it = lead_index_.find(lead_id.value());
   if (it == lead_index_.end() || it->second.expires_at <= now) return std::nullopt;
-  return it->second.value;
+  return core::EventId(it->second.value);
 }
 
-std::vector<std::string> MemoryStore::DueSla(core::TimePoint now, size_t limit) const {
-  std::vector<std::string> due;
+std::vector<core::LeadId> MemoryStore::DueSla(core::TimePoint now, size_t limit) const {
+  std::vector<core::LeadId> due;
   const int64_t now_s = EpochSeconds(now);
   for (const auto& [deadline, lead_id] : sla_) {
     if (deadline > now_s || due.size() >= limit) break;
-    due.push_back(lead_id);
+    due.emplace_back(lead_id);
   }
   return due;
 }
@@ -49,7 +49,7 @@ std::vector<std::string> MemoryStore::Queue(size_t limit) const {
 
 bool MemoryStore::Apply(const Writes& writes, core::TimePoint now) {
   for (const auto& [event_id, record] : writes.new_records) {
-    if (Record(event_id, now) != nullptr) return false;
+    if (Record(core::EventId(event_id), now) != nullptr) return false;
   }
   const core::TimePoint record_expiry = now + record_ttl_;
   for (const auto* records : {&writes.new_records, &writes.replaced_records}) {
@@ -107,11 +107,13 @@ BatchDecision MemoryStore::RunBatch(const config::Config& config, const dedupe::
   BatchSnapshot snapshot;
   snapshot.state = state_;
   for (const std::string& event_id : plan.event_ids) {
-    snapshot.records.push_back(Record(event_id, now));
+    snapshot.records.push_back(Record(core::EventId(event_id), now));
   }
   for (const KeyRef& key : plan.keys) snapshot.key_values.push_back(Key(key.kind, key.hmac, now));
   for (const std::string& event_id : EarlierEventIds(plan, snapshot.key_values)) {
-    if (auto record = Record(event_id, now)) snapshot.earlier.emplace(event_id, std::move(record));
+    if (auto record = Record(core::EventId(event_id), now)) {
+      snapshot.earlier.emplace(event_id, std::move(record));
+    }
   }
   BatchDecision decision = DecideBatch(config, key_maker, plan, snapshot, now);
   // Nothing else writes between the read and this write: it cannot be refused.
@@ -123,7 +125,8 @@ RetryDecision MemoryStore::RunRetry(const config::Config& config, const dedupe::
                                     size_t limit, core::TimePoint now) {
   const std::vector<std::string> queued = Queue(limit);
   std::vector<std::shared_ptr<const v1::EventOutcome>> records;
-  for (const std::string& event_id : queued) records.push_back(Record(event_id, now));
+  for (const std::string& event_id : queued)
+    records.push_back(Record(core::EventId(event_id), now));
   std::vector<std::optional<std::string>> values;
   for (const KeyRef& key : RetryKeys(records, key_maker)) {
     values.push_back(Key(key.kind, key.hmac, now));
@@ -133,14 +136,15 @@ RetryDecision MemoryStore::RunRetry(const config::Config& config, const dedupe::
   return decision;
 }
 
-absl::StatusOr<std::pair<std::string, std::shared_ptr<const v1::EventOutcome>>>
-MemoryStore::LeadRecord(const std::string& lead_id, core::TimePoint now) const {
+absl::StatusOr<std::pair<core::EventId, std::shared_ptr<const v1::EventOutcome>>>
+MemoryStore::LeadRecord(const core::LeadId& lead_id, core::TimePoint now) const {
   if (lead_id.empty()) return absl::InvalidArgumentError("lead_id: required");
-  std::optional<std::string> event_id = EventIdOfLead(lead_id, now);
+  std::optional<core::EventId> event_id = EventIdOfLead(lead_id, now);
   std::shared_ptr<const v1::EventOutcome> record =
       event_id ? Record(*event_id, now) : std::shared_ptr<const v1::EventOutcome>();
   if (!record) {
-    return absl::NotFoundError(absl::StrCat("lead \"", lead_id, "\" is unknown (or expired)"));
+    return absl::NotFoundError(
+        absl::StrCat("lead \"", lead_id.value(), "\" is unknown (or expired)"));
   }
   return std::make_pair(*event_id, std::move(record));
 }
@@ -153,8 +157,8 @@ absl::StatusOr<LeadUpdate> MemoryStore::ApplyChange(absl::StatusOr<LeadChange> c
 }
 
 absl::StatusOr<LeadUpdate> MemoryStore::RunAccept(const config::Config& config,
-                                                  const std::string& lead_id,
-                                                  const std::string& rep_id,
+                                                  const core::LeadId& lead_id,
+                                                  const core::RepId& rep_id,
                                                   const std::string& actor, core::TimePoint now) {
   auto found = LeadRecord(lead_id, now);
   if (!found.ok()) return found.status();
@@ -163,8 +167,8 @@ absl::StatusOr<LeadUpdate> MemoryStore::RunAccept(const config::Config& config,
 }
 
 absl::StatusOr<LeadUpdate> MemoryStore::RunReturn(const config::Config& config,
-                                                  const std::string& lead_id,
-                                                  const std::string& rep_id,
+                                                  const core::LeadId& lead_id,
+                                                  const core::RepId& rep_id,
                                                   v1::ReturnReason reason, const std::string& note,
                                                   const std::string& actor, core::TimePoint now) {
   auto found = LeadRecord(lead_id, now);
@@ -175,8 +179,8 @@ absl::StatusOr<LeadUpdate> MemoryStore::RunReturn(const config::Config& config,
 }
 
 absl::StatusOr<LeadUpdate> MemoryStore::RunConvert(const config::Config& config,
-                                                   const std::string& lead_id,
-                                                   const std::string& rep_id, double value,
+                                                   const core::LeadId& lead_id,
+                                                   const core::RepId& rep_id, double value,
                                                    const std::string& note,
                                                    const std::string& actor, core::TimePoint now) {
   auto found = LeadRecord(lead_id, now);
@@ -189,12 +193,12 @@ absl::StatusOr<LeadUpdate> MemoryStore::RunConvert(const config::Config& config,
 LeadUpdate MemoryStore::RunExpireDue(const config::Config& config, core::TimePoint now,
                                      size_t limit) {
   LeadUpdate all;
-  for (const std::string& lead_id : DueSla(now, limit)) {
+  for (const core::LeadId& lead_id : DueSla(now, limit)) {
     auto found = LeadRecord(lead_id, now);
     if (!found.ok()) {
       // The lead's record is gone (its TTL passed): drop the deadline so it is not retried.
       Writes drop;
-      drop.sla_remove.push_back(lead_id);
+      drop.sla_remove.push_back(lead_id.value());
       Apply(drop, now);
       continue;
     }

@@ -244,7 +244,7 @@ void ApplyRoute(const config::Config& config, core::TimePoint now,
   a.clear_note();
   if (a.attempt() == 0) a.set_attempt(1);
   a.clear_sla_deadline();
-  const std::chrono::seconds sla = config.lifecycle.AcceptSlaFor(route.pool);
+  const std::chrono::seconds sla = config.lifecycle.AcceptSlaFor(core::PoolName(route.pool));
   if (route.rep_id && sla.count() > 0) *a.mutable_sla_deadline() = ToTimestamp(now + sla);
   v1::LeadTransition* entry = a.add_history();
   entry->set_status(a.status());

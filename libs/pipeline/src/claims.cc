@@ -254,7 +254,7 @@ absl::StatusOr<v1::ClaimAccountsResponse> AccountClaims::Claim(
   }
   v1::ClaimAccountsResponse response;
   for (const std::string& domain : domains) {
-    auto result = ClaimOne(domain, request.rep_id(), request.note(), actor);
+    auto result = ClaimOne(domain, core::RepId(request.rep_id()), request.note(), actor);
     if (!result.ok()) return result.status();
     *response.add_results() = *std::move(result);
   }
@@ -262,9 +262,10 @@ absl::StatusOr<v1::ClaimAccountsResponse> AccountClaims::Claim(
 }
 
 absl::StatusOr<v1::ClaimResult> AccountClaims::ClaimOne(const std::string& domain,
-                                                        const std::string& rep_id,
+                                                        const core::RepId& claimant,
                                                         const std::string& note,
                                                         const std::string& actor) {
+  const std::string& rep_id = claimant.value();
   const config::ClaimsConfig& settings = config_->claims;
   const std::string hmac = DomainHmac(domain);
   const std::string account_key = store_.keys().Account(hmac);

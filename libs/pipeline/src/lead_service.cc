@@ -118,23 +118,23 @@ absl::StatusOr<v1::LeadUpdate> LeadService::RunTransition(
 absl::StatusOr<v1::LeadUpdate> LeadService::Accept(const v1::AcceptLeadRequest& request,
                                                    const std::string& actor) {
   return RunTransition([&](LeadLifecycle& lifecycle) {
-    return lifecycle.Accept(request.lead_id(), request.rep_id(), actor);
+    return lifecycle.Accept(core::LeadId(request.lead_id()), core::RepId(request.rep_id()), actor);
   });
 }
 
 absl::StatusOr<v1::LeadUpdate> LeadService::Return(const v1::ReturnLeadRequest& request,
                                                    const std::string& actor) {
   return RunTransition([&](LeadLifecycle& lifecycle) {
-    return lifecycle.Return(request.lead_id(), request.rep_id(), request.reason(), request.note(),
-                            actor);
+    return lifecycle.Return(core::LeadId(request.lead_id()), core::RepId(request.rep_id()),
+                            request.reason(), request.note(), actor);
   });
 }
 
 absl::StatusOr<v1::LeadUpdate> LeadService::Convert(const v1::ConvertLeadRequest& request,
                                                     const std::string& actor) {
   return RunTransition([&](LeadLifecycle& lifecycle) {
-    return lifecycle.Convert(request.lead_id(), request.rep_id(), request.value(), request.note(),
-                             actor);
+    return lifecycle.Convert(core::LeadId(request.lead_id()), core::RepId(request.rep_id()),
+                             request.value(), request.note(), actor);
   });
 }
 
@@ -142,7 +142,7 @@ absl::StatusOr<v1::AssignmentEvent> LeadService::Explain(const std::string& lead
   auto store = Borrow();
   if (!store.ok()) return store.status();
   LeadLifecycle lifecycle(**store, configs_.Current(), clock_);
-  return lifecycle.Explain(lead_id);
+  return lifecycle.Explain(core::LeadId(lead_id));
 }
 
 absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(

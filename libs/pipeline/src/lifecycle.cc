@@ -21,19 +21,19 @@ LeadLifecycle::LeadLifecycle(store::AssignmentStore& store,
                              std::shared_ptr<const config::Config> config, const core::Clock& clock)
     : store_(store), config_(std::move(config)), clock_(clock) {}
 
-absl::Status LeadLifecycle::UnknownLead(const std::string& lead_id) {
+absl::Status LeadLifecycle::UnknownLead(const core::LeadId& lead_id) {
   return absl::NotFoundError(
-      absl::StrCat("lead ", api::QuoteForError(lead_id), " is unknown (or expired)"));
+      absl::StrCat("lead ", api::QuoteForError(lead_id.value()), " is unknown (or expired)"));
 }
 
-absl::StatusOr<std::string> LeadLifecycle::RecordOf(const std::string& lead_id) {
+absl::StatusOr<core::EventId> LeadLifecycle::RecordOf(const core::LeadId& lead_id) {
   auto event_id = store_.EventIdOfLead(lead_id);
   if (!event_id.ok()) return event_id.status();
   if (!event_id->has_value()) return UnknownLead(lead_id);
   return **event_id;
 }
 
-absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
+absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const core::LeadId& lead_id,
                                                      const Decision& decision) {
   if (lead_id.empty()) return absl::InvalidArgumentError("lead_id: required");
   core::Backoff backoff(kBackoffStart, kBackoffMax, reinterpret_cast<uintptr_t>(this));
@@ -41,14 +41,14 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
     if (attempt > 0) std::this_thread::sleep_for(backoff.Next());
     auto event_id = RecordOf(lead_id);
     if (!event_id.ok()) return event_id.status();
-    auto snapshot = store_.Load({*event_id});
+    auto snapshot = store_.Load({event_id->value()});
     if (!snapshot.ok()) return snapshot.status();
     if (!snapshot->records[0].has_value()) return UnknownLead(lead_id);
-    auto parsed = ParseStoredOutcome("lead " + lead_id, *snapshot->records[0]);
+    auto parsed = ParseStoredOutcome("lead " + lead_id.value(), *snapshot->records[0]);
     if (!parsed.ok()) return parsed.status();
     if (!(*parsed)->has_assignment()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("lead ", lead_id, " was not qualified (sent to nurture); it has no rep"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lead ", lead_id.value(), " was not qualified (sent to nurture); it has no rep"));
     }
     auto state = StateFromFields(snapshot->state);
     if (!state.ok()) return state.status();
@@ -62,37 +62,37 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::Transition(const std::string& lead_id,
       return std::move(change->update);
     }
   }
-  return absl::AbortedError(absl::StrCat("lead ", api::QuoteForError(lead_id),
+  return absl::AbortedError(absl::StrCat("lead ", api::QuoteForError(lead_id.value()),
                                          " still contended after ", kMaxCommitAttempts,
                                          " attempts; retry"));
 }
 
-absl::StatusOr<LeadUpdate> LeadLifecycle::Accept(const std::string& lead_id,
-                                                 const std::string& rep_id,
+absl::StatusOr<LeadUpdate> LeadLifecycle::Accept(const core::LeadId& lead_id,
+                                                 const core::RepId& rep_id,
                                                  const std::string& actor) {
-  return Transition(lead_id, [&](const std::string& event_id, const v1::EventOutcome& record,
+  return Transition(lead_id, [&](const core::EventId& event_id, const v1::EventOutcome& record,
                                  routing::RoutingState state) {
     return decide::DecideAccept(*config_, event_id, record, rep_id, actor, std::move(state),
                                 clock_.Now());
   });
 }
 
-absl::StatusOr<LeadUpdate> LeadLifecycle::Return(const std::string& lead_id,
-                                                 const std::string& rep_id, v1::ReturnReason reason,
+absl::StatusOr<LeadUpdate> LeadLifecycle::Return(const core::LeadId& lead_id,
+                                                 const core::RepId& rep_id, v1::ReturnReason reason,
                                                  const std::string& note,
                                                  const std::string& actor) {
-  return Transition(lead_id, [&](const std::string& event_id, const v1::EventOutcome& record,
+  return Transition(lead_id, [&](const core::EventId& event_id, const v1::EventOutcome& record,
                                  routing::RoutingState state) {
     return decide::DecideReturn(*config_, event_id, record, rep_id, reason, note, actor,
                                 std::move(state), clock_.Now());
   });
 }
 
-absl::StatusOr<LeadUpdate> LeadLifecycle::Convert(const std::string& lead_id,
-                                                  const std::string& rep_id, double value,
+absl::StatusOr<LeadUpdate> LeadLifecycle::Convert(const core::LeadId& lead_id,
+                                                  const core::RepId& rep_id, double value,
                                                   const std::string& note,
                                                   const std::string& actor) {
-  return Transition(lead_id, [&](const std::string& event_id, const v1::EventOutcome& record,
+  return Transition(lead_id, [&](const core::EventId& event_id, const v1::EventOutcome& record,
                                  routing::RoutingState state) {
     return decide::DecideConvert(*config_, event_id, record, rep_id, value, note, actor,
                                  std::move(state), clock_.Now());
@@ -104,9 +104,9 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::ExpireDue(size_t limit) {
   auto due = store_.DueSlaLeads(decide::EpochSeconds(now), limit);
   if (!due.ok()) return due.status();
   LeadUpdate all;
-  for (const std::string& lead_id : *due) {
+  for (const core::LeadId& lead_id : *due) {
     auto expired =
-        Transition(lead_id, [&](const std::string& event_id, const v1::EventOutcome& record,
+        Transition(lead_id, [&](const core::EventId& event_id, const v1::EventOutcome& record,
                                 routing::RoutingState state) {
           return decide::DecideExpire(*config_, lead_id, event_id, record, std::move(state), now);
         });
@@ -116,7 +116,7 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::ExpireDue(size_t limit) {
       if (!snapshot.ok()) return snapshot.status();
       store::AssignmentStore::CommitRequest drop;
       drop.expected_version = snapshot->version;
-      drop.sla_remove.push_back(lead_id);
+      drop.sla_remove.push_back(lead_id.value());
       if (auto dropped = store_.Commit(drop); !dropped.ok()) return dropped.status();
       continue;  // a moved version only means another instance got there; the next pass retries
     }
@@ -127,14 +127,14 @@ absl::StatusOr<LeadUpdate> LeadLifecycle::ExpireDue(size_t limit) {
   return all;
 }
 
-absl::StatusOr<v1::AssignmentEvent> LeadLifecycle::Explain(const std::string& lead_id) {
+absl::StatusOr<v1::AssignmentEvent> LeadLifecycle::Explain(const core::LeadId& lead_id) {
   if (lead_id.empty()) return absl::InvalidArgumentError("lead_id: required");
   auto event_id = RecordOf(lead_id);
   if (!event_id.ok()) return event_id.status();
-  auto records = store_.LoadRecords({*event_id});
+  auto records = store_.LoadRecords({event_id->value()});
   if (!records.ok()) return records.status();
   if (!(*records)[0].has_value()) return UnknownLead(lead_id);
-  auto parsed = ParseStoredOutcome("lead " + lead_id, *(*records)[0]);
+  auto parsed = ParseStoredOutcome("lead " + lead_id.value(), *(*records)[0]);
   if (!parsed.ok()) return parsed.status();
   const v1::EventOutcome& outcome = **parsed;
   if (outcome.has_assignment()) return outcome.assignment();

@@ -376,8 +376,9 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
         if (route.pools_tried.size() > 1) ++pool.via_overflow;
       }
       if (Returns(event.event_id(), ReturnRateOf(options, event))) {
-        auto returned = store.RunReturn(config, a.lead_id(), a.rep_id(), v1::RETURN_REASON_OTHER,
-                                        "simulated (--return-rate)", kSimulatedActor, now);
+        auto returned = store.RunReturn(config, core::LeadId(a.lead_id()), core::RepId(a.rep_id()),
+                                        v1::RETURN_REASON_OTHER, "simulated (--return-rate)",
+                                        kSimulatedActor, now);
         if (returned.ok()) {
           ++report.counts.returned;
           ++rep.returned;

@@ -400,7 +400,8 @@ absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::Pe
   return std::make_pair(std::move(ids), (*replies)[1].integer);
 }
 
-absl::StatusOr<std::vector<std::string>> AssignmentStore::DueSlaLeads(int64_t now_s, size_t limit) {
+absl::StatusOr<std::vector<core::LeadId>> AssignmentStore::DueSlaLeads(int64_t now_s,
+                                                                       size_t limit) {
   absl::StatusOr<RedisReply> reply =
       connection_->Command({"ZRANGE", keys_.SlaDeadlines(), "-inf", std::to_string(now_s),
                             "BYSCORE", "LIMIT", "0", std::to_string(std::max<size_t>(limit, 1))},
@@ -409,8 +410,8 @@ absl::StatusOr<std::vector<std::string>> AssignmentStore::DueSlaLeads(int64_t no
   if (reply->type != RedisReply::Type::kArray) {
     return absl::InternalError(absl::StrCat("SLA deadlines answered: ", reply->str));
   }
-  std::vector<std::string> ids;
-  for (const RedisReply& id : reply->elements) ids.push_back(id.str);
+  std::vector<core::LeadId> ids;
+  for (const RedisReply& id : reply->elements) ids.emplace_back(id.str);
   return ids;
 }
 
@@ -424,14 +425,14 @@ absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
   return reply->integer;
 }
 
-absl::StatusOr<std::optional<std::string>> AssignmentStore::EventIdOfLead(
-    const std::string& lead_id) {
+absl::StatusOr<std::optional<core::EventId>> AssignmentStore::EventIdOfLead(
+    const core::LeadId& lead_id) {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"GET", keys_.LeadIndex(lead_id)}, RedisOp::kLoad);
+      connection_->Command({"GET", keys_.LeadIndex(lead_id.value())}, RedisOp::kLoad);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return absl::InternalError(absl::StrCat("GET failed: ", reply->str));
-  if (reply->type != RedisReply::Type::kString) return std::optional<std::string>();
-  return std::optional<std::string>(reply->str);
+  if (reply->type != RedisReply::Type::kString) return std::optional<core::EventId>();
+  return std::optional<core::EventId>(core::EventId(reply->str));
 }
 
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::LogEntries(

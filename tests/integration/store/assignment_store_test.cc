@@ -352,7 +352,7 @@ TEST_F(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline
   ASSERT_EQ(Commit(add), CommitResult::kCommitted);
   auto due = store_->DueSlaLeads(250, 10);
   ASSERT_TRUE(due.ok()) << due.status();
-  EXPECT_EQ(*due, (std::vector<std::string>{"ld_a", "ld_b"}));
+  EXPECT_EQ(*due, (std::vector<core::LeadId>{core::LeadId("ld_a"), core::LeadId("ld_b")}));
   // One commit that removes and re-adds a lead (an expiry and its re-route) keeps the new one.
   CommitRequest reroute;
   reroute.expected_version = Load({}).version;
@@ -361,7 +361,7 @@ TEST_F(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline
   ASSERT_EQ(Commit(reroute), CommitResult::kCommitted);
   due = store_->DueSlaLeads(250, 10);
   ASSERT_TRUE(due.ok());
-  EXPECT_EQ(*due, std::vector<std::string>{"ld_b"});
+  EXPECT_EQ(*due, std::vector<core::LeadId>{core::LeadId("ld_b")});
   EXPECT_EQ(*store_->SlaPendingCount(), 3);
 }
 

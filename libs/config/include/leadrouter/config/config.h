@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/qualify/profile.h"
 #include "leadrouter/qualify/qualifier.h"
@@ -167,8 +168,9 @@ struct LifecycleConfig {
   // Events kept in the shared assignment log for StreamAssignments resume (approximate).
   int64_t stream_retention_events = 20000;
 
-  std::chrono::seconds AcceptSlaFor(const std::string& pool) const {
-    auto it = pool_accept_sla.find(pool);
+  // The accept SLA of leads assigned by `pool` (none: the default).
+  std::chrono::seconds AcceptSlaFor(const core::PoolName& pool) const {
+    auto it = pool_accept_sla.find(pool.value());
     return it == pool_accept_sla.end() ? accept_sla : it->second;
   }
 };

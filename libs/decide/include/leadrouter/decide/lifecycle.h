@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/decide/writes.h"
 #include "leadrouter/routing/engine.h"
 #include "leadrouter/v1/assignment.pb.h"
@@ -51,20 +52,20 @@ struct AcceptResult {
   v1::AssignmentEvent event;
   bool changed = true;
 };
-absl::StatusOr<AcceptResult> ApplyAccept(v1::AssignmentEvent& lead, const std::string& rep_id,
+absl::StatusOr<AcceptResult> ApplyAccept(v1::AssignmentEvent& lead, const core::RepId& rep_id,
                                          const std::string& actor, core::TimePoint now);
 
 // ASSIGNED | ACCEPTED -> RETURNED by its holder (reason required; note required for OTHER, at
 // most 2,000 bytes). The holder's open count drops by one.
 absl::StatusOr<v1::AssignmentEvent> ApplyReturn(v1::AssignmentEvent& lead,
-                                                const std::string& rep_id, v1::ReturnReason reason,
+                                                const core::RepId& rep_id, v1::ReturnReason reason,
                                                 const std::string& note, const std::string& actor,
                                                 core::TimePoint now, routing::RoutingState& state);
 
 // ASSIGNED | ACCEPTED -> CONVERTED by its holder (value >= 0). The holder's open count drops by
 // one and its recent conversions (for conversion_weighted pools) grow by one.
 absl::StatusOr<v1::AssignmentEvent> ApplyConvert(v1::AssignmentEvent& lead,
-                                                 const std::string& rep_id, double value,
+                                                 const core::RepId& rep_id, double value,
                                                  const std::string& note, const std::string& actor,
                                                  core::TimePoint now, routing::RoutingState& state);
 
@@ -94,26 +95,28 @@ struct LeadChange {
   LeadUpdate update;
   Writes writes;
 };
-absl::StatusOr<LeadChange> DecideAccept(const config::Config& config, const std::string& event_id,
-                                        const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideAccept(const config::Config& config, const core::EventId& event_id,
+                                        const v1::EventOutcome& record, const core::RepId& rep_id,
                                         const std::string& actor, routing::RoutingState state,
                                         core::TimePoint now);
 // A return re-routes the lead (or recycles it at max_attempts).
-absl::StatusOr<LeadChange> DecideReturn(const config::Config& config, const std::string& event_id,
-                                        const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideReturn(const config::Config& config, const core::EventId& event_id,
+                                        const v1::EventOutcome& record, const core::RepId& rep_id,
                                         v1::ReturnReason reason, const std::string& note,
                                         const std::string& actor, routing::RoutingState state,
                                         core::TimePoint now);
-absl::StatusOr<LeadChange> DecideConvert(const config::Config& config, const std::string& event_id,
-                                         const v1::EventOutcome& record, const std::string& rep_id,
+absl::StatusOr<LeadChange> DecideConvert(const config::Config& config,
+                                         const core::EventId& event_id,
+                                         const v1::EventOutcome& record, const core::RepId& rep_id,
                                          double value, const std::string& note,
                                          const std::string& actor, routing::RoutingState state,
                                          core::TimePoint now);
 // The lead `lead_id` came due in the SLA index. Expires and re-routes it when it still waits for
 // acceptance past its deadline; else only drops a stale deadline (accepted, returned, converted)
 // or keeps a newer one (re-routed meanwhile). Never an error for a lead in another state.
-absl::StatusOr<LeadChange> DecideExpire(const config::Config& config, const std::string& lead_id,
-                                        const std::string& event_id, const v1::EventOutcome& record,
-                                        routing::RoutingState state, core::TimePoint now);
+absl::StatusOr<LeadChange> DecideExpire(const config::Config& config, const core::LeadId& lead_id,
+                                        const core::EventId& event_id,
+                                        const v1::EventOutcome& record, routing::RoutingState state,
+                                        core::TimePoint now);
 
 }  // namespace leadrouter::decide

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/decide/batch.h"
 #include "leadrouter/decide/lifecycle.h"
 #include "leadrouter/decide/writes.h"
@@ -42,13 +43,14 @@ class MemoryStore {
   routing::RoutingState& mutable_state() { return state_; }
 
   // nullptr / nullopt for a missing or expired entry.
-  std::shared_ptr<const v1::EventOutcome> Record(const std::string& event_id,
+  std::shared_ptr<const v1::EventOutcome> Record(const core::EventId& event_id,
                                                  core::TimePoint now) const;
   std::optional<std::string> Key(Writes::Key::Kind kind, const std::string& hmac,
                                  core::TimePoint now) const;
-  std::optional<std::string> EventIdOfLead(const std::string& lead_id, core::TimePoint now) const;
+  std::optional<core::EventId> EventIdOfLead(const core::LeadId& lead_id,
+                                             core::TimePoint now) const;
   // Up to `limit` lead ids whose SLA deadline is at or before `now`, earliest first.
-  std::vector<std::string> DueSla(core::TimePoint now, size_t limit) const;
+  std::vector<core::LeadId> DueSla(core::TimePoint now, size_t limit) const;
   // Up to `limit` queued event ids, oldest first; and the queue's length.
   std::vector<std::string> Queue(size_t limit) const;
   size_t QueueLength() const { return queue_.size(); }
@@ -66,15 +68,15 @@ class MemoryStore {
   RetryDecision RunRetry(const config::Config& config, const dedupe::KeyMaker* key_maker,
                          size_t limit, core::TimePoint now);
   // Lifecycle operations by lead id, applied when they succeed. NotFound for an unknown lead.
-  absl::StatusOr<LeadUpdate> RunAccept(const config::Config& config, const std::string& lead_id,
-                                       const std::string& rep_id, const std::string& actor,
+  absl::StatusOr<LeadUpdate> RunAccept(const config::Config& config, const core::LeadId& lead_id,
+                                       const core::RepId& rep_id, const std::string& actor,
                                        core::TimePoint now);
-  absl::StatusOr<LeadUpdate> RunReturn(const config::Config& config, const std::string& lead_id,
-                                       const std::string& rep_id, v1::ReturnReason reason,
+  absl::StatusOr<LeadUpdate> RunReturn(const config::Config& config, const core::LeadId& lead_id,
+                                       const core::RepId& rep_id, v1::ReturnReason reason,
                                        const std::string& note, const std::string& actor,
                                        core::TimePoint now);
-  absl::StatusOr<LeadUpdate> RunConvert(const config::Config& config, const std::string& lead_id,
-                                        const std::string& rep_id, double value,
+  absl::StatusOr<LeadUpdate> RunConvert(const config::Config& config, const core::LeadId& lead_id,
+                                        const core::RepId& rep_id, double value,
                                         const std::string& note, const std::string& actor,
                                         core::TimePoint now);
   // Expires up to `limit` leads past their SLA deadline and re-routes them (the daemon's
@@ -88,8 +90,8 @@ class MemoryStore {
     core::TimePoint expires_at;
   };
   // The record of `lead_id` and its event id, or NotFound.
-  absl::StatusOr<std::pair<std::string, std::shared_ptr<const v1::EventOutcome>>> LeadRecord(
-      const std::string& lead_id, core::TimePoint now) const;
+  absl::StatusOr<std::pair<core::EventId, std::shared_ptr<const v1::EventOutcome>>> LeadRecord(
+      const core::LeadId& lead_id, core::TimePoint now) const;
   absl::StatusOr<LeadUpdate> ApplyChange(absl::StatusOr<LeadChange> change, core::TimePoint now);
 
   std::chrono::seconds record_ttl_;

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/store/assignment_store.h"
 #include "leadrouter/v1/admin_service.pb.h"
 #include "leadrouter/v1/router_service.pb.h"
@@ -44,7 +45,7 @@ class AccountClaims {
                                             const std::string& actor);
 
  private:
-  absl::StatusOr<v1::ClaimResult> ClaimOne(const std::string& domain, const std::string& rep_id,
+  absl::StatusOr<v1::ClaimResult> ClaimOne(const std::string& domain, const core::RepId& claimant,
                                            const std::string& note, const std::string& actor);
   absl::Status RequireDedupe() const;
   std::string DomainHmac(const std::string& domain) const;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/decide/lifecycle.h"
 #include "leadrouter/routing/engine.h"
 #include "leadrouter/store/assignment_store.h"
@@ -42,30 +43,30 @@ class LeadLifecycle {
   LeadLifecycle(store::AssignmentStore& store, std::shared_ptr<const config::Config> config,
                 const core::Clock& clock);
 
-  absl::StatusOr<LeadUpdate> Accept(const std::string& lead_id, const std::string& rep_id,
+  absl::StatusOr<LeadUpdate> Accept(const core::LeadId& lead_id, const core::RepId& rep_id,
                                     const std::string& actor);
-  absl::StatusOr<LeadUpdate> Return(const std::string& lead_id, const std::string& rep_id,
+  absl::StatusOr<LeadUpdate> Return(const core::LeadId& lead_id, const core::RepId& rep_id,
                                     v1::ReturnReason reason, const std::string& note,
                                     const std::string& actor);
-  absl::StatusOr<LeadUpdate> Convert(const std::string& lead_id, const std::string& rep_id,
+  absl::StatusOr<LeadUpdate> Convert(const core::LeadId& lead_id, const core::RepId& rep_id,
                                      double value, const std::string& note,
                                      const std::string& actor);
   // Expires up to `limit` leads whose SLA deadline has passed and re-routes them. Any number of
   // instances may call it concurrently: each lead expires once.
   absl::StatusOr<LeadUpdate> ExpireDue(size_t limit);
   // The lead's current state: status, rep, trace, history. NotFound for an unknown lead id.
-  absl::StatusOr<v1::AssignmentEvent> Explain(const std::string& lead_id);
+  absl::StatusOr<v1::AssignmentEvent> Explain(const core::LeadId& lead_id);
 
  private:
   // Load, `decide`, commit; retried on contention. `decide` gets the lead's event id, its record
   // and the routing counters, and returns the change or an error that ends the operation
   // (nothing committed).
   using Decision = std::function<absl::StatusOr<decide::LeadChange>(
-      const std::string& event_id, const v1::EventOutcome& record, routing::RoutingState state)>;
-  absl::StatusOr<LeadUpdate> Transition(const std::string& lead_id, const Decision& decision);
+      const core::EventId& event_id, const v1::EventOutcome& record, routing::RoutingState state)>;
+  absl::StatusOr<LeadUpdate> Transition(const core::LeadId& lead_id, const Decision& decision);
   // The event id whose record holds the lead; NotFound when the lead is unknown.
-  absl::StatusOr<std::string> RecordOf(const std::string& lead_id);
-  static absl::Status UnknownLead(const std::string& lead_id);
+  absl::StatusOr<core::EventId> RecordOf(const core::LeadId& lead_id);
+  static absl::Status UnknownLead(const core::LeadId& lead_id);
 
   store::AssignmentStore& store_;
   const std::shared_ptr<const config::Config> config_;

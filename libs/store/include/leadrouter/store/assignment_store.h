@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leadrouter/core/ids.h"
 #include "leadrouter/store/key_schema.h"
 #include "leadrouter/store/lua_script.h"
 #include "leadrouter/store/redis_connection.h"
@@ -109,12 +110,12 @@ class AssignmentStore {
   absl::StatusOr<CommitResult> Commit(const CommitRequest& request);
 
   // Up to `limit` lead ids whose accept-SLA deadline is at or before `now_s`, earliest first.
-  absl::StatusOr<std::vector<std::string>> DueSlaLeads(int64_t now_s, size_t limit);
+  absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit);
   // How many leads wait for acceptance under an SLA.
   absl::StatusOr<int64_t> SlaPendingCount();
 
   // The event id whose record holds the lead (the lead index), or nullopt.
-  absl::StatusOr<std::optional<std::string>> EventIdOfLead(const std::string& lead_id);
+  absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& lead_id);
 
   // One entry of the assignment log.
   struct LogEntry {
