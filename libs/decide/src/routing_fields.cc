@@ -102,7 +102,7 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
     fields[prefix + "day_count"] = std::to_string(rep.assigned_on_day);
     fields[prefix + "recent_assigned"] = std::to_string(rep.recent_assigned);
     fields[prefix + "recent_converted"] = std::to_string(rep.recent_converted);
-    fields[prefix + "paused"] = rep.paused ? "1" : "0";
+    fields[prefix + "paused"] = std::string(rep.paused ? "1" : "0");
     if (rep.max_open_override) {
       fields[prefix + "max_open_override"] = std::to_string(*rep.max_open_override);
     }
