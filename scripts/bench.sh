@@ -543,6 +543,16 @@ How it is measured:
   What is left per lead: the compressed outcome, the lead index, the person and account keys
   and Redis's per-key overhead; the stream log, capped by \`lifecycle.stream_retention_events\`,
   is reported apart.
+- Issue 19 (the decision core moved to \`libs/decide\`, the simulator on it, fairness restarted on
+  roster changes, strong ids) against the commit before it (0ff992d), back to back on 2026-12-02
+  with \`scripts/bench.sh --n 100000 --build-dir DIR\`: drain 6,579 -> 6,507 leads/s (4.2% -> 4.1%
+  of kcat's rate in each run), daemon CPU 17.2 -> 17.0 s, Redis commit 22.9 -> 22.7 us per lead,
+  p50 / p99 at 2,000 leads/s 29.7 / 94.1 -> 26.5 / 93.2 ms, peak RSS 121.9 -> 117.5 MB: no
+  slowdown within this machine's noise. Two instances 1.37x -> 1.19x of one (this ratio ranged
+  0.83x-1.49x between runs of one build before). Redis bytes per lead 1,258 -> 1,350 (+92, of
+  which +83 outside the log), most likely because every stored rule evaluation now carries the enum \`rule_kind\` next
+  to the string \`kind\`, which the outcome dictionary was not trained on (not measured apart); issue 20, which reworks
+  what is stored, is where that is paid back.
 
 ## What the numbers say
 
