@@ -281,35 +281,42 @@ BatchDecision DecideBatch(const config::Config& config, const dedupe::KeyMaker* 
   return decision;
 }
 
-std::vector<KeyRef> RetryKeys(const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
-                              const dedupe::KeyMaker* key_maker) {
-  std::vector<KeyRef> keys;
-  if (key_maker == nullptr) return keys;
-  for (const auto& record : records) {
-    if (!record || !record->has_assignment() ||
-        record->assignment().status() != v1::ASSIGNMENT_STATUS_UNASSIGNED) {
-      continue;
-    }
-    const v1::LeadEvent& lead = record->assignment().lead();
-    for (const auto& key :
-         key_maker->IdentityOf(lead, qualify::CompanyDomain(lead)).account_aliases) {
-      keys.push_back({Writes::Key::Kind::kAccount, key.hmac});
+namespace {
+
+bool IsQueued(const std::shared_ptr<const v1::EventOutcome>& record) {
+  return record && record->has_assignment() &&
+         record->assignment().status() == v1::ASSIGNMENT_STATUS_UNASSIGNED;
+}
+
+}  // namespace
+
+RetryPlan PlanRetry(const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
+                    const dedupe::KeyMaker* key_maker) {
+  RetryPlan plan;
+  plan.identities.resize(records.size());
+  if (key_maker == nullptr) return plan;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!IsQueued(records[i])) continue;
+    const v1::LeadEvent& lead = records[i]->assignment().lead();
+    plan.identities[i] = key_maker->IdentityOf(lead, qualify::CompanyDomain(lead));
+    for (const auto& key : plan.identities[i].account_aliases) {
+      plan.keys.push_back({Writes::Key::Kind::kAccount, key.hmac});
     }
   }
-  return keys;
+  return plan;
 }
 
 RetryDecision DecideRetry(const config::Config& config, const dedupe::KeyMaker* key_maker,
                           const std::vector<std::string>& event_ids,
                           const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
+                          const RetryPlan& plan,
                           const std::vector<std::optional<std::string>>& key_values,
                           routing::RoutingState state, core::TimePoint now) {
   RetryDecision decision;
   Writes& writes = decision.writes;
   dedupe::KnownKeys known;
-  const std::vector<KeyRef> keys = RetryKeys(records, key_maker);
-  for (size_t k = 0; k < keys.size() && k < key_values.size(); ++k) {
-    if (key_values[k]) known.SetAccount(keys[k].hmac, *key_values[k]);
+  for (size_t k = 0; k < plan.keys.size() && k < key_values.size(); ++k) {
+    if (key_values[k]) known.SetAccount(plan.keys[k].hmac, *key_values[k]);
   }
   bool routed_any = false;
   for (size_t i = 0; i < event_ids.size(); ++i) {
@@ -322,10 +329,8 @@ RetryDecision DecideRetry(const config::Config& config, const dedupe::KeyMaker* 
     }
     auto outcome = std::make_shared<v1::EventOutcome>(*stored);
     v1::AssignmentEvent* a = outcome->mutable_assignment();
-    dedupe::Identity identity;
-    if (key_maker != nullptr) {
-      identity = key_maker->IdentityOf(a->lead(), qualify::CompanyDomain(a->lead()));
-    }
+    dedupe::Identity identity =
+        i < plan.identities.size() ? plan.identities[i] : dedupe::Identity{};
     const routing::RoutingState before = state;
     const std::optional<dedupe::AccountOwner> owner =
         key_maker != nullptr ? dedupe::FindAccountOwner(identity, known) : std::nullopt;

@@ -128,10 +128,10 @@ RetryDecision MemoryStore::RunRetry(const config::Config& config, const dedupe::
   for (const std::string& event_id : queued)
     records.push_back(Record(core::EventId(event_id), now));
   std::vector<std::optional<std::string>> values;
-  for (const KeyRef& key : RetryKeys(records, key_maker)) {
-    values.push_back(Key(key.kind, key.hmac, now));
-  }
-  RetryDecision decision = DecideRetry(config, key_maker, queued, records, values, state_, now);
+  const RetryPlan plan = PlanRetry(records, key_maker);
+  for (const KeyRef& key : plan.keys) values.push_back(Key(key.kind, key.hmac, now));
+  RetryDecision decision =
+      DecideRetry(config, key_maker, queued, records, plan, values, state_, now);
   Apply(decision.writes, now);
   return decision;
 }

@@ -195,11 +195,12 @@ absl::StatusOr<Assigner::RetryResult> Assigner::RetryUnassigned(size_t limit) {
       if (record.ok()) records[i] = *std::move(record);
     }
     // Account owners of the queued leads: an owner who became available takes the lead.
-    auto values =
-        store_.LoadValues(KeyNames(store_.keys(), decide::RetryKeys(records, key_maker_.get())));
+    const decide::RetryPlan plan = decide::PlanRetry(records, key_maker_.get());
+    auto values = store_.LoadValues(KeyNames(store_.keys(), plan.keys));
     if (!values.ok()) return values.status();
-    decide::RetryDecision decision = decide::DecideRetry(
-        *config_, key_maker_.get(), queued, records, *values, *std::move(state), clock_.Now());
+    decide::RetryDecision decision =
+        decide::DecideRetry(*config_, key_maker_.get(), queued, records, plan, *values,
+                            *std::move(state), clock_.Now());
     if (decision.writes.replaced_records.empty() && decision.writes.queue_remove.empty()) {
       return result;
     }

@@ -94,10 +94,16 @@ BatchDecision DecideBatch(const config::Config& config, const dedupe::KeyMaker* 
 
 // --- The unassigned queue -----------------------------------------------------------------------
 
-// The records of queued leads (UNASSIGNED) and, for their account owners, the account keys to
-// read: RetryKeys lists them (per record, in order; nothing for a null or resolved record).
-std::vector<KeyRef> RetryKeys(const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
-                              const dedupe::KeyMaker* key_maker);
+// Who each queued lead is, computed once for the read and the decision: identities[i] belongs
+// to records[i] (empty for a null or resolved record, or without dedupe), and `keys` are the
+// account keys to read for their owners, in record order.
+struct RetryPlan {
+  std::vector<dedupe::Identity> identities;
+  std::vector<KeyRef> keys;
+};
+// `records` are the queued leads' (UNASSIGNED) records; `key_maker` null: no dedupe.
+RetryPlan PlanRetry(const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
+                    const dedupe::KeyMaker* key_maker);
 
 struct RetryDecision {
   // The leads that found a rep now (their record is replaced; they leave the queue).
@@ -105,12 +111,14 @@ struct RetryDecision {
   Writes writes;
 };
 // Routes the queued leads again, in order. `event_ids[i]` is queued with record `records[i]`
-// (null when it expired, or no longer UNASSIGNED: it leaves the queue). `key_values[k]` is the
-// value of RetryKeys(records)[k]. An account owner who became available takes the lead; a lead
-// queued after a return or expiry never goes back to a rep who held it.
+// (null when it expired, or no longer UNASSIGNED: it leaves the queue); `plan` is
+// PlanRetry(records) and `key_values[k]` the value of plan.keys[k]. An account owner who became
+// available takes the lead; a lead queued after a return or expiry never goes back to a rep who
+// held it.
 RetryDecision DecideRetry(const config::Config& config, const dedupe::KeyMaker* key_maker,
                           const std::vector<std::string>& event_ids,
                           const std::vector<std::shared_ptr<const v1::EventOutcome>>& records,
+                          const RetryPlan& plan,
                           const std::vector<std::optional<std::string>>& key_values,
                           routing::RoutingState state, core::TimePoint now);
 
