@@ -70,6 +70,25 @@ class OutboxTest : public FaultFixture {
     EXPECT_TRUE(status.ok()) << lead_id << ": " << status.error_message();
   }
 
+  // Accepts the lead if it is still waiting for acceptance. Under load some leads of a large
+  // batch pass their SLA before the test reaches them; a lead that expired (before the look-up
+  // or between the look-up and the accept) is refused with FAILED_PRECONDITION and left alone.
+  // Returns whether the lead was accepted.
+  bool AcceptIfStillAssigned(v1::RouterService::Stub& stub, const std::string& lead_id) {
+    const v1::AssignmentEvent lead = Explain(stub, lead_id);
+    if (lead.status() != v1::ASSIGNMENT_STATUS_ASSIGNED || lead.rep_id().empty()) return false;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::AcceptLeadRequest request;
+    request.set_lead_id(lead_id);
+    request.set_rep_id(lead.rep_id());
+    v1::LeadUpdate update;
+    const grpc::Status status = stub.AcceptLead(&context, request, &update);
+    EXPECT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+        << lead_id << ": " << status.error_message();
+    return status.ok();
+  }
+
   void Return(v1::RouterService::Stub& stub, const std::string& lead_id) {
     const v1::AssignmentEvent lead = Explain(stub, lead_id);
     grpc::ClientContext context;
@@ -241,9 +260,12 @@ TEST_F(OutboxTest, AForwarderKilledMidwayIsReplaced) {
   ASSERT_EQ(::kill(kafka_->pid(), SIGUSR1), 0);
   ASSERT_TRUE(kafka_->WaitForLine("brokers down", 10s).ok());
   auto stub = Stub(survivor);
+  size_t accepted = 0;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (i % 2 == 0) Accept(*stub, LeadIdOf(events[i]));
+    if (i % 2 == 0 && AcceptIfStillAssigned(*stub, LeadIdOf(events[i]))) ++accepted;
   }
+  // Accepts are log entries the brokers never saw; the audit needs some of them to mean much.
+  EXPECT_GT(accepted, 0u) << "every lead expired before it could be accepted";
   ASSERT_EQ(::kill(kafka_->pid(), SIGUSR2), 0);
   ASSERT_TRUE(kafka_->WaitForLine("brokers up", 10s).ok());
   std::this_thread::sleep_for(300ms);  // the holder is publishing the backlog now
