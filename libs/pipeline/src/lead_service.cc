@@ -39,7 +39,7 @@ class LeadService::Lease {
       : owner_(owner), store_(std::move(store)) {}
   Lease(Lease&&) = default;
   ~Lease() {
-    if (!store_ || !store_->connection().healthy()) return;
+    if (!store_ || !store_->healthy()) return;
     std::lock_guard lock(owner_->mu_);
     if (owner_->idle_.size() < kMaxIdleConnections) owner_->idle_.push_back(std::move(store_));
   }

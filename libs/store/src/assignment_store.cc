@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/store/lua_script.h"
 #include "leadrouter/store/record_codec.h"
 
 namespace leadrouter::store {
@@ -125,12 +126,49 @@ return 0
 
 constexpr char kVersionField[] = "version";
 
-}  // namespace
+// The store on one Redis connection: plain commands for the reads, one Lua script for Commit.
+class RedisAssignmentStore final : public AssignmentStore {
+ public:
+  RedisAssignmentStore(std::unique_ptr<RedisConnection> connection, KeySchema keys)
+      : AssignmentStore(std::move(keys)),
+        connection_(std::move(connection)),
+        commit_script_(std::string(kCommitScript)) {}
 
-AssignmentStore::AssignmentStore(std::unique_ptr<RedisConnection> connection, KeySchema keys)
-    : connection_(std::move(connection)),
-      keys_(std::move(keys)),
-      commit_script_(std::string(kCommitScript)) {}
+  using AssignmentStore::Load;
+  using AssignmentStore::RecordUndeliverable;
+  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
+                                const std::vector<std::string>& value_keys) override;
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+      const std::vector<std::string>& event_ids) override;
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
+      const std::vector<std::string>& keys) override;
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadHashFields(
+      const std::string& key, const std::vector<std::string>& fields) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadHash(
+      const std::string& key) override;
+  absl::StatusOr<CommitResult> Commit(const CommitRequest& request) override;
+  absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit) override;
+  absl::StatusOr<int64_t> SlaPendingCount() override;
+  absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& lead_id) override;
+  absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id, size_t limit) override;
+  absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
+                                                std::chrono::milliseconds block) override;
+  absl::StatusOr<std::string> LogLastId() override;
+  absl::StatusOr<std::string> LogTrimmedUpTo() override;
+  absl::Status RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
+                                   std::chrono::seconds ttl, int64_t log_max) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadUndeliverable(
+      const std::string& id) override;
+  absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(
+      size_t limit) override;
+  bool healthy() const override { return connection_->healthy(); }
+
+ private:
+  std::unique_ptr<RedisConnection> connection_;
+  LuaScript commit_script_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<AssignmentStore>> AssignmentStore::Connect(
     const RedisOptions& options) {
@@ -138,7 +176,7 @@ absl::StatusOr<std::unique_ptr<AssignmentStore>> AssignmentStore::Connect(
   absl::StatusOr<std::unique_ptr<RedisConnection>> connection = RedisConnection::Connect(options);
   if (!connection.ok()) return connection.status();
   return std::unique_ptr<AssignmentStore>(
-      new AssignmentStore(*std::move(connection), KeySchema(options.tenant)));
+      new RedisAssignmentStore(*std::move(connection), KeySchema(options.tenant)));
 }
 
 namespace {
@@ -179,7 +217,7 @@ absl::Status DecodeRecords(const std::vector<std::string>& event_ids,
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadValues(
+absl::StatusOr<std::vector<std::optional<std::string>>> RedisAssignmentStore::LoadValues(
     const std::vector<std::string>& keys) {
   if (keys.empty()) return std::vector<std::optional<std::string>>{};
   std::vector<std::string> mget{"MGET"};
@@ -190,7 +228,7 @@ absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadVal
   return MgetValues(*reply, keys.size());
 }
 
-absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadHashFields(
+absl::StatusOr<std::vector<std::optional<std::string>>> RedisAssignmentStore::LoadHashFields(
     const std::string& key, const std::vector<std::string>& fields) {
   if (fields.empty()) return std::vector<std::optional<std::string>>{};
   std::vector<std::string> hmget{"HMGET", key};
@@ -201,7 +239,7 @@ absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadHas
   return MgetValues(*reply, fields.size());
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AssignmentStore::LoadHash(
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RedisAssignmentStore::LoadHash(
     const std::string& key) {
   absl::StatusOr<RedisReply> reply = connection_->Command({"HGETALL", key});
   if (!reply.ok()) return reply.status();
@@ -216,25 +254,25 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AssignmentStore
   return fields;
 }
 
-absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadRecords(
+absl::StatusOr<std::vector<std::optional<std::string>>> RedisAssignmentStore::LoadRecords(
     const std::vector<std::string>& event_ids) {
-  std::vector<std::string> keys;
-  keys.reserve(event_ids.size());
-  for (const std::string& event_id : event_ids) keys.push_back(keys_.EventRecord(event_id));
-  auto records = LoadValues(keys);
+  std::vector<std::string> record_keys;
+  record_keys.reserve(event_ids.size());
+  for (const std::string& event_id : event_ids) record_keys.push_back(keys().EventRecord(event_id));
+  auto records = LoadValues(record_keys);
   if (!records.ok()) return records.status();
   if (absl::Status s = DecodeRecords(event_ids, *records); !s.ok()) return s;
   return records;
 }
 
-absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
+absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
     const std::vector<std::string>& event_ids, const std::vector<std::string>& value_keys) {
   std::vector<std::vector<std::string>> commands;
-  commands.push_back({"HGETALL", keys_.RoutingState()});
+  commands.push_back({"HGETALL", keys().RoutingState()});
   if (!event_ids.empty()) {
     std::vector<std::string> mget{"MGET"};
     mget.reserve(1 + event_ids.size());
-    for (const std::string& event_id : event_ids) mget.push_back(keys_.EventRecord(event_id));
+    for (const std::string& event_id : event_ids) mget.push_back(keys().EventRecord(event_id));
     commands.push_back(std::move(mget));
   }
   if (!value_keys.empty()) {
@@ -259,7 +297,7 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
       auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), snapshot.version);
       if (error != std::errc() || end != v.data() + v.size()) {
         return absl::DataLossError(
-            absl::StrCat(keys_.RoutingState(), " holds a non-integer version: ", v));
+            absl::StrCat(keys().RoutingState(), " holds a non-integer version: ", v));
       }
       continue;
     }
@@ -280,7 +318,7 @@ absl::StatusOr<AssignmentStore::Snapshot> AssignmentStore::Load(
   return snapshot;
 }
 
-absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const CommitRequest& r) {
+absl::Status AssignmentStore::CheckCommitRequest(const CommitRequest& r) const {
   const bool writes_records =
       !r.new_records.empty() || !r.replaced_records.empty() || !r.lead_index.empty();
   if (writes_records && r.ttl.count() <= 0) {
@@ -291,12 +329,48 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
           r.state_deletes.end()) {
     return absl::InvalidArgumentError("the state field \"version\" belongs to the store");
   }
-  std::unordered_set<std::string_view> seen;
   if (!r.log_events.empty() && r.log_max_events <= 0) {
     return absl::InvalidArgumentError("log_max_events must be positive when logging events");
   }
-  std::vector<std::string> keys{keys_.RoutingState(), keys_.UnassignedQueue(), keys_.SlaDeadlines(),
-                                keys_.AssignmentLog(), keys_.Outbox()};
+  // Within one commit the existence check cannot see the commit's own writes, so a duplicate
+  // would silently overwrite its twin.
+  std::unordered_set<std::string_view> seen;
+  for (const auto* records : {&r.new_records, &r.replaced_records}) {
+    for (const auto& [event_id, bytes] : *records) {
+      if (!seen.insert(event_id).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event id '", event_id, "' appears twice in one commit"));
+      }
+    }
+  }
+  for (const auto& value : r.expiring_values) {
+    if (value.key.rfind(keys().prefix(), 0) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key '", value.key, "' is not one of tenant ", keys().tenant(), "'s keys"));
+    }
+    if (value.ttl.count() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("ttl of '", value.key, "' must be positive"));
+    }
+  }
+  for (const auto* writes : {&r.hash_sets, &r.hash_deletes}) {
+    for (const CommitRequest::HashField& write : *writes) {
+      if (write.key.rfind(keys().prefix(), 0) != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "key '", write.key, "' is not one of tenant ", keys().tenant(), "'s keys"));
+      }
+      if (write.key == keys().RoutingState()) {
+        return absl::InvalidArgumentError("the routing hash is written through state_updates");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const CommitRequest& r) {
+  if (absl::Status valid = CheckCommitRequest(r); !valid.ok()) return valid;
+  std::vector<std::string> script_keys{keys().RoutingState(), keys().UnassignedQueue(),
+                                       keys().SlaDeadlines(), keys().AssignmentLog(),
+                                       keys().Outbox()};
   std::vector<std::string> args{
       std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
       std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
@@ -308,13 +382,7 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
       std::to_string(r.hash_sets.size()),     std::to_string(r.hash_deletes.size())};
   for (const auto* records : {&r.new_records, &r.replaced_records}) {
     for (const auto& [event_id, bytes] : *records) {
-      // Within one script the existence check cannot see the commit's own writes, so a
-      // duplicate would silently overwrite its twin.
-      if (!seen.insert(event_id).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("event id '", event_id, "' appears twice in one commit"));
-      }
-      keys.push_back(keys_.EventRecord(event_id));
+      script_keys.push_back(keys().EventRecord(event_id));
       args.push_back(EncodeRecord(bytes));
     }
   }
@@ -329,18 +397,11 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
   }
   for (const auto& event_id : r.queue_remove) args.push_back(event_id);
   for (const auto& [lead_id, event_id] : r.lead_index) {
-    keys.push_back(keys_.LeadIndex(lead_id));
+    script_keys.push_back(keys().LeadIndex(lead_id));
     args.push_back(event_id);
   }
   for (const auto& value : r.expiring_values) {
-    if (value.key.rfind(keys_.prefix(), 0) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("key '", value.key, "' is not one of tenant ", keys_.tenant(), "'s keys"));
-    }
-    if (value.ttl.count() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("ttl of '", value.key, "' must be positive"));
-    }
-    keys.push_back(value.key);
+    script_keys.push_back(value.key);
     args.push_back(value.value);
     args.push_back(std::to_string(value.ttl.count()));
   }
@@ -352,20 +413,14 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
   for (const auto& bytes : r.log_events) args.push_back(bytes);
   for (const auto* writes : {&r.hash_sets, &r.hash_deletes}) {
     for (const CommitRequest::HashField& write : *writes) {
-      if (write.key.rfind(keys_.prefix(), 0) != 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("key '", write.key, "' is not one of tenant ", keys_.tenant(), "'s keys"));
-      }
-      if (write.key == keys_.RoutingState()) {
-        return absl::InvalidArgumentError("the routing hash is written through state_updates");
-      }
-      keys.push_back(write.key);
+      script_keys.push_back(write.key);
       args.push_back(write.field);
       if (writes == &r.hash_sets) args.push_back(write.value);
     }
   }
 
-  absl::StatusOr<RedisReply> reply = commit_script_.Run(*connection_, keys, args, RedisOp::kCommit);
+  absl::StatusOr<RedisReply> reply =
+      commit_script_.Run(*connection_, script_keys, args, RedisOp::kCommit);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) {
     return absl::InternalError(absl::StrCat("commit script failed: ", reply->str));
@@ -383,12 +438,12 @@ absl::StatusOr<AssignmentStore::CommitResult> AssignmentStore::Commit(const Comm
   return absl::InternalError("commit script answered an unexpected value");
 }
 
-absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::PeekUnassigned(
+absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> RedisAssignmentStore::PeekUnassigned(
     size_t limit) {
   if (limit == 0) limit = 1;
   absl::StatusOr<std::vector<RedisReply>> replies =
-      connection_->Pipeline({{"ZRANGE", keys_.UnassignedQueue(), "0", std::to_string(limit - 1)},
-                             {"ZCARD", keys_.UnassignedQueue()}},
+      connection_->Pipeline({{"ZRANGE", keys().UnassignedQueue(), "0", std::to_string(limit - 1)},
+                             {"ZCARD", keys().UnassignedQueue()}},
                             RedisOp::kQueue);
   if (!replies.ok()) return replies.status();
   if ((*replies)[0].type != RedisReply::Type::kArray ||
@@ -400,10 +455,10 @@ absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> AssignmentStore::Pe
   return std::make_pair(std::move(ids), (*replies)[1].integer);
 }
 
-absl::StatusOr<std::vector<core::LeadId>> AssignmentStore::DueSlaLeads(int64_t now_s,
-                                                                       size_t limit) {
+absl::StatusOr<std::vector<core::LeadId>> RedisAssignmentStore::DueSlaLeads(int64_t now_s,
+                                                                            size_t limit) {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"ZRANGE", keys_.SlaDeadlines(), "-inf", std::to_string(now_s),
+      connection_->Command({"ZRANGE", keys().SlaDeadlines(), "-inf", std::to_string(now_s),
                             "BYSCORE", "LIMIT", "0", std::to_string(std::max<size_t>(limit, 1))},
                            RedisOp::kSla);
   if (!reply.ok()) return reply.status();
@@ -415,9 +470,9 @@ absl::StatusOr<std::vector<core::LeadId>> AssignmentStore::DueSlaLeads(int64_t n
   return ids;
 }
 
-absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
+absl::StatusOr<int64_t> RedisAssignmentStore::SlaPendingCount() {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"ZCARD", keys_.SlaDeadlines()}, RedisOp::kSla);
+      connection_->Command({"ZCARD", keys().SlaDeadlines()}, RedisOp::kSla);
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kInteger) {
     return absl::InternalError(absl::StrCat("ZCARD answered: ", reply->str));
@@ -425,10 +480,10 @@ absl::StatusOr<int64_t> AssignmentStore::SlaPendingCount() {
   return reply->integer;
 }
 
-absl::StatusOr<std::optional<core::EventId>> AssignmentStore::EventIdOfLead(
+absl::StatusOr<std::optional<core::EventId>> RedisAssignmentStore::EventIdOfLead(
     const core::LeadId& lead_id) {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"GET", keys_.LeadIndex(lead_id.value())}, RedisOp::kLoad);
+      connection_->Command({"GET", keys().LeadIndex(lead_id.value())}, RedisOp::kLoad);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return absl::InternalError(absl::StrCat("GET failed: ", reply->str));
   if (reply->type != RedisReply::Type::kString) return std::optional<core::EventId>();
@@ -465,10 +520,10 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::XReadEntries(
   return LogEntries(reply.elements[0].elements[1]);
 }
 
-absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> RedisAssignmentStore::ReadLog(
     const std::string& after_id, size_t limit) {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"XRANGE", keys_.AssignmentLog(), "(" + after_id, "+", "COUNT",
+      connection_->Command({"XRANGE", keys().AssignmentLog(), "(" + after_id, "+", "COUNT",
                             std::to_string(std::max<size_t>(limit, 1))},
                            RedisOp::kLog);
   if (!reply.ok()) return reply.status();
@@ -478,26 +533,26 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::ReadLog(
   return internal::LogEntries(*reply);
 }
 
-absl::StatusOr<std::vector<AssignmentStore::LogEntry>> AssignmentStore::TailLog(
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> RedisAssignmentStore::TailLog(
     const std::string& after_id, size_t limit, std::chrono::milliseconds block) {
   absl::StatusOr<RedisReply> reply = connection_->Command(
       {"XREAD", "COUNT", std::to_string(std::max<size_t>(limit, 1)), "BLOCK",
-       std::to_string(block.count()), "STREAMS", keys_.AssignmentLog(), after_id},
+       std::to_string(block.count()), "STREAMS", keys().AssignmentLog(), after_id},
       RedisOp::kLogTail);
   if (!reply.ok()) return reply.status();
   return internal::XReadEntries(*reply);
 }
 
-absl::Status AssignmentStore::RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
-                                                  std::chrono::seconds ttl, int64_t log_max) {
+absl::Status RedisAssignmentStore::RecordUndeliverable(
+    const std::vector<UndeliverableRecord>& records, std::chrono::seconds ttl, int64_t log_max) {
   if (records.empty()) return absl::OkStatus();
   if (ttl.count() <= 0) return absl::InvalidArgumentError("undeliverable: ttl must be positive");
   std::vector<std::vector<std::string>> commands;
   for (const UndeliverableRecord& record : records) {
-    const std::string key = keys_.Undeliverable(record.id);
+    const std::string key = keys().Undeliverable(record.id);
     std::vector<std::string> hset = {"HSET", key, "id", record.id};
     std::vector<std::string> xadd = {
-        "XADD",   keys_.UndeliverableLog(), "MAXLEN", "~", std::to_string(log_max), "*", "id",
+        "XADD",   keys().UndeliverableLog(), "MAXLEN", "~", std::to_string(log_max), "*", "id",
         record.id};
     for (const auto& [field, value] : record.fields) {
       hset.push_back(field);
@@ -520,14 +575,14 @@ absl::Status AssignmentStore::RecordUndeliverable(const std::vector<Undeliverabl
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AssignmentStore::LoadUndeliverable(
-    const std::string& id) {
-  return LoadHash(keys_.Undeliverable(id));
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+RedisAssignmentStore::LoadUndeliverable(const std::string& id) {
+  return LoadHash(keys().Undeliverable(id));
 }
 
-absl::StatusOr<std::string> AssignmentStore::LogLastId() {
+absl::StatusOr<std::string> RedisAssignmentStore::LogLastId() {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()}, RedisOp::kLog);
+      connection_->Command({"XINFO", "STREAM", keys().AssignmentLog()}, RedisOp::kLog);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return std::string("0-0");  // no log yet
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
@@ -536,9 +591,9 @@ absl::StatusOr<std::string> AssignmentStore::LogLastId() {
   return absl::InternalError("XINFO STREAM has no last-generated-id");
 }
 
-absl::StatusOr<std::string> AssignmentStore::LogTrimmedUpTo() {
+absl::StatusOr<std::string> RedisAssignmentStore::LogTrimmedUpTo() {
   absl::StatusOr<RedisReply> reply =
-      connection_->Command({"XINFO", "STREAM", keys_.AssignmentLog()}, RedisOp::kLog);
+      connection_->Command({"XINFO", "STREAM", keys().AssignmentLog()}, RedisOp::kLog);
   if (!reply.ok()) return reply.status();
   if (reply->is_error()) return std::string("0-0");  // no log yet: nothing was trimmed
   // Trimming does not move max-deleted-entry-id (only XDEL does): a log that has lost entries has

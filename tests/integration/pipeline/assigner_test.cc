@@ -193,9 +193,8 @@ territories:
   EXPECT_EQ(a_us.territory(), "na");
   EXPECT_EQ(a_us.pool(), "americas");
   // Explain(lead_id) finds the stored outcome, trace included, through the lead index.
-  auto indexed = store->connection().Command({"GET", store->keys().LeadIndex(a_us.lead_id())});
-  ASSERT_TRUE(indexed.ok()) << indexed.status();
-  EXPECT_EQ(indexed->str, "us");
+  const store::RedisReply indexed = RedisCommand({"GET", store->keys().LeadIndex(a_us.lead_id())});
+  EXPECT_EQ(indexed.str, "us");
   const auto& a_de = (*results)[1].outcome->assignment();
   EXPECT_EQ(a_de.rep_id(), "eu-backup");
   bool explained_absence = false;

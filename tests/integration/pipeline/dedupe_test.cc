@@ -73,8 +73,7 @@ class DedupeTest : public testing::RedisFixture {
   }
 
   std::string RoutingField(const std::string& field) {
-    auto reply = store_->connection().Command({"HGET", store_->keys().RoutingState(), field});
-    return reply.ok() ? reply->str : "";
+    return RedisCommand({"HGET", store_->keys().RoutingState(), field}).str;
   }
 
   int64_t OpenLeads(const std::string& rep) {
@@ -236,9 +235,7 @@ TEST_F(DedupeTest, WindowsExpire) {
   cfg->dedupe.account_owner_idle = 1s;
   Assigner assigner(*store_, cfg, clock_);
   ASSERT_EQ(Only(Decide(assigner, {Lead("e1", "ann@acme.com")})).rep_id(), "r1");
-  auto ttl = store_->connection().Command({"KEYS", "*person:*"});
-  ASSERT_TRUE(ttl.ok());
-  ASSERT_EQ(ttl->elements.size(), 1u);
+  ASSERT_EQ(RedisCommand({"KEYS", "*person:*"}).elements.size(), 1u);
   std::this_thread::sleep_for(2100ms);
   // Both the person key and the account owner are gone: a fresh lead, routed by rotation.
   const auto again = Decide(assigner, {Lead("e2", "ann@acme.com")});
@@ -273,10 +270,9 @@ TEST_F(DedupeTest, WithoutDedupeTheSamePersonIsRoutedTwice) {
 TEST_F(DedupeTest, NoIdentifierIsStoredInAKeyName) {
   Assigner assigner(*store_, Config(), clock_);
   Decide(assigner, {Lead("e1", "secret.person@acme.com", "+14155552671", "acme.com")});
-  auto keys = store_->connection().Command({"KEYS", "*"});
-  ASSERT_TRUE(keys.ok());
+  const store::RedisReply keys = RedisCommand({"KEYS", "*"});
   int person_keys = 0, account_keys = 0;
-  for (const auto& key : keys->elements) {
+  for (const auto& key : keys.elements) {
     EXPECT_EQ(key.str.find("secret"), std::string::npos) << key.str;
     EXPECT_EQ(key.str.find("acme"), std::string::npos) << key.str;
     EXPECT_EQ(key.str.find("4155552671"), std::string::npos) << key.str;
@@ -337,9 +333,9 @@ class ClaimsTest : public DedupeTest {
 
   int64_t AccountTtl(const std::string& domain) {
     const dedupe::KeyMaker keys("integration-test-secret-0123456789", "US", true);
-    auto reply = store_->connection().Command(
+    const store::RedisReply reply = RedisCommand(
         {"TTL", store_->keys().Account(keys.Hmac(dedupe::MatchKey::Field::kDomain, domain))});
-    return reply.ok() ? reply->integer : -3;
+    return reply.type == store::RedisReply::Type::kInteger ? reply.integer : -3;
   }
 };
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/store/record_codec.h"
+#include "leadrouter/testing/fake_assignment_store.h"
 #include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::store {
@@ -24,13 +25,27 @@ using ::testing::Pair;
 using CommitResult = AssignmentStore::CommitResult;
 using CommitRequest = AssignmentStore::CommitRequest;
 
-class AssignmentStoreTest : public testing::RedisFixture {
+// The store's contract, run against both implementations: Redis (the commit script) and
+// testing::FakeAssignmentStore (what unit tests above the store seam run on), so the fake cannot
+// drift from what the daemon gets. Tests of Redis-only behaviour (compression, the script cache,
+// trimming behind the outbox, tenant validation at Connect) are RedisAssignmentStoreTest.
+enum class Backend { kRedis, kFake };
+
+class StoreTestBase : public testing::RedisFixture {
  protected:
+  virtual Backend backend() const = 0;
+
   void SetUp() override {
     RedisFixture::SetUp();
     if (HasFatalFailure()) return;
     options_.tenant = "acme";
-    store_ = Connect();
+    if (backend() == Backend::kRedis) {
+      store_ = Connect();
+    } else {
+      auto fake = std::make_unique<testing::FakeAssignmentStore>(clock_, "acme");
+      fake_ = fake.get();
+      store_ = std::move(fake);
+    }
     ASSERT_NE(store_, nullptr);
   }
 
@@ -51,17 +66,63 @@ class AssignmentStoreTest : public testing::RedisFixture {
 
   RedisReply Raw(const std::vector<std::string>& args) { return RedisCommand(args); }
 
+  // A string key's value as stored, read past the store's interface.
+  std::optional<std::string> Get(const std::string& key) {
+    if (fake_ != nullptr) return fake_->Value(key);
+    const RedisReply reply = Raw({"GET", key});
+    return reply.type == RedisReply::Type::kString ? std::optional<std::string>(reply.str)
+                                                   : std::nullopt;
+  }
+  // Redis's TTL: seconds left, -1 without expiry, -2 no such key.
+  int64_t Ttl(const std::string& key) {
+    if (fake_ != nullptr) {
+      const auto ttl = fake_->Ttl(key);
+      return ttl.has_value() ? ttl->count() : -2;
+    }
+    return Raw({"TTL", key}).integer;
+  }
+  bool Exists(const std::string& key) {
+    if (fake_ != nullptr) return fake_->Exists(key);
+    return Raw({"EXISTS", key}).integer == 1;
+  }
+  // Lets `d` pass for expiry: the fake's clock moves, Redis's is real.
+  void Pass(std::chrono::milliseconds d) {
+    if (fake_ != nullptr) {
+      clock_.Advance(d);
+    } else {
+      std::this_thread::sleep_for(d);
+    }
+  }
+
+  core::FakeClock clock_{std::chrono::system_clock::now()};
+  testing::FakeAssignmentStore* fake_ = nullptr;  // set when backend() is kFake
   std::unique_ptr<AssignmentStore> store_;
 };
 
-TEST_F(AssignmentStoreTest, EmptyStateLoadsAsVersionZeroAndNoRecords) {
+class AssignmentStoreTest : public StoreTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  Backend backend() const override { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AssignmentStoreTest,
+                         ::testing::Values(Backend::kRedis, Backend::kFake),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kRedis ? "Redis" : "Fake";
+                         });
+
+class RedisAssignmentStoreTest : public StoreTestBase {
+ protected:
+  Backend backend() const override { return Backend::kRedis; }
+};
+
+TEST_P(AssignmentStoreTest, EmptyStateLoadsAsVersionZeroAndNoRecords) {
   const auto snapshot = Load({"a", "b"});
   EXPECT_EQ(snapshot.version, 0);
   EXPECT_TRUE(snapshot.state.empty());
   EXPECT_THAT(snapshot.records, ElementsAre(std::nullopt, std::nullopt));
 }
 
-TEST_F(AssignmentStoreTest, CommitThenLoadSeesRecordsStateAndVersion) {
+TEST_P(AssignmentStoreTest, CommitThenLoadSeesRecordsStateAndVersion) {
   CommitRequest request;
   request.new_records = {{"e1", std::string("bin\0ary", 7)}, {"e2", "two"}};
   request.state_updates = {{"pool:west:step", "2"}, {"rep:ada:open", "1"}};
@@ -73,7 +134,7 @@ TEST_F(AssignmentStoreTest, CommitThenLoadSeesRecordsStateAndVersion) {
                                             Optional(std::string("two")), std::nullopt));
 }
 
-TEST_F(AssignmentStoreTest, StaleVersionWritesNothing) {
+TEST_P(AssignmentStoreTest, StaleVersionWritesNothing) {
   ASSERT_EQ(Commit({.expected_version = 0, .state_updates = {{"x", "1"}}}),
             CommitResult::kCommitted);
   EXPECT_EQ(
@@ -85,7 +146,7 @@ TEST_F(AssignmentStoreTest, StaleVersionWritesNothing) {
   EXPECT_FALSE(snapshot.records[0].has_value());
 }
 
-TEST_F(AssignmentStoreTest, ExistingRecordWritesNothingAndKeepsTheVersion) {
+TEST_P(AssignmentStoreTest, ExistingRecordWritesNothingAndKeepsTheVersion) {
   ASSERT_EQ(Commit({.expected_version = 0, .new_records = {{"e1", "first"}}}),
             CommitResult::kCommitted);
   EXPECT_EQ(Commit({.expected_version = 1,
@@ -98,7 +159,7 @@ TEST_F(AssignmentStoreTest, ExistingRecordWritesNothingAndKeepsTheVersion) {
   EXPECT_TRUE(snapshot.state.empty());
 }
 
-TEST_F(AssignmentStoreTest, ReplacedRecordsStateDeletesAndTheQueue) {
+TEST_P(AssignmentStoreTest, ReplacedRecordsStateDeletesAndTheQueue) {
   ASSERT_EQ(Commit({.expected_version = 0,
                     .new_records = {{"q1", "queued"}, {"q2", "queued"}},
                     .state_updates = {{"rep:ada:day:2026-11-21", "4"}},
@@ -125,34 +186,43 @@ TEST_F(AssignmentStoreTest, ReplacedRecordsStateDeletesAndTheQueue) {
   EXPECT_EQ(queue->second, 1);
 }
 
-TEST_F(AssignmentStoreTest, LeadIndexFindsTheEventOfALead) {
+TEST_P(AssignmentStoreTest, LeadIndexFindsTheEventOfALead) {
   ASSERT_EQ(Commit({.expected_version = 0,
                     .new_records = {{"e1", "r"}},
                     .lead_index = {{"ld_1", "e1"}},
                     .ttl = std::chrono::seconds(100)}),
             CommitResult::kCommitted);
   EXPECT_EQ(store_->keys().LeadIndex("ld_1"), "lr:{acme}:lead:ld_1");
-  EXPECT_EQ(Raw({"GET", store_->keys().LeadIndex("ld_1")}).str, "e1");
-  const int64_t ttl = Raw({"TTL", store_->keys().LeadIndex("ld_1")}).integer;
+  EXPECT_EQ(Get(store_->keys().LeadIndex("ld_1")), std::optional<std::string>("e1"));
+  auto event_id = store_->EventIdOfLead(core::LeadId("ld_1"));
+  ASSERT_TRUE(event_id.ok()) << event_id.status();
+  EXPECT_EQ(*event_id, std::optional<core::EventId>(core::EventId("e1")));
+  EXPECT_EQ(*store_->EventIdOfLead(core::LeadId("ld_2")), std::nullopt);
+  const int64_t ttl = Ttl(store_->keys().LeadIndex("ld_1"));
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 100);
 }
 
-TEST_F(AssignmentStoreTest, RecordsExpireTheStateDoesNot) {
+TEST_P(AssignmentStoreTest, RecordsExpireTheStateDoesNot) {
   ASSERT_EQ(Commit({.expected_version = 0,
                     .new_records = {{"e1", "r"}},
                     .state_updates = {{"x", "1"}},
                     .ttl = std::chrono::seconds(100)}),
             CommitResult::kCommitted);
-  const int64_t ttl = Raw({"TTL", store_->keys().EventRecord("e1")}).integer;
+  const int64_t ttl = Ttl(store_->keys().EventRecord("e1"));
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 100);
-  EXPECT_EQ(Raw({"TTL", store_->keys().RoutingState()}).integer, -1);
+  EXPECT_EQ(Ttl(store_->keys().RoutingState()), -1);
+  if (backend() == Backend::kFake) {  // Redis would take 100 s to show it
+    Pass(std::chrono::milliseconds(101'000));
+    EXPECT_EQ(Load({"e1"}).records[0], std::nullopt) << "expired by the clock";
+    EXPECT_EQ(Load({}).state.at("x"), "1");
+  }
 }
 
 // Stored outcomes are zstd frames with the outcome dictionary (record_codec.h), read back as the
 // bytes that were committed.
-TEST_F(AssignmentStoreTest, RecordsAreStoredCompressedAndReadBackExactly) {
+TEST_F(RedisAssignmentStoreTest, RecordsAreStoredCompressedAndReadBackExactly) {
   std::string outcome;
   for (int i = 0; outcome.size() < 2000; ++i) {
     outcome +=
@@ -184,7 +254,7 @@ TEST_F(AssignmentStoreTest, RecordsAreStoredCompressedAndReadBackExactly) {
 
 // Records written before compression (a serialized outcome starts with a field tag, 0x0A or
 // 0x12) are read as they are; a damaged frame is DataLoss naming the event.
-TEST_F(AssignmentStoreTest, UncompressedRecordsAreReadAsTheyAreDamagedOnesAreDataLoss) {
+TEST_F(RedisAssignmentStoreTest, UncompressedRecordsAreReadAsTheyAreDamagedOnesAreDataLoss) {
   const std::string legacy = std::string("\x0a\x05hello", 7);
   Raw({"SET", store_->keys().EventRecord("old"), legacy});
   std::string damaged = EncodeRecord(std::string(500, 'x'));
@@ -201,7 +271,7 @@ TEST_F(AssignmentStoreTest, UncompressedRecordsAreReadAsTheyAreDamagedOnesAreDat
   EXPECT_EQ(store_->Load({"bad"}).status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(AssignmentStoreTest, KeysCarryTheTenantHashTag) {
+TEST_F(RedisAssignmentStoreTest, KeysCarryTheTenantHashTag) {
   EXPECT_EQ(store_->keys().RoutingState(), "lr:{acme}:routing");
   EXPECT_EQ(store_->keys().UnassignedQueue(), "lr:{acme}:unassigned");
   EXPECT_EQ(store_->keys().EventRecord("e1"), "lr:{acme}:event:e1");
@@ -209,13 +279,13 @@ TEST_F(AssignmentStoreTest, KeysCarryTheTenantHashTag) {
   EXPECT_EQ(AssignmentStore::Connect(options_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(AssignmentStoreTest, EmptyCommitWritesNothing) {
+TEST_P(AssignmentStoreTest, EmptyCommitWritesNothing) {
   EXPECT_EQ(Commit({.expected_version = 0}), CommitResult::kCommitted);
-  EXPECT_EQ(Raw({"EXISTS", store_->keys().RoutingState()}).integer, 0);
+  EXPECT_FALSE(Exists(store_->keys().RoutingState()));
   EXPECT_EQ(Commit({.expected_version = 5}), CommitResult::kVersionMoved);
 }
 
-TEST_F(AssignmentStoreTest, RejectsDuplicatesNonPositiveTtlAndTheVersionField) {
+TEST_P(AssignmentStoreTest, RejectsDuplicatesNonPositiveTtlAndTheVersionField) {
   EXPECT_EQ(store_
                 ->Commit({.new_records = {{"e", "1"}},
                           .replaced_records = {{"e", "2"}},
@@ -227,15 +297,24 @@ TEST_F(AssignmentStoreTest, RejectsDuplicatesNonPositiveTtlAndTheVersionField) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->Commit({.state_updates = {{"version", "9"}}}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Raw({"EXISTS", store_->keys().RoutingState()}).integer, 0);
+  EXPECT_EQ(store_->Commit({.log_events = {"e"}}).status().code(),
+            absl::StatusCode::kInvalidArgument)
+      << "logging needs log_max_events";
+  EXPECT_EQ(
+      store_->Commit({.hash_sets = {{store_->keys().RoutingState(), "x", "1"}}}).status().code(),
+      absl::StatusCode::kInvalidArgument)
+      << "the routing hash is written through state_updates";
+  EXPECT_EQ(store_->Commit({.hash_sets = {{"lr:{other}:claims", "x", "1"}}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Exists(store_->keys().RoutingState()));
 }
 
-TEST_F(AssignmentStoreTest, CorruptVersionIsDataLoss) {
+TEST_F(RedisAssignmentStoreTest, CorruptVersionIsDataLoss) {
   Raw({"HSET", store_->keys().RoutingState(), "version", "seven"});
   EXPECT_EQ(store_->Load({}).status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(AssignmentStoreTest, CommitSurvivesScriptFlush) {
+TEST_F(RedisAssignmentStoreTest, CommitSurvivesScriptFlush) {
   ASSERT_EQ(Commit({.expected_version = 0, .state_updates = {{"x", "1"}}}),
             CommitResult::kCommitted);
   Raw({"SCRIPT", "FLUSH"});
@@ -247,7 +326,7 @@ TEST_F(AssignmentStoreTest, CommitSurvivesScriptFlush) {
 // Two connections racing read-decide-write cycles on one counter and overlapping events: every
 // commit was decided on exactly the state it replaced, so the counter equals the number of
 // records and no event was written twice.
-TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
+TEST_P(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
   constexpr int kPerKind = 300;
   std::vector<std::vector<std::string>> events_of(3);
   std::vector<std::string> all_events;
@@ -266,9 +345,11 @@ TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
   std::set<int64_t> versions_committed;
   std::atomic<int> retries{0};
 
+  // Redis: a connection per worker. The fake: one store, thread-safe, shared.
   auto worker = [&](int worker_id) {
-    auto store = AssignmentStore::Connect(options_);
-    ASSERT_TRUE(store.ok()) << store.status();
+    std::unique_ptr<AssignmentStore> connected = backend() == Backend::kRedis ? Connect() : nullptr;
+    AssignmentStore* store = connected ? connected.get() : store_.get();
+    ASSERT_NE(store, nullptr);
     const std::vector<std::string>& events = events_of[worker_id];
     size_t begin = 0;
     int step = 0;
@@ -277,7 +358,7 @@ TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
       const std::vector<std::string> chunk(events.begin() + begin, events.begin() + begin + size);
       begin += size;
       while (true) {
-        auto snapshot = (*store)->Load(chunk);
+        auto snapshot = store->Load(chunk);
         ASSERT_TRUE(snapshot.ok()) << snapshot.status();
         CommitRequest request;
         request.expected_version = snapshot->version;
@@ -291,7 +372,7 @@ TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
         const int64_t count =
             snapshot->state.count("count") ? std::stoll(snapshot->state.at("count")) : 0;
         request.state_updates["count"] = std::to_string(count + request.new_records.size());
-        auto result = (*store)->Commit(request);
+        auto result = store->Commit(request);
         ASSERT_TRUE(result.ok()) << result.status();
         if (*result == CommitResult::kCommitted) {
           std::lock_guard lock(mu);
@@ -321,7 +402,7 @@ TEST_F(AssignmentStoreTest, RacingCommitsNeverDoubleAssignOrLoseAnUpdate) {
   std::cout << "commits: " << versions_committed.size() << ", retries: " << retries << "\n";
 }
 
-TEST_F(AssignmentStoreTest, ExpiringValuesStayInsideTheTenantAndExpire) {
+TEST_P(AssignmentStoreTest, ExpiringValuesStayInsideTheTenantAndExpire) {
   CommitRequest outside;
   outside.expiring_values.push_back({"lr:{other}:person:abc", "e1", std::chrono::seconds(60)});
   EXPECT_EQ(store_->Commit(outside).status().code(), absl::StatusCode::kInvalidArgument);
@@ -340,13 +421,13 @@ TEST_F(AssignmentStoreTest, ExpiringValuesStayInsideTheTenantAndExpire) {
   EXPECT_EQ((*values)[1], std::optional<std::string>("rep-a"));
   EXPECT_EQ((*values)[2], std::nullopt);
   EXPECT_EQ(Load({}).version, 1) << "writing keys is a change other instances must see";
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Pass(std::chrono::milliseconds(1500));
   values = store_->LoadValues({store_->keys().Person("abc")});
   ASSERT_TRUE(values.ok());
   EXPECT_EQ((*values)[0], std::nullopt) << "the window is the key's TTL";
 }
 
-TEST_F(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline) {
+TEST_P(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline) {
   CommitRequest add;
   add.sla_add = {{"ld_b", 200}, {"ld_a", 100}, {"ld_c", 300}};
   ASSERT_EQ(Commit(add), CommitResult::kCommitted);
@@ -365,7 +446,7 @@ TEST_F(AssignmentStoreTest, SlaDeadlinesAreDueInOrderAndAReRouteMovesTheDeadline
   EXPECT_EQ(*store_->SlaPendingCount(), 3);
 }
 
-TEST_F(AssignmentStoreTest, TheLogKeepsCommittedEventsInOrderAndTrims) {
+TEST_F(RedisAssignmentStoreTest, TheLogKeepsCommittedEventsInOrderAndTrims) {
   auto last = store_->LogLastId();
   ASSERT_TRUE(last.ok()) << last.status();
   EXPECT_EQ(*last, "0-0");
@@ -407,6 +488,130 @@ TEST_F(AssignmentStoreTest, TheLogKeepsCommittedEventsInOrderAndTrims) {
   EXPECT_EQ((*tail)[0].bytes, "event-300");
   EXPECT_EQ(*store_->LogLastId(), (*tail)[0].id);
   EXPECT_EQ(store_->ReadLog("not-a-cursor", 1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Leads into a claimed account renew its owner key for the idle period; that must never cut a
+// claim's longer period short. A different value starts over with its own ttl.
+TEST_P(AssignmentStoreTest, AnUnchangedExpiringValueKeepsItsLongerExpiry) {
+  const std::string key = store_->keys().Account("acct");
+  ASSERT_EQ(Commit({.expiring_values = {{key, "rep-a", std::chrono::seconds(1000)}}}),
+            CommitResult::kCommitted);
+  ASSERT_EQ(Commit({.expected_version = 1,
+                    .expiring_values = {{key, "rep-a", std::chrono::seconds(100)}}}),
+            CommitResult::kCommitted);
+  EXPECT_GT(Ttl(key), 900) << "the same value keeps the longer expiry";
+  ASSERT_EQ(Commit({.expected_version = 2,
+                    .expiring_values = {{key, "rep-b", std::chrono::seconds(100)}}}),
+            CommitResult::kCommitted);
+  EXPECT_LE(Ttl(key), 100) << "a new value gets its own";
+  EXPECT_EQ(Get(key), std::optional<std::string>("rep-b"));
+  ASSERT_EQ(Commit({.expected_version = 3,
+                    .expiring_values = {{key, "rep-b", std::chrono::seconds(500)}}}),
+            CommitResult::kCommitted);
+  EXPECT_GT(Ttl(key), 400) << "a longer one extends it";
+}
+
+TEST_P(AssignmentStoreTest, QueueAdditionsComeBeforeRemovalsAndTiesOrderByMember) {
+  ASSERT_EQ(Commit({.queue_add = {{"b", 10}, {"a", 10}, {"c", 5}}}), CommitResult::kCommitted);
+  auto queue = store_->PeekUnassigned(2);
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  EXPECT_THAT(queue->first, ElementsAre("c", "a"));
+  EXPECT_EQ(queue->second, 3);
+  // Added and removed in one commit (queued, then routed by the same batch): gone.
+  ASSERT_EQ(Commit({.expected_version = 1, .queue_add = {{"d", 1}}, .queue_remove = {"d"}}),
+            CommitResult::kCommitted);
+  queue = store_->PeekUnassigned(0);
+  ASSERT_TRUE(queue.ok());
+  EXPECT_THAT(queue->first, ElementsAre("c")) << "a limit of 0 reads one";
+  EXPECT_EQ(queue->second, 3);
+}
+
+TEST_P(AssignmentStoreTest, OtherHashesOfTheTenantAreWrittenWithTheCommit) {
+  const std::string claims = store_->keys().Claims();
+  ASSERT_EQ(Commit({.hash_sets = {{claims, "acct-1", "rep-a"}, {claims, "acct-2", "rep-b"}}}),
+            CommitResult::kCommitted);
+  ASSERT_EQ(Commit({.expected_version = 1, .hash_deletes = {{claims, "acct-1", ""}}}),
+            CommitResult::kCommitted);
+  auto fields = store_->LoadHashFields(claims, {"acct-1", "acct-2"});
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  EXPECT_THAT(*fields, ElementsAre(std::nullopt, Optional(std::string("rep-b"))));
+  auto all = store_->LoadHash(claims);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(*all, ElementsAre(Pair("acct-2", "rep-b")));
+  EXPECT_EQ(Load({}).version, 2);
+}
+
+TEST_P(AssignmentStoreTest, TheLogReadsInOrderFromACursorAndTailsWhatComesNext) {
+  EXPECT_EQ(*store_->LogLastId(), "0-0");
+  ASSERT_EQ(Commit({.log_events = {"one", "two", "three"}, .log_max_events = 100}),
+            CommitResult::kCommitted);
+  auto entries = store_->ReadLog("0-0", 10);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].bytes, "one");
+  EXPECT_EQ((*entries)[2].bytes, "three");
+  auto after_first = store_->ReadLog((*entries)[0].id, 1);
+  ASSERT_TRUE(after_first.ok());
+  ASSERT_EQ(after_first->size(), 1u);
+  EXPECT_EQ((*after_first)[0].bytes, "two") << "exclusive cursor, limited";
+  EXPECT_EQ(*store_->LogLastId(), (*entries)[2].id);
+  EXPECT_EQ(*store_->LogTrimmedUpTo(), "0-0");
+
+  auto nothing = store_->TailLog("$", 10, std::chrono::milliseconds(50));
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_TRUE(nothing->empty()) << "\"$\" waits for what is added from now on";
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto other = backend() == Backend::kRedis ? Connect() : nullptr;
+    AssignmentStore& store = other ? *other : *store_;
+    auto committed =
+        store.Commit({.expected_version = 1, .log_events = {"four"}, .log_max_events = 100});
+    EXPECT_TRUE(committed.ok()) << committed.status();
+  });
+  auto tail = store_->TailLog((*entries)[2].id, 10, std::chrono::milliseconds(5000));
+  later.join();
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 1u) << "woken by the commit";
+  EXPECT_EQ((*tail)[0].bytes, "four");
+  EXPECT_EQ(store_->ReadLog("not-a-cursor", 1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(AssignmentStoreTest, UndeliverableRecordsAreKeptByIdWithTheirFields) {
+  ASSERT_TRUE(store_
+                  ->RecordUndeliverable({{"evt-1", {{"reason", "too_large"}, {"size", "2000000"}}}},
+                                        std::chrono::seconds(60))
+                  .ok());
+  auto fields = store_->LoadUndeliverable("evt-1");
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  const std::map<std::string, std::string> by_name(fields->begin(), fields->end());
+  EXPECT_EQ(by_name.at("id"), "evt-1");
+  EXPECT_EQ(by_name.at("reason"), "too_large");
+  EXPECT_EQ(by_name.at("size"), "2000000");
+  EXPECT_TRUE(store_->LoadUndeliverable("evt-2")->empty());
+  EXPECT_EQ(store_->RecordUndeliverable({{"x", {}}}, std::chrono::seconds(0)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// What unit tests above the seam use the fake for: failures on demand, then recovery.
+TEST(FakeAssignmentStoreTest, FailuresAreInjectedPerCallAndHealthReturnsAfterASuccess) {
+  core::FakeClock clock(std::chrono::system_clock::now());
+  testing::FakeAssignmentStore store(clock);
+  store.FailNext(testing::FakeAssignmentStore::Call::kCommit, absl::UnavailableError("down"), 2);
+  EXPECT_EQ(store.Commit({.state_updates = {{"x", "1"}}}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(store.healthy());
+  EXPECT_TRUE(store.Load({}).ok()) << "a load is another call";
+  EXPECT_TRUE(store.healthy());
+  EXPECT_EQ(store.Commit({.state_updates = {{"x", "1"}}}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*store.Commit({.state_updates = {{"x", "1"}}}), CommitResult::kCommitted);
+  EXPECT_EQ(store.commit_calls(), 3);
+  EXPECT_EQ(store.committed(), 1);
+  store.BumpVersion();
+  EXPECT_EQ(*store.Commit({.expected_version = 1, .state_updates = {{"x", "2"}}}),
+            CommitResult::kVersionMoved);
+  EXPECT_EQ(store.RoutingHash().at("x"), "1");
+  EXPECT_EQ(store.RoutingHash().at("version"), "2");
 }
 
 }  // namespace

@@ -12,7 +12,6 @@
 #include "absl/status/statusor.h"
 #include "leadrouter/core/ids.h"
 #include "leadrouter/store/key_schema.h"
-#include "leadrouter/store/lua_script.h"
 #include "leadrouter/store/redis_connection.h"
 
 namespace leadrouter::store {
@@ -25,12 +24,20 @@ namespace leadrouter::store {
 // Lua script, so any number of processes may race without double-assigning, skipping a turn or
 // exceeding a cap: every commit is decided on exactly the state it replaces.
 //
-// Thread-compatible (it owns one RedisConnection): one instance per thread.
+// An interface, so the code above it (the pipeline, the lifecycle, claims) can be tested with an
+// in-memory store (tests/support: testing::FakeAssignmentStore, checked against this contract
+// by the same tests as Redis). Connect returns the Redis implementation, whose commit is one
+// Lua script.
+//
+// Thread-compatible (the Redis implementation owns one RedisConnection): one instance per
+// thread.
 class AssignmentStore {
  public:
-  // InvalidArgument for a bad tenant (see KeySchema::ValidateTenant), else as
-  // RedisConnection::Connect.
+  // The Redis implementation. InvalidArgument for a bad tenant (see KeySchema::ValidateTenant),
+  // else as RedisConnection::Connect.
   static absl::StatusOr<std::unique_ptr<AssignmentStore>> Connect(const RedisOptions& options);
+
+  virtual ~AssignmentStore() = default;
 
   struct Snapshot {
     int64_t version = 0;                              // 0 before the first commit
@@ -41,22 +48,26 @@ class AssignmentStore {
   // One round trip (pipelined HGETALL + MGET + MGET): the routing state, these events' records
   // and the string values of `value_keys` (full key names, e.g. KeySchema::Person). DataLoss if
   // the version field is not an integer.
-  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
-                                const std::vector<std::string>& value_keys = {});
+  virtual absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
+                                        const std::vector<std::string>& value_keys) = 0;
+  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids) {
+    return Load(event_ids, {});
+  }
 
   // One round trip (MGET): the stored records of these events; nullopt where there is none.
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
-      const std::vector<std::string>& event_ids);
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+      const std::vector<std::string>& event_ids) = 0;
   // One round trip (MGET) of full key names (e.g. KeySchema::Account); nullopt where a key is
   // missing or not a string. No round trip for an empty list.
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
-      const std::vector<std::string>& keys);
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
+      const std::vector<std::string>& keys) = 0;
 
   // One round trip (HMGET): fields of a hash of the tenant; nullopt where a field is missing.
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadHashFields(
-      const std::string& key, const std::vector<std::string>& fields);
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> LoadHashFields(
+      const std::string& key, const std::vector<std::string>& fields) = 0;
   // One round trip (HGETALL): every field of a hash of the tenant, in Redis's order.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadHash(const std::string& key);
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadHash(
+      const std::string& key) = 0;
 
   // Every field has a default, so designated initializers may name only what they use.
   struct CommitRequest {
@@ -107,15 +118,16 @@ class AssignmentStore {
   // part of the request and bumps the version (a request with nothing in it writes nothing).
   // InvalidArgument for a duplicate event id, a non-positive ttl, a state field named "version",
   // or an expiring value or hash field outside the tenant's keys.
-  absl::StatusOr<CommitResult> Commit(const CommitRequest& request);
+  virtual absl::StatusOr<CommitResult> Commit(const CommitRequest& request) = 0;
 
   // Up to `limit` lead ids whose accept-SLA deadline is at or before `now_s`, earliest first.
-  absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit);
+  virtual absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit) = 0;
   // How many leads wait for acceptance under an SLA.
-  absl::StatusOr<int64_t> SlaPendingCount();
+  virtual absl::StatusOr<int64_t> SlaPendingCount() = 0;
 
   // The event id whose record holds the lead (the lead index), or nullopt.
-  absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& lead_id);
+  virtual absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(
+      const core::LeadId& lead_id) = 0;
 
   // One entry of the assignment log.
   struct LogEntry {
@@ -123,17 +135,18 @@ class AssignmentStore {
     std::string bytes;  // a serialized AssignmentEvent
   };
   // Up to `limit` entries after `after_id` (exclusive; "0-0" for the beginning), oldest first.
-  absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id, size_t limit);
+  virtual absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id,
+                                                        size_t limit) = 0;
   // Blocks up to `block` for entries after `after_id` ("$": only entries added from now on).
   // Empty when none arrived. The connection's command timeout must exceed `block`.
-  absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
-                                                std::chrono::milliseconds block);
+  virtual absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
+                                                        std::chrono::milliseconds block) = 0;
   // The id of the newest entry ever added ("0-0" when the log does not exist yet).
-  absl::StatusOr<std::string> LogLastId();
+  virtual absl::StatusOr<std::string> LogLastId() = 0;
   // "0-0" when the log never lost an entry; else the id of its oldest retained entry: a cursor
   // older than that may have missed trimmed events (one exactly at the last trimmed entry is
   // refused too: conservative).
-  absl::StatusOr<std::string> LogTrimmedUpTo();
+  virtual absl::StatusOr<std::string> LogTrimmedUpTo() = 0;
 
   // A message that Kafka refused for a permanent reason (too large for the broker, invalid
   // record or topic), so that it is recorded instead of stalling its partition.
@@ -145,24 +158,34 @@ class AssignmentStore {
   // One round trip (pipelined): each record as a hash under KeySchema::Undeliverable(id) with
   // `ttl`, and appended to KeySchema::UndeliverableLog() (trimmed to about `log_max` entries).
   // Idempotent per id (a replay rewrites the same hash; the stream gets another entry).
+  virtual absl::Status RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
+                                           std::chrono::seconds ttl, int64_t log_max) = 0;
   absl::Status RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
-                                   std::chrono::seconds ttl, int64_t log_max = 10000);
+                                   std::chrono::seconds ttl) {
+    return RecordUndeliverable(records, ttl, kUndeliverableLogMax);
+  }
+  static constexpr int64_t kUndeliverableLogMax = 10000;
   // The hash of one undeliverable record (empty when there is none).
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadUndeliverable(
-      const std::string& id);
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadUndeliverable(
+      const std::string& id) = 0;
 
   // Up to `limit` queued event ids, oldest first, and the queue's length.
-  absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(size_t limit);
+  virtual absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(
+      size_t limit) = 0;
 
+  // The key names of the tenant: what Load's value_keys and Commit's expiring values name.
   const KeySchema& keys() const { return keys_; }
-  RedisConnection& connection() { return *connection_; }
+  // Whether the last round trip reached the store (false after a connection or protocol error
+  // until one succeeds again): a pooled client that is not healthy is dropped, not reused.
+  virtual bool healthy() const = 0;
+
+ protected:
+  explicit AssignmentStore(KeySchema keys) : keys_(std::move(keys)) {}
+  // The InvalidArgument checks every implementation's Commit makes before anything else.
+  absl::Status CheckCommitRequest(const CommitRequest& request) const;
 
  private:
-  AssignmentStore(std::unique_ptr<RedisConnection> connection, KeySchema keys);
-
-  std::unique_ptr<RedisConnection> connection_;
   KeySchema keys_;
-  LuaScript commit_script_;
 };
 
 namespace internal {
