@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   simulate->add_option("--ooo", sim.out_of_office,
                        "what if a rep is out: REP=FROM..TO (RFC 3339 or YYYY-MM-DD, UTC), "
                        "repeatable");
+  simulate->add_option("--claim", sim.claims,
+                       "what if a rep claims an account: REP=DOMAIN, repeatable, under the "
+                       "config's claims policy");
+  simulate->add_option("--claims", sim.claims_path, "claims file: one REP=DOMAIN per line");
   simulate->add_flag("--unaccepted", sim.unaccepted,
                      "nobody accepts: leads expire at their accept SLA and re-route");
   auto* map = app.add_subcommand(

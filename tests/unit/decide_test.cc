@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/decide/batch.h"
+#include "leadrouter/decide/claims.h"
 #include "leadrouter/decide/lifecycle.h"
 #include "leadrouter/decide/memory_store.h"
 #include "leadrouter/decide/outcome.h"
@@ -278,6 +279,67 @@ TEST_F(DecideTest, ANewRecordIsNeverOverwritten) {
   writes.sla_add.emplace_back("ld_x", 1);
   EXPECT_FALSE(store_.Apply(writes, kNow));
   EXPECT_TRUE(store_.DueSla(kNow + 24h * 365, 10).size() == 1) << "nothing of a refused write";
+}
+
+// Every claim policy on an owned account, and a first claim: what the decision writes.
+TEST(AccountClaimTest, EachPolicyDecidesAndWritesTheAccountOnlyWhenItsOwnersChange) {
+  config::ClaimsConfig claims;
+  claims.ownership = std::chrono::hours(24);
+  claims.shared_percent = 30;
+  const std::vector<dedupe::Share> owned_by_b = {{"rep-b", 100}};
+
+  const AccountClaim first = DecideAccountClaim(claims, "h1", {}, core::RepId("rep-a"));
+  EXPECT_EQ(first.decision.kind, dedupe::ClaimDecision::Kind::kOwned);
+  ASSERT_EQ(first.writes.keys.size(), 1u);
+  EXPECT_EQ(first.writes.keys[0].kind, Writes::Key::Kind::kAccount);
+  EXPECT_EQ(first.writes.keys[0].hmac, "h1");
+  EXPECT_EQ(first.writes.keys[0].value, dedupe::FormatOwners({{"rep-a", 100}}));
+  EXPECT_EQ(first.writes.keys[0].ttl, std::chrono::hours(24)) << "the ownership period";
+
+  claims.policy = config::ClaimsConfig::Policy::kFirstClaimWins;
+  const AccountClaim refused = DecideAccountClaim(claims, "h1", owned_by_b, core::RepId("rep-a"));
+  EXPECT_EQ(refused.decision.kind, dedupe::ClaimDecision::Kind::kConflictRefused);
+  EXPECT_TRUE(refused.writes.keys.empty()) << "the owner keeps the account untouched";
+
+  claims.policy = config::ClaimsConfig::Policy::kManagerDecides;
+  const AccountClaim pending = DecideAccountClaim(claims, "h1", owned_by_b, core::RepId("rep-a"));
+  EXPECT_EQ(pending.decision.kind, dedupe::ClaimDecision::Kind::kConflictPending);
+  EXPECT_TRUE(pending.writes.keys.empty());
+
+  claims.policy = config::ClaimsConfig::Policy::kShared;
+  const AccountClaim shared = DecideAccountClaim(claims, "h1", owned_by_b, core::RepId("rep-a"));
+  EXPECT_EQ(shared.decision.kind, dedupe::ClaimDecision::Kind::kConflictShared);
+  ASSERT_EQ(shared.writes.keys.size(), 1u);
+  EXPECT_EQ(shared.writes.keys[0].value, dedupe::FormatOwners(shared.decision.owners_after));
+  EXPECT_TRUE(dedupe::IsOwner(shared.decision.owners_after, "rep-a"));
+  EXPECT_TRUE(dedupe::IsOwner(shared.decision.owners_after, "rep-b"));
+
+  const AccountClaim renewed = DecideAccountClaim(claims, "h1", owned_by_b, core::RepId("rep-b"));
+  EXPECT_EQ(renewed.decision.kind, dedupe::ClaimDecision::Kind::kRenewed);
+  EXPECT_EQ(renewed.writes.keys.size(), 1u) << "a renewal restarts the period";
+}
+
+TEST(AccountClaimTest, ClaimDomainIsTheRegistrableDomainAndRefusesMailProviders) {
+  EXPECT_EQ(ClaimDomain("https://www.Acme.co.uk/x", "domains[0]").value_or(""), "acme.co.uk");
+  const auto free_mail = ClaimDomain("gmail.com", "domains[1]");
+  EXPECT_TRUE(absl::IsInvalidArgument(free_mail.status()));
+  EXPECT_NE(free_mail.status().message().find("domains[1]"), std::string::npos);
+  EXPECT_TRUE(absl::IsInvalidArgument(ClaimDomain(std::string(3000, 'a'), "d").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ClaimDomain("not a domain", "d").status()));
+}
+
+// The simulator's claims: the account's next lead goes to its owner, not by rotation.
+TEST_F(DecideTest, AClaimedAccountsLeadsGoToTheClaimant) {
+  auto claimed = store_.RunClaim(config_, *key_maker_, "globex.com", core::RepId("rep-c"), kNow);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(claimed->kind, dedupe::ClaimDecision::Kind::kOwned);
+  for (int i = 0; i < 3; ++i) {
+    const LeadResult result =
+        Route(Lead(absl::StrCat("g", i), absl::StrCat("p", i, "@globex.com"), "globex.com"));
+    EXPECT_EQ(result.outcome->assignment().rep_id(), "rep-c") << i;
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_.RunClaim(config_, *key_maker_, "yahoo.com", core::RepId("rep-a"), kNow).status()));
 }
 
 TEST(RoutingFieldsTest, RoundTripsAndWritesOnlyWhatChanged) {

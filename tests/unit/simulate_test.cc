@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "leadrouter/config/config.h"
@@ -368,7 +369,7 @@ TEST(SimulateTest, TextReportHasTheSections) {
 TEST(SimulateTest, WhatIfARepIsOutTheOthersTakeTheirLeads) {
   const config::Config cfg = MustParse(WeightedConfig({1, 1, 1}));
   Options options = Pinned();
-  ASSERT_TRUE(ParseWhatIf(cfg, {}, {"r2=2026-11-02..2026-11-02"}, options).ok());
+  ASSERT_TRUE(ParseWhatIf(cfg, {}, {"r2=2026-11-02..2026-11-02"}, {}, options).ok());
   const Report r = Simulate(cfg, SyntheticLeads(60), options);  // 60 leads within 2026-11-02
   EXPECT_EQ(LeadsOf(r, "r2"), 0);
   EXPECT_EQ(LeadsOf(r, "r1") + LeadsOf(r, "r3"), 60);
@@ -384,7 +385,7 @@ TEST(SimulateTest, WhatIfRepsReturnAShareTheSameLeadsAreReturnedEveryRun) {
   const config::Config cfg =
       MustParse(WeightedConfig({1, 1, 1}) + "lifecycle: {max_attempts: 3}\n");
   Options options = Pinned();
-  ASSERT_TRUE(ParseWhatIf(cfg, {"inbound_marketing=0.5"}, {}, options).ok());
+  ASSERT_TRUE(ParseWhatIf(cfg, {"inbound_marketing=0.5"}, {}, {}, options).ok());
   const Report a = Simulate(cfg, SyntheticLeads(200), options);
   const Report b = Simulate(cfg, SyntheticLeads(200), options);
   EXPECT_GT(a.counts.returned, 70);
@@ -399,7 +400,7 @@ TEST(SimulateTest, WhatIfRepsReturnAShareTheSameLeadsAreReturnedEveryRun) {
   EXPECT_EQ(returned, a.counts.returned);
   EXPECT_EQ(received, a.counts.assigned + a.counts.rerouted);
   Options none = Pinned();
-  ASSERT_TRUE(ParseWhatIf(cfg, {"PARTNER=1"}, {}, none).ok());
+  ASSERT_TRUE(ParseWhatIf(cfg, {"PARTNER=1"}, {}, {}, none).ok());
   EXPECT_EQ(Simulate(cfg, SyntheticLeads(20), none).counts.returned, 0) << "another source";
 }
 
@@ -413,6 +414,54 @@ TEST(SimulateTest, UnacceptedLeadsExpireAndReroute) {
   EXPECT_EQ(Simulate(cfg, SyntheticLeads(10), Pinned()).counts.expired, 0);
 }
 
+// The daemon's claim decision (decide::DecideAccountClaim) on the simulator's store: the claimed
+// account's leads go to the claimant as its owner, under the config's policy.
+TEST(SimulateTest, WhatIfARepClaimsAnAccountItsLeadsGoToThem) {
+  setenv("LEADROUTER_SIMULATE_TEST_KEY", "simulate-test-secret-0123456789abcdef", 1);
+  const config::Config cfg = MustParse(WeightedConfig({1, 1, 1}) +
+                                       "dedupe: {hmac_key_env: LEADROUTER_SIMULATE_TEST_KEY}\n");
+  std::vector<std::string> lines;
+  const absl::CivilSecond start(2026, 11, 2, 0, 0, 0);
+  for (int i = 0; i < 12; ++i) {
+    std::string line = Lead(absl::StrFormat("claim-%02d", i), start + i * 60, "Initech");
+    absl::StrReplaceAll({{"@acme.example", i % 2 == 0 ? "@initech.com" : "@globex.com"}}, &line);
+    lines.push_back(line);
+  }
+  Options claimed = Pinned();
+  ASSERT_TRUE(ParseWhatIf(cfg, {}, {}, {"r3=https://www.Initech.com/about"}, claimed).ok());
+  ASSERT_EQ(claimed.claims.size(), 1u);
+  EXPECT_EQ(claimed.claims[0].second, "initech.com") << "the registrable domain";
+  const Report with = Simulate(cfg, lines, claimed);
+  EXPECT_EQ(with.claims_owned, 1);
+  int64_t initech_to_r3 = 0;
+  for (const LeadRow& row : with.leads) {
+    const int index = std::stoi(row.event_id.substr(6));
+    if (index % 2 == 0 && row.rep_id == "r3") ++initech_to_r3;
+  }
+  EXPECT_EQ(initech_to_r3, 6) << "every lead of the claimed account goes to its owner";
+
+  const Report without = Simulate(cfg, lines, Pinned());
+  int64_t initech_elsewhere = 0;
+  for (const LeadRow& row : without.leads) {
+    const int index = std::stoi(row.event_id.substr(6));
+    if (index % 2 == 0 && row.rep_id != "r3") ++initech_elsewhere;
+  }
+  EXPECT_GT(initech_elsewhere, 0) << "without the claim the account is not r3's";
+
+  Options refused = Pinned();
+  for (const std::vector<std::string>& claims :
+       std::vector<std::vector<std::string>>{{"r3"}, {"nobody=initech.com"}, {"r1=gmail.com"}}) {
+    const absl::Status status = ParseWhatIf(cfg, {}, {}, claims, refused);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+    EXPECT_NE(status.message().find("--claim"), std::string::npos) << status;
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      ParseWhatIf(MustParse(WeightedConfig({1})), {}, {}, {"r1=initech.com"}, refused)))
+      << "claims need dedupe";
+  EXPECT_EQ(ClaimLines("# owners\nr1=a.com\n\n  r2=b.com  \n"),
+            (std::vector<std::string>{"r1=a.com", "r2=b.com"}));
+}
+
 TEST(SimulateTest, WhatIfFlagsAreCheckedNamingTheFlag) {
   const config::Config cfg = MustParse(WeightedConfig({1}));
   for (const auto& [rates, ooo] :
@@ -424,7 +473,7 @@ TEST(SimulateTest, WhatIfFlagsAreCheckedNamingTheFlag) {
            {{}, {"r1=tomorrow..later"}},
            {{}, {"rep-nobody=2026-12-01..2026-12-02"}}}) {
     Options options;
-    const absl::Status status = ParseWhatIf(cfg, rates, ooo, options);
+    const absl::Status status = ParseWhatIf(cfg, rates, ooo, {}, options);
     EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
     EXPECT_NE(status.message().find(rates.empty() ? "--ooo" : "--return-rate"), std::string::npos)
         << status;

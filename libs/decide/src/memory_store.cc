@@ -21,6 +21,21 @@ std::optional<std::string> MemoryStore::Key(Writes::Key::Kind kind, const std::s
   return it->second.value;
 }
 
+absl::StatusOr<dedupe::ClaimDecision> MemoryStore::RunClaim(const config::Config& config,
+                                                            const dedupe::KeyMaker& key_maker,
+                                                            const std::string& domain,
+                                                            const core::RepId& claimant,
+                                                            core::TimePoint now) {
+  absl::StatusOr<std::string> account = ClaimDomain(domain, "domain");
+  if (!account.ok()) return account.status();
+  const std::string hmac = key_maker.Hmac(dedupe::MatchKey::Field::kDomain, *account);
+  const std::vector<dedupe::Share> owners =
+      dedupe::ParseOwners(Key(Writes::Key::Kind::kAccount, hmac, now).value_or(""));
+  AccountClaim claim = DecideAccountClaim(config.claims, hmac, owners, claimant);
+  Apply(claim.writes, now);
+  return claim.decision;
+}
+
 std::optional<core::EventId> MemoryStore::EventIdOfLead(const core::LeadId& lead_id,
                                                         core::TimePoint now) const {
   auto it = lead_index_.find(lead_id.value());

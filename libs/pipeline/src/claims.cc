@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/api/error_text.h"
 #include "leadrouter/core/backoff.h"
+#include "leadrouter/decide/claims.h"
 #include "leadrouter/dedupe/claims.h"
 #include "leadrouter/dedupe/dedupe.h"
 #include "leadrouter/normalize/normalize.h"
@@ -26,18 +27,6 @@ constexpr size_t kMaxNoteBytes = 2000;
 constexpr auto kHistoryRetention = std::chrono::hours(24 * 30);
 
 using Commit = store::AssignmentStore::CommitRequest;
-
-dedupe::ClaimPolicy PolicyOf(config::ClaimsConfig::Policy policy) {
-  switch (policy) {
-    case config::ClaimsConfig::Policy::kFirstClaimWins:
-      return dedupe::ClaimPolicy::kFirstClaimWins;
-    case config::ClaimsConfig::Policy::kManagerDecides:
-      return dedupe::ClaimPolicy::kManagerDecides;
-    case config::ClaimsConfig::Policy::kShared:
-      return dedupe::ClaimPolicy::kShared;
-  }
-  return dedupe::ClaimPolicy::kFirstClaimWins;
-}
 
 v1::ClaimPolicy ProtoPolicy(config::ClaimsConfig::Policy policy) {
   switch (policy) {
@@ -191,28 +180,6 @@ absl::StatusOr<Result> CompareAndSetAccount(store::AssignmentStore& store,
 
 }  // namespace
 
-absl::StatusOr<std::string> ClaimDomain(const std::string& input, const std::string& field) {
-  // A web address names the domain within this; anything longer is refused before it is parsed.
-  constexpr size_t kMaxInputBytes = 2048;
-  if (input.size() > kMaxInputBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", api::QuoteForError(input),
-        " is too long for a domain or web address (at most ", kMaxInputBytes, " bytes)"));
-  }
-  const std::string domain = absl::AsciiStrToLower(normalize::RegistrableDomain(input));
-  // A DNS name has at most 253 bytes; so every domain in a later message is short.
-  if (domain.empty() || domain.size() > 253) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", api::QuoteForError(input),
-                     " is not a company domain (no registrable domain in it)"));
-  }
-  if (qualify::IsFreeMailDomain(domain)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", domain, " is a consumer mail provider, not a company's account"));
-  }
-  return domain;
-}
-
 AccountClaims::AccountClaims(store::AssignmentStore& store,
                              std::shared_ptr<const config::Config> config, const core::Clock& clock)
     : store_(store), config_(std::move(config)), clock_(clock) {}
@@ -293,11 +260,11 @@ absl::StatusOr<v1::ClaimResult> AccountClaims::ClaimOne(const std::string& domai
           }
         }
 
-        const dedupe::ClaimDecision decision =
-            dedupe::DecideClaim(owners, rep_id, PolicyOf(settings.policy), settings.shared_percent);
-        if (decision.write_account) {
-          commit.expiring_values.push_back(
-              {account_key, dedupe::FormatOwners(decision.owners_after), settings.ownership});
+        const decide::AccountClaim decided =
+            decide::DecideAccountClaim(settings, hmac, owners, claimant);
+        const dedupe::ClaimDecision& decision = decided.decision;
+        for (const decide::Writes::Key& key : decided.writes.keys) {
+          commit.expiring_values.push_back({account_key, key.value, key.ttl});
         }
 
         v1::AccountClaim claim;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include "leadrouter/config/config.h"
@@ -79,8 +80,19 @@ int RunCommand(const CommandOptions& args) {
     }
     options.source = args.source;
   }
+  std::vector<std::string> claims = args.claims;
+  if (!args.claims_path.empty()) {
+    std::ifstream claims_file(args.claims_path, std::ios::binary);
+    std::stringstream text;
+    text << claims_file.rdbuf();
+    if (!claims_file) {
+      std::fprintf(stderr, "leadrouter: cannot read claims file %s\n", args.claims_path.c_str());
+      return 1;
+    }
+    for (std::string& line : ClaimLines(text.str())) claims.push_back(std::move(line));
+  }
   if (absl::Status what_if =
-          ParseWhatIf(*candidate, args.return_rates, args.out_of_office, options);
+          ParseWhatIf(*candidate, args.return_rates, args.out_of_office, claims, options);
       !what_if.ok()) {
     std::fprintf(stderr, "leadrouter: %s\n", std::string(what_if.message()).c_str());
     return kExitBadConfig;

@@ -570,6 +570,10 @@ std::string RenderText(const Report& r, const Diff* diff, size_t max_leads) {
   if (!r.counts.invalid_by_reason.empty()) {
     absl::StrAppend(&out, "  invalid by reason: ", Counts(r.counts.invalid_by_reason), "\n");
   }
+  if (r.claims_owned > 0) {
+    absl::StrAppend(&out, "  what-if claims: ", r.claims_owned,
+                    " account(s) owned by the claiming rep from the first lead on\n");
+  }
   if (r.clock_went_backwards > 0) {
     absl::StrAppend(&out, "  note: ", r.clock_went_backwards,
                     " lead(s) occurred before the previous one; file order was kept\n");
@@ -736,6 +740,8 @@ std::string RenderJson(const Report& r, const Diff* diff) {
   j.Int(r.bypassed_territories);
   j.Key("clock_went_backwards");
   j.Int(r.clock_went_backwards);
+  j.Key("claims_owned");
+  j.Int(r.claims_owned);
 
   j.Key("leads");
   j.Open('[');

@@ -255,6 +255,7 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     }
   };
 
+  bool claimed = options.claims.empty() || key_maker == nullptr;
   for (const Input& input : inputs) {
     LeadRow row;
     row.line = input.line;
@@ -286,6 +287,14 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     if (previous && now < *previous) ++report.clock_went_backwards;
     previous = now;
     advance_to(now);
+    if (!claimed) {  // the what-if's claims hold from the first lead on
+      claimed = true;
+      for (const auto& [rep_id, domain] : options.claims) {
+        absl::StatusOr<dedupe::ClaimDecision> decision =
+            store.RunClaim(config, *key_maker, domain, core::RepId(rep_id), now);
+        if (decision.ok() && dedupe::IsOwner(decision->owners_after, rep_id)) ++report.claims_owned;
+      }
+    }
 
     decide::BatchDecision decided = store.RunBatch(config, key_maker.get(), {&event}, now);
     decide::LeadResult& result = decided.results.front();
@@ -437,7 +446,8 @@ std::optional<core::TimePoint> ParseWhen(const std::string& text, bool end_of_da
 }  // namespace
 
 absl::Status ParseWhatIf(const config::Config& config, const std::vector<std::string>& return_rates,
-                         const std::vector<std::string>& out_of_office, Options& options) {
+                         const std::vector<std::string>& out_of_office,
+                         const std::vector<std::string>& claims, Options& options) {
   for (const std::string& flag : return_rates) {
     const std::vector<std::string> parts = absl::StrSplit(flag, absl::MaxSplits('=', 1));
     double rate = 0;
@@ -470,7 +480,38 @@ absl::Status ParseWhatIf(const config::Config& config, const std::vector<std::st
     }
     options.out_of_office.emplace_back(parts[0], routing::Absence{*from, *to});
   }
+  for (const std::string& flag : claims) {
+    const std::vector<std::string> parts = absl::StrSplit(flag, absl::MaxSplits('=', 1));
+    if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--claim \"", flag, "\": expected REP=DOMAIN, e.g. rep-ada=acme.com"));
+    }
+    if (config.FindRep(parts[0]) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--claim \"", flag, "\": no rep \"", parts[0], "\" in the config"));
+    }
+    if (!config.dedupe.enabled) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--claim \"", flag, "\": claims need the dedupe section (accounts are matched by key)"));
+    }
+    absl::StatusOr<std::string> domain = decide::ClaimDomain(parts[1], "domain");
+    if (!domain.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--claim \"", flag, "\": ", domain.status().message()));
+    }
+    options.claims.emplace_back(parts[0], *domain);
+  }
   return absl::OkStatus();
+}
+
+std::vector<std::string> ClaimLines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    lines.emplace_back(line);
+  }
+  return lines;
 }
 
 Diff Compare(const Report& baseline, const Report& candidate, size_t sample_limit) {

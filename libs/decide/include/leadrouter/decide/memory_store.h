@@ -14,6 +14,7 @@
 #include "leadrouter/core/clock.h"
 #include "leadrouter/core/ids.h"
 #include "leadrouter/decide/batch.h"
+#include "leadrouter/decide/claims.h"
 #include "leadrouter/decide/lifecycle.h"
 #include "leadrouter/decide/writes.h"
 #include "leadrouter/dedupe/dedupe.h"
@@ -79,6 +80,14 @@ class MemoryStore {
                                         const core::RepId& rep_id, double value,
                                         const std::string& note, const std::string& actor,
                                         core::TimePoint now);
+  // A rep's claim on the account of `domain` (decide::ClaimDomain of it), decided as the daemon's
+  // AccountClaims decides it (DecideAccountClaim on the account key's owners, under
+  // config.claims) and applied: the decision. InvalidArgument for a domain that names no
+  // company account.
+  absl::StatusOr<dedupe::ClaimDecision> RunClaim(const config::Config& config,
+                                                 const dedupe::KeyMaker& key_maker,
+                                                 const std::string& domain,
+                                                 const core::RepId& claimant, core::TimePoint now);
   // Expires up to `limit` leads past their SLA deadline and re-routes them (the daemon's
   // LeadLifecycle::ExpireDue): the events of every lead that expired.
   LeadUpdate RunExpireDue(const config::Config& config, core::TimePoint now, size_t limit);

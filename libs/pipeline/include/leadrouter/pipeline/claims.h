@@ -7,17 +7,15 @@
 #include "leadrouter/config/config.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/core/ids.h"
+#include "leadrouter/decide/claims.h"
 #include "leadrouter/store/assignment_store.h"
 #include "leadrouter/v1/admin_service.pb.h"
 #include "leadrouter/v1/router_service.pb.h"
 
 namespace leadrouter::pipeline {
 
-// The account a claim names: the registrable domain (Public Suffix List) of a domain, host or
-// URL, lower-case ASCII ("https://www.Acme.co.uk/x" -> "acme.co.uk"). InvalidArgument naming
-// `field` when there is none, or when it is a consumer mail provider (gmail.com is nobody's
-// account).
-absl::StatusOr<std::string> ClaimDomain(const std::string& input, const std::string& field);
+// The account a claim names (decide::ClaimDomain).
+using decide::ClaimDomain;
 
 // Account claims against the shared state. An account's owners live in its account key (the one
 // lead routing reads, dedupe::FormatOwners); claims and conflicts are records in two hashes of

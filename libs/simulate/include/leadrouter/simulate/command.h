@@ -18,6 +18,8 @@ struct CommandOptions {
   std::vector<std::string> return_rates;   // --return-rate SOURCE=FRACTION (ParseWhatIf)
   std::vector<std::string> out_of_office;  // --ooo REP=FROM..TO (ParseWhatIf)
   bool unaccepted = false;                 // --unaccepted: nobody accepts; SLA expiry re-routes
+  std::vector<std::string> claims;         // --claim REP=DOMAIN (ParseWhatIf)
+  std::string claims_path;                 // --claims FILE: one REP=DOMAIN per line (ClaimLines)
 };
 
 // Runs `leadrouter simulate`: loads the configs (without their secrets: a what-if writes nothing;

@@ -135,8 +135,9 @@ struct Report {
   int64_t fell_to_catch_all = 0;            // qualified leads caught by a catch-all territory
   int64_t matched_no_territory = 0;         // qualified leads no territory matched (unassigned)
   int64_t bypassed_territories = 0;         // rep-sourced / account-owner leads
-  int64_t clock_went_backwards = 0;         // leads whose occurred_at is before the previous lead's
-  std::vector<LeadRow> leads{};             // input order
+  int64_t claims_owned = 0;  // what-if claims (Options::claims) that left their rep an owner
+  int64_t clock_went_backwards = 0;  // leads whose occurred_at is before the previous lead's
+  std::vector<LeadRow> leads{};      // input order
 };
 
 struct Options {
@@ -157,14 +158,22 @@ struct Options {
   // Nobody accepts: a lead not accepted within its accept SLA expires and re-routes (what the
   // daemon does when no CRM calls AcceptLead). Off: every lead is accepted in time.
   bool unaccepted = false;
+  // What if reps claim accounts: (rep id, domain) in order, claimed under the config's claims
+  // policy just before the first lead, as AdminService.ClaimAccounts would (needs dedupe).
+  std::vector<std::pair<std::string /*rep id*/, std::string /*domain*/>> claims{};
 };
 
 // Parses the what-if flags: "SOURCE=FRACTION" (e.g. "webinar=0.3", "*=0.1") into
 // Options::return_rate, "REP=FROM..TO" (RFC 3339 times or YYYY-MM-DD dates, UTC; a date as TO
-// means the end of that day) into Options::out_of_office. InvalidArgument naming the flag and
-// the value; a rep that the config does not have is an error too.
+// means the end of that day) into Options::out_of_office, "REP=DOMAIN" (a domain, host or web
+// address) into Options::claims. InvalidArgument naming the flag and the value; a rep that the
+// config does not have is an error too, and so are claims without a dedupe section.
 absl::Status ParseWhatIf(const config::Config& config, const std::vector<std::string>& return_rates,
-                         const std::vector<std::string>& out_of_office, Options& options);
+                         const std::vector<std::string>& out_of_office,
+                         const std::vector<std::string>& claims, Options& options);
+// The lines of a claims file: one REP=DOMAIN per line; blank lines and lines starting with '#'
+// are skipped. Each is named "<path>:<line>" in ParseWhatIf's errors.
+std::vector<std::string> ClaimLines(const std::string& text);
 
 // Runs the simulation. Pure apart from reading the wall clock (see Options). Never throws on bad
 // input lines: they become kInvalid rows.

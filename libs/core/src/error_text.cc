@@ -1,8 +1,8 @@
-#include "leadrouter/api/error_text.h"
+#include "leadrouter/core/error_text.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace leadrouter::api {
+namespace leadrouter::core {
 namespace {
 
 // The length of the valid UTF-8 sequence starting at `s[i]` (1..4), or 0 if it is not one
@@ -81,4 +81,4 @@ std::string BoundErrorMessage(std::string_view message, size_t max) {
   return std::string(message.substr(0, Utf8Prefix(message, room))) + suffix;
 }
 
-}  // namespace leadrouter::api
+}  // namespace leadrouter::core
