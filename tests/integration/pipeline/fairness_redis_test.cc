@@ -26,7 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "leadrouter/pipeline/assigner.h"
-#include "leadrouter/testing/redis_server.h"
+#include "leadrouter/testing/redis_fixture.h"
 
 namespace leadrouter::pipeline {
 namespace {
@@ -44,30 +44,15 @@ v1::LeadEvent Lead(const std::string& event_id) {
   return lead;
 }
 
-class FairnessRedisTest : public ::testing::Test {
+class FairnessRedisTest : public testing::RedisFixture {
  protected:
-  void SetUp() override {
-    auto server = testing::RedisServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    options_.host = server_->host();
-    options_.port = server_->port();
-  }
-
   std::shared_ptr<const config::Config> Config(const std::string& routing_yaml) {
     auto cfg = config::ParseConfig("kafka: {bootstrap_servers: k:1}\n" + routing_yaml);
     EXPECT_TRUE(cfg.ok()) << cfg.status();
     return cfg.ok() ? std::make_shared<const config::Config>(*cfg) : nullptr;
   }
 
-  std::unique_ptr<store::AssignmentStore> Store() {
-    auto store = store::AssignmentStore::Connect(options_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
-
-  std::unique_ptr<testing::RedisServer> server_;
-  store::RedisOptions options_;
+  std::unique_ptr<store::AssignmentStore> Store() { return Connect<store::AssignmentStore>(); }
 };
 
 // Sets rep:<rep>:paused in the routing hash with a compare-and-set, as AdminService does.
