@@ -11,7 +11,7 @@ PACKAGES=(
   libre2-dev tzdata clang libclang-rt-14-dev
   libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev libjemalloc-dev libzstd-dev libsimdjson-dev
   redis-server redis-tools kcat clang-format
-  python3-yaml prometheus
+  python3-yaml prometheus chromium
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -321,21 +322,39 @@ TEST(SimulateTest, HtmlIsSelfContainedAndEscaped) {
   EXPECT_EQ(HtmlEscape(std::string("\xff")), "\xEF\xBF\xBD");
 }
 
+// The report as a browser shows it: Debian's Chromium, headless, loads the page and dumps the DOM
+// after its scripts ran. bootstrap.sh installs chromium, so CI runs this.
 TEST(SimulateTest, HtmlRendersInHeadlessChromium) {
   const char* chromium = "/usr/bin/chromium";
   if (!std::filesystem::exists(chromium)) GTEST_SKIP() << "no " << chromium;
   const Rendered d = DemoWithMarkup();
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / "leadrouter_simulate_test.html";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrFormat("leadrouter_simulate_%d", getpid());
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path page = dir / "report.html";
+  const std::filesystem::path dom = dir / "dom.html";
   {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    std::ofstream out(page, std::ios::binary | std::ios::trunc);
     out << RenderHtml(d.report, &d.diff);
   }
-  const std::string cmd = std::string(chromium) +
-                          " --headless --no-sandbox --disable-gpu --dump-dom file://" +
-                          path.string() + " > /dev/null 2>&1";
-  EXPECT_EQ(std::system(cmd.c_str()), 0);
-  std::filesystem::remove(path);
+  // Without the background-networking flags Chromium keeps trying hosts this closed network
+  // refuses; a fresh profile keeps runs independent.
+  const std::string cmd =
+      std::string(chromium) +
+      " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+      " --disable-background-networking --disable-component-update --disable-sync"
+      " --user-data-dir=" +
+      (dir / "profile").string() + " --dump-dom file://" + page.string() + " > " + dom.string() +
+      " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dom);
+  const std::string rendered((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_NE(rendered.find("Ada Lovelace"), std::string::npos) << "the reps table is in the page";
+  EXPECT_NE(rendered.find("&lt;script&gt;alert"), std::string::npos)
+      << "a company name with markup is shown as text";
+  EXPECT_EQ(rendered.find("<script>alert"), std::string::npos) << "and never runs";
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SimulateTest, JsonParses) {
