@@ -319,6 +319,28 @@ TEST(AccountClaimTest, EachPolicyDecidesAndWritesTheAccountOnlyWhenItsOwnersChan
   EXPECT_EQ(renewed.writes.keys.size(), 1u) << "a renewal restarts the period";
 }
 
+TEST(AccountClaimTest, AManagersResolutionWritesTheAccountOnlyWhenItsOwnersChange) {
+  config::ClaimsConfig claims;
+  claims.ownership = std::chrono::hours(48);
+  const std::vector<dedupe::Share> owned_by_b = {{"rep-b", 100}};
+  const ConflictResolution kept = DecideConflictResolution(
+      claims, "h", owned_by_b, core::RepId("rep-a"), dedupe::ConflictDecision::kKeepOwner, 0);
+  EXPECT_TRUE(kept.writes.keys.empty());
+  EXPECT_FALSE(dedupe::IsOwner(kept.resolution.owners_after, "rep-a"));
+
+  const ConflictResolution awarded = DecideConflictResolution(
+      claims, "h", owned_by_b, core::RepId("rep-a"), dedupe::ConflictDecision::kAwardClaimant, 0);
+  ASSERT_EQ(awarded.writes.keys.size(), 1u);
+  EXPECT_EQ(awarded.writes.keys[0].value, dedupe::FormatOwners({{"rep-a", 100}}));
+  EXPECT_EQ(awarded.writes.keys[0].ttl, std::chrono::hours(48));
+
+  const ConflictResolution shared = DecideConflictResolution(
+      claims, "h", owned_by_b, core::RepId("rep-a"), dedupe::ConflictDecision::kShare, 25);
+  ASSERT_EQ(shared.writes.keys.size(), 1u);
+  EXPECT_TRUE(dedupe::IsOwner(shared.resolution.owners_after, "rep-a"));
+  EXPECT_TRUE(dedupe::IsOwner(shared.resolution.owners_after, "rep-b"));
+}
+
 TEST(AccountClaimTest, ClaimDomainIsTheRegistrableDomainAndRefusesMailProviders) {
   EXPECT_EQ(ClaimDomain("https://www.Acme.co.uk/x", "domains[0]").value_or(""), "acme.co.uk");
   const auto free_mail = ClaimDomain("gmail.com", "domains[1]");

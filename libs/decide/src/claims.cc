@@ -56,4 +56,21 @@ AccountClaim DecideAccountClaim(const config::ClaimsConfig& claims, const std::s
   return claim;
 }
 
+ConflictResolution DecideConflictResolution(const config::ClaimsConfig& claims,
+                                            const std::string& account_hmac,
+                                            const std::vector<dedupe::Share>& owners,
+                                            const core::RepId& claimant,
+                                            dedupe::ConflictDecision decision,
+                                            int claimant_percent) {
+  ConflictResolution resolved;
+  resolved.resolution =
+      dedupe::ResolveConflict(owners, claimant.value(), decision, claimant_percent);
+  if (resolved.resolution.write_account) {
+    resolved.writes.keys.push_back({Writes::Key::Kind::kAccount, account_hmac,
+                                    dedupe::FormatOwners(resolved.resolution.owners_after),
+                                    claims.ownership});
+  }
+  return resolved;
+}
+
 }  // namespace leadrouter::decide

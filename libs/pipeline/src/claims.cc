@@ -375,13 +375,13 @@ absl::StatusOr<v1::ClaimConflict> AccountClaims::Resolve(
                                          "CONFLICT_STATUS_", /*lower=*/true),
                            " by ", conflict->resolved_by(), ")"));
         }
-        const dedupe::Resolution resolution = dedupe::ResolveConflict(
-            owners, claimant, decision, static_cast<int>(request.claimant_percent()));
+        const decide::ConflictResolution resolved = decide::DecideConflictResolution(
+            config_->claims, hmac, owners, core::RepId(claimant), decision,
+            static_cast<int>(request.claimant_percent()));
+        const dedupe::Resolution& resolution = resolved.resolution;
         const core::TimePoint now = clock_.Now();
-        if (resolution.write_account) {
-          commit.expiring_values.push_back({account_key,
-                                            dedupe::FormatOwners(resolution.owners_after),
-                                            config_->claims.ownership});
+        for (const decide::Writes::Key& key : resolved.writes.keys) {
+          commit.expiring_values.push_back({account_key, key.value, key.ttl});
         }
         auto records = LoadClaimRecords(store_, hmac, RepsOf(owners, {{claimant, 0}}));
         if (!records.ok()) return records.status();

@@ -31,4 +31,18 @@ AccountClaim DecideAccountClaim(const config::ClaimsConfig& claims, const std::s
                                 const std::vector<dedupe::Share>& owners,
                                 const core::RepId& claimant);
 
+// A manager's decision on an open conflict over an account, applied to the owners the account
+// key holds now: the resolution, and the account key to write when the owners change (with the
+// ownership period as its ttl).
+struct ConflictResolution {
+  dedupe::Resolution resolution;
+  Writes writes;  // at most the account key
+};
+ConflictResolution DecideConflictResolution(const config::ClaimsConfig& claims,
+                                            const std::string& account_hmac,
+                                            const std::vector<dedupe::Share>& owners,
+                                            const core::RepId& claimant,
+                                            dedupe::ConflictDecision decision,
+                                            int claimant_percent);
+
 }  // namespace leadrouter::decide
