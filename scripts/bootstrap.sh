@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  librdkafka-dev libhiredis-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libssl-dev openssl
+  librdkafka-dev libhiredis-dev prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libssl-dev openssl libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
   libre2-dev tzdata clang libclang-rt-14-dev
   libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev libjemalloc-dev libzstd-dev libsimdjson-dev

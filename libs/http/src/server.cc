@@ -1,62 +1,43 @@
 #include "leadrouter/http/server.h"
 
-#include <civetweb.h>
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <exception>
-#include <mutex>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace leadrouter::http {
 namespace {
 
-const char* ReasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Status";
-  }
+constexpr std::string_view kJsonType = "application/json";
+
+void Fill(const Response& response, httplib::Response& out) {
+  out.status = response.status;
+  out.set_header("Cache-Control", "no-store");
+  for (const auto& [name, value] : response.headers) out.set_header(name, value);
+  out.set_content(response.body, response.content_type);
 }
 
-void Send(mg_connection* connection, const Response& response) {
-  std::string head =
-      absl::StrCat("HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status),
-                   "\r\nContent-Type: ", response.content_type,
-                   "\r\nContent-Length: ", response.body.size(), "\r\nCache-Control: no-store\r\n");
-  for (const auto& [name, value] : response.headers)
-    absl::StrAppend(&head, name, ": ", value, "\r\n");
-  head += "\r\n";
-  mg_write(connection, head.data(), head.size());
-  if (!response.body.empty()) mg_write(connection, response.body.data(), response.body.size());
+std::string JsonError(std::string_view code, std::string_view message) {
+  return absl::StrCat("{\"error\":{\"code\":\"", std::string(code), "\",\"message\":\"",
+                      std::string(message), "\"}}\n");
 }
 
-// civetweb's library state is process-wide and reference counted.
-std::once_flag library_once;
+// The last OpenSSL error as text, for a refused certificate or key.
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
 
 }  // namespace
 
@@ -70,87 +51,189 @@ std::string Request::Header(std::string_view name) const {
 struct Server::Impl {
   ServerOptions options;
   std::map<std::string, Handler> routes;
-  mg_context* context = nullptr;
+  std::unique_ptr<httplib::Server> server;
+  std::thread listener;
+  std::string tls_error;  // set while loading the certificate or key
 
-  ~Impl() {
-    if (context != nullptr) mg_stop(context);
+  // The exact route for `path`, else the longest prefix route ("/a/*") it starts with.
+  const Handler* Find(const std::string& path) const {
+    if (const auto exact = routes.find(path); exact != routes.end()) return &exact->second;
+    const Handler* best = nullptr;
+    size_t best_length = 0;
+    for (const auto& [key, handler] : routes) {
+      if (key.empty() || key.back() != '*') continue;
+      const std::string_view prefix(key.data(), key.size() - 1);
+      if (path.size() >= prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+          (best == nullptr || prefix.size() > best_length)) {
+        best = &handler;
+        best_length = prefix.size();
+      }
+    }
+    return best;
   }
 
-  static int Serve(mg_connection* connection, void* data) {
-    auto* self = static_cast<Impl*>(data);
-    const mg_request_info* info = mg_get_request_info(connection);
+  // Loads the chain and the key from their own files and checks that they belong together.
+  bool SetUpTls(SSL_CTX& ctx) {
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(&ctx, options.tls_cert_file.c_str()) != 1) {
+      tls_error =
+          absl::StrCat("cannot use the certificate ", options.tls_cert_file, ": ", OpenSslError());
+      return false;
+    }
+    if (SSL_CTX_use_PrivateKey_file(&ctx, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      tls_error =
+          absl::StrCat("cannot use the private key ", options.tls_key_file, ": ", OpenSslError());
+      return false;
+    }
+    if (SSL_CTX_check_private_key(&ctx) != 1) {
+      tls_error = "the private key does not match the certificate";
+      return false;
+    }
+    return true;
+  }
+
+  void Serve(const httplib::Request& in, httplib::Response& out) const {
     Request request;
-    request.method = info->request_method != nullptr ? info->request_method : "";
-    request.path = info->local_uri != nullptr ? info->local_uri : "";
-    if (info->query_string != nullptr) request.query = info->query_string;
-    for (int i = 0; i < info->num_headers; ++i) {
-      request.headers.emplace_back(info->http_headers[i].name, info->http_headers[i].value);
-    }
-    const auto route = self->routes.find(request.path);
-    if (route == self->routes.end()) {
-      Send(connection, {404, "text/plain; charset=utf-8", "not found\n", {}});
-      return 404;
-    }
-    if (info->content_length > 0) {
-      if (static_cast<unsigned long long>(info->content_length) > self->options.max_body_bytes) {
-        Send(connection, {413,
-                          "text/plain; charset=utf-8",
-                          absl::StrCat("body over ", self->options.max_body_bytes, " bytes\n"),
-                          {{"Connection", "close"}}});
-        return 413;
+    request.method = in.method;
+    // The target as sent (not decoded): what a signature covers.
+    const size_t question = in.target.find('?');
+    request.path = in.target.substr(0, question);
+    if (question != std::string::npos) request.query = in.target.substr(question + 1);
+    for (const auto& [name, value] : in.headers) {
+      // httplib adds these for its own bookkeeping; they were not sent.
+      if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
+          name == "LOCAL_PORT") {
+        continue;
       }
-      request.body.resize(static_cast<size_t>(info->content_length));
-      size_t got = 0;
-      while (got < request.body.size()) {
-        const int n = mg_read(connection, request.body.data() + got, request.body.size() - got);
-        if (n <= 0) break;
-        got += static_cast<size_t>(n);
-      }
-      request.body.resize(got);
+      request.headers.emplace_back(name, value);
+    }
+    // A chunked body has no declared length for httplib to refuse up front.
+    if (in.body.size() > options.max_body_bytes) {
+      Fill({413,
+            std::string(kJsonType),
+            JsonError("too_large", absl::StrCat("body over ", options.max_body_bytes, " bytes")),
+            {{"Connection", "close"}}},
+           out);
+      return;
+    }
+    request.body = in.body;
+    request.tls = in.ssl != nullptr;
+    request.remote_addr = in.remote_addr;
+    const Handler* route = Find(request.path);
+    if (route == nullptr) {
+      Fill({404, "text/plain; charset=utf-8", "not found\n", {}}, out);
+      return;
     }
     Response response;
     try {
-      response = route->second(request);
-    } catch (const std::exception& e) {
+      response = (*route)(request);
+    } catch (const std::exception&) {
       response = {500, "text/plain; charset=utf-8", "internal error\n", {}};
     }
-    Send(connection, response);
-    return response.status;
+    Fill(response, out);
+  }
+
+  ~Impl() {
+    if (server != nullptr) server->stop();
+    if (listener.joinable()) listener.join();
   }
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
                                                       std::map<std::string, Handler> routes) {
-  std::call_once(library_once, [] { mg_init_library(0); });
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
+    return absl::InvalidArgumentError("http: TLS needs both a certificate and a key file");
+  }
+  const size_t colon = options.listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("http: listen \"", options.listen, "\" is not host:port"));
+  }
+  std::string host = options.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->routes = std::move(routes);
-  const std::string threads = std::to_string(options.worker_threads);
-  const std::string timeout = std::to_string(options.request_timeout.count());
-  const char* settings[] = {"listening_ports",
-                            options.listen.c_str(),
-                            "num_threads",
-                            threads.c_str(),
-                            "request_timeout_ms",
-                            timeout.c_str(),
-                            "enable_keep_alive",
-                            "yes",
-                            nullptr};
-  mg_callbacks callbacks{};
-  // civetweb logs its own errors (e.g. "cannot bind") through log_message; the Start error
-  // below names the address instead.
-  callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
-  impl->context = mg_start(&callbacks, nullptr, settings);
-  if (impl->context == nullptr) {
+  Impl* self = impl.get();
+  if (tls) {
+    impl->server =
+        std::make_unique<httplib::SSLServer>([self](SSL_CTX& ctx) { return self->SetUpTls(ctx); });
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  if (!impl->server->is_valid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("http: ", impl->tls_error.empty() ? "cannot set up TLS" : impl->tls_error));
+  }
+  httplib::Server& server = *impl->server;
+  const int workers = std::max(1, options.worker_threads);
+  server.new_task_queue = [workers] {
+    return new httplib::ThreadPool(static_cast<size_t>(workers));
+  };
+  const auto timeout =
+      std::chrono::duration_cast<std::chrono::microseconds>(options.request_timeout);
+  server.set_read_timeout(timeout);
+  server.set_write_timeout(timeout);
+  server.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(options.request_timeout).count()));
+  server.set_payload_max_length(options.max_body_bytes);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process
+  // bind a port already in use and silently share its connections.
+  server.set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  auto serve = [self](const httplib::Request& in, httplib::Response& out) { self->Serve(in, out); };
+  server.Get(".*", serve);
+  server.Post(".*", serve);
+  server.Put(".*", serve);
+  server.Patch(".*", serve);
+  server.Delete(".*", serve);
+  server.Options(".*", serve);
+  // httplib's own refusals (a body over the limit, a request it cannot parse) as JSON errors.
+  server.set_error_handler(
+      [limit = options.max_body_bytes](const httplib::Request&, httplib::Response& out) {
+        if (!out.body.empty()) return;
+        if (out.status == 413) {
+          out.set_content(JsonError("too_large", absl::StrCat("body over ", limit, " bytes")),
+                          std::string(kJsonType));
+        } else if (out.status == 400 || out.status == 414 || out.status == 431) {
+          out.set_content(JsonError("bad_request", "not a well-formed HTTP request"),
+                          std::string(kJsonType));
+        }
+      });
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& out, std::exception_ptr) {
+        out.status = 500;
+        out.set_content("internal error\n", "text/plain; charset=utf-8");
+      });
+
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host);
+  } else if (!server.bind_to_port(host, port)) {
+    bound = -1;
+  }
+  if (bound <= 0) {
     return absl::FailedPreconditionError(absl::StrCat("http: cannot listen on ", options.listen));
   }
-  mg_set_request_handler(impl->context, "/", &Impl::Serve, impl.get());
-  std::unique_ptr<Server> server(new Server());
-  mg_server_port ports[4] = {};
-  const int count = mg_get_server_ports(impl->context, 4, ports);
-  server->port_ = count > 0 ? ports[0].port : 0;
-  server->impl_ = std::move(impl);
-  return server;
+  impl->listener = std::thread([self] { self->server->listen_after_bind(); });
+  // httplib's stop() before its accept loop has started is lost (the loop would then run on and
+  // the destructor's join hang): return only once it is running.
+  const auto started_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server.is_running() && std::chrono::steady_clock::now() < started_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::unique_ptr<Server> out(new Server());
+  out->port_ = bound;
+  out->impl_ = std::move(impl);
+  return out;
 }
 
 Server::~Server() = default;

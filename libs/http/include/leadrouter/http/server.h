@@ -21,6 +21,8 @@ struct Request {
   std::string query{};                                         // after '?', not decoded
   std::vector<std::pair<std::string, std::string>> headers{};  // names as sent
   std::string body{};
+  bool tls = false;           // arrived over HTTPS
+  std::string remote_addr{};  // the peer's IP address
 
   // The value of the first header named `name` (case-insensitive), or "".
   std::string Header(std::string_view name) const;
@@ -45,11 +47,22 @@ struct ServerOptions {
   // hold a worker forever).
   std::chrono::milliseconds request_timeout{10000};
   size_t max_body_bytes = 1 << 20;  // larger bodies are answered 413 unread
+  // HTTPS (TLS 1.2 or later) when both are set: the certificate chain and the private key, PEM
+  // files read at Start (an unusable one fails Start naming the file).
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
-// A small HTTP/1.1 server on civetweb (Debian's libcivetweb, the library prometheus-cpp's
-// exposer runs on), with exact-path routes. Requests to an unknown path are 404; a method a
-// route does not accept is answered by the route's handler (it sees `method`).
+// A small HTTP/1.1 server on cpp-httplib (Debian's libcpp-httplib, built against the system's
+// OpenSSL 3; Debian 12's civetweb cannot do TLS with it), with exact-path routes and prefix routes
+// (a key ending in `*`, e.g.
+// "/v1/sources/*", matches every path that starts with what precedes the `*`; an exact route
+// wins, then the longest prefix). Requests to an unknown path are 404; a method a route does not
+// accept is answered by the route's handler (it sees `method`). Chunked bodies are read like
+// sized ones; a body over max_body_bytes is answered 413 with a JSON error. Each connection is
+// served on one thread of a pool of `worker_threads` (more wait in the queue); `request_timeout`
+// bounds each read and write, so a slow client holds its thread for at most that long per
+// stall, and a stop waits at most that long for it.
 //
 // Thread-safety: handlers run concurrently on the worker threads; Start and the destructor on
 // one thread. The destructor stops the server and waits for running handlers.
