@@ -331,8 +331,12 @@ struct SecretRead {
 // A secret named by `<name>_env` (an environment variable) or `<name>_file` (a file's first
 // line, at most 4 KiB), never inline: an inline `<name>` is an error. Sets `source` ("env:NAME" /
 // "file:PATH") when one is given and `out` when the secret is there; records it in `secrets`.
+//
+// With `read_value` false (a secret this process never uses: the daemon's view of sources[].auth,
+// ingest's of the Redis password and the dedupe key) the reference is validated and `source`
+// set, but the secret is neither read nor required.
 SecretRead ReadSecret(MapReader& r, const std::string& name, std::string& out, std::string& source,
-                      Secrets& secrets, Errors& errors) {
+                      Secrets& secrets, Errors& errors, bool read_value = true) {
   std::string env_name, file_path;
   r.Field(name, [&](const YAML::Node&, const std::string& p) {
     errors.Add(p, absl::StrCat("secrets are never inline: use ", name, "_env (a variable name) or ",
@@ -353,6 +357,7 @@ SecretRead ReadSecret(MapReader& r, const std::string& name, std::string& out, s
     }
     read.given = true;
     source = "env:" + env_name;
+    if (!read_value) return read;
     const char* value = std::getenv(env_name.c_str());
     if (value != nullptr) out = value;
     read.present = secrets.Record(read.field, env_name, value != nullptr,
@@ -364,6 +369,7 @@ SecretRead ReadSecret(MapReader& r, const std::string& name, std::string& out, s
     }
     read.given = true;
     source = "file:" + file_path;
+    if (!read_value) return read;
     std::ifstream in(file_path, std::ios::binary);
     const bool opened = static_cast<bool>(in);
     if (opened) {
@@ -383,10 +389,10 @@ SecretRead ReadSecret(MapReader& r, const std::string& name, std::string& out, s
   return read;
 }
 
-void ParseRedis(MapReader& r, RedisConfig& rc, Secrets& secrets, Errors& errors) {
+void ParseRedis(MapReader& r, RedisConfig& rc, Secrets& secrets, Errors& errors, bool for_ingest) {
   r.String("host", rc.host);
   r.Int("port", rc.port, 1, 65535);
-  ReadSecret(r, "password", rc.password, rc.password_source, secrets, errors);
+  ReadSecret(r, "password", rc.password, rc.password_source, secrets, errors, !for_ingest);
   r.String("tenant", rc.tenant);
   r.DurationMs("timeout_ms", rc.timeout, 1, 600000);
   int64_t ttl_s = rc.idempotency_ttl.count();
@@ -397,7 +403,7 @@ void ParseRedis(MapReader& r, RedisConfig& rc, Secrets& secrets, Errors& errors)
   if (!IsIdentifier(rc.tenant)) errors.Add(Join(r.path(), "tenant"), kIdentifierRule);
 }
 
-void ParseDedupe(MapReader& r, DedupeConfig& d, Secrets& secrets, Errors& errors) {
+void ParseDedupe(MapReader& r, DedupeConfig& d, Secrets& secrets, Errors& errors, bool for_ingest) {
   d.enabled = true;
   r.Field("enabled", [&](const YAML::Node& n, const std::string& p) {
     if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
@@ -405,7 +411,8 @@ void ParseDedupe(MapReader& r, DedupeConfig& d, Secrets& secrets, Errors& errors
     }
     d.enabled = n.Scalar() == "true";
   });
-  const SecretRead key = ReadSecret(r, "hmac_key", d.hmac_key, d.hmac_key_source, secrets, errors);
+  const SecretRead key =
+      ReadSecret(r, "hmac_key", d.hmac_key, d.hmac_key_source, secrets, errors, !for_ingest);
   int64_t window_days = d.person_window.count() / 86400;
   r.Int("person_window_days", window_days, 1, 3650);
   d.person_window = std::chrono::seconds(window_days * 86400);
@@ -1037,7 +1044,67 @@ void CheckTokenGrants(const Config& cfg, Errors& errors) {
 
 constexpr size_t kMaxMappingFileBytes = 1 << 20;
 
-void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
+// `sources[].auth`: how leadrouter-ingest checks the source's deliveries. The secret is read
+// only for leadrouter-ingest (LoadOptions::for_ingest); the daemon validates the reference.
+void ParseSourceAuth(MapReader& r, SourceAuth& auth, Secrets& secrets, const LoadOptions& options,
+                     Errors& errors) {
+  const std::string& p = r.path();
+  std::string kind;
+  r.String("kind", kind, /*required=*/true);
+  bool known = kind.empty();
+  for (const auto candidate :
+       {SourceAuth::Kind::kNone, SourceAuth::Kind::kHubSpotSignature, SourceAuth::Kind::kBearer,
+        SourceAuth::Kind::kBasic, SourceAuth::Kind::kHeader}) {
+    if (kind == SourceAuthKindName(candidate)) {
+      auth.kind = candidate;
+      known = true;
+    }
+  }
+  if (!known) {
+    errors.Add(Join(p, "kind"),
+               absl::StrCat("must be none, hubspot_signature, bearer, basic or header, got \"",
+                            kind, "\""));
+  }
+  r.String("username", auth.username);
+  r.String("header", auth.header);
+  const bool wants_secret = auth.kind != SourceAuth::Kind::kNone && known && !kind.empty();
+  const bool secret_given =
+      ReadSecret(r, "secret", auth.secret, auth.secret_source, secrets, errors, options.for_ingest)
+          .given;
+  r.RejectUnknown();
+  if (wants_secret && !secret_given) {
+    errors.Add(Join(p, "secret_env"),
+               absl::StrCat("kind ", kind, " needs a secret: secret_env or secret_file"));
+  }
+  if (!wants_secret && secret_given && auth.kind == SourceAuth::Kind::kNone) {
+    errors.Add(Join(p, "secret_env"), "kind none takes no secret");
+  }
+  if (auth.kind == SourceAuth::Kind::kBasic && auth.username.empty()) {
+    errors.Add(Join(p, "username"), "is required for kind basic");
+  }
+  if (auth.kind != SourceAuth::Kind::kBasic && !auth.username.empty()) {
+    errors.Add(Join(p, "username"), "only kind basic takes a username");
+  }
+  if (auth.kind == SourceAuth::Kind::kHeader) {
+    if (auth.header.empty()) {
+      errors.Add(Join(p, "header"), "is required for kind header (e.g. X-Leadrouter-Token)");
+    } else if (!std::all_of(auth.header.begin(), auth.header.end(),
+                            [](char c) {
+                              return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                                     c == '-' || c == '_';
+                            }) ||
+               absl::EqualsIgnoreCase(auth.header, "authorization")) {
+      errors.Add(Join(p, "header"),
+                 "must be a header name of letters, digits, - and _ other than Authorization "
+                 "(use kind bearer or basic)");
+    }
+  } else if (!auth.header.empty()) {
+    errors.Add(Join(p, "header"), "only kind header takes a header");
+  }
+}
+
+void ParseSource(MapReader& r, SourceConfig& source, Secrets& secrets,
+                 const LoadOptions& load_options, Errors& errors) {
   const std::string& p = r.path();
   r.String("name", source.name, /*required=*/true);
   if (!source.name.empty() && !IsIdentifier(source.name))
@@ -1059,6 +1126,10 @@ void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
       const std::string name = kv.first.as<std::string>();
       options.StringList(name, source.options[name]);
     }
+  });
+  r.Field("auth", [&](const YAML::Node& n, const std::string& ap) {
+    MapReader a(n, ap, errors);
+    ParseSourceAuth(a, source.auth, secrets, load_options, errors);
   });
   r.RejectUnknown();
 
@@ -1119,7 +1190,8 @@ void ParseSource(MapReader& r, SourceConfig& source, Errors& errors) {
   source.mapping = *std::move(with_options);
 }
 
-void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Errors& errors) {
+void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Secrets& secrets,
+                  const LoadOptions& options, Errors& errors) {
   if (!n.IsSequence()) return errors.Add(p, "must be a list of sources");
   std::set<std::string> names;
   std::set<std::string> topics;
@@ -1129,7 +1201,7 @@ void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Errors
     const std::string ip = Index(p, i);
     MapReader r(n[i], ip, errors);
     SourceConfig source;
-    ParseSource(r, source, errors);
+    ParseSource(r, source, secrets, options, errors);
     if (!source.name.empty() && !names.insert(source.name).second) {
       errors.Add(Join(ip, "name"), absl::StrCat("duplicate source name \"", source.name, "\""));
     }
@@ -1146,6 +1218,67 @@ void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Errors
   }
 }
 
+// `ingest.http`: leadrouter-ingest's listener and limits.
+void ParseIngestHttp(MapReader& r, IngestHttpConfig& h, const LoadOptions& options,
+                     Errors& errors) {
+  const std::string& p = r.path();
+  r.String("listen", h.listen);
+  r.String("metrics_listen", h.metrics_listen);
+  ReadBool(r, "allow_insecure", h.allow_insecure, errors);
+  r.Field("tls", [&](const YAML::Node& tn, const std::string& tp) {
+    MapReader t(tn, tp, errors);
+    t.String("cert_file", h.tls_cert_file, /*required=*/true);
+    t.String("key_file", h.tls_key_file, /*required=*/true);
+    t.RejectUnknown();
+    if (!options.for_ingest) return;
+    // Read now, so a missing file is a config error naming the field, not a failed start.
+    for (const auto& [field, file] :
+         {std::pair<const char*, const std::string*>{"cert_file", &h.tls_cert_file},
+          {"key_file", &h.tls_key_file}}) {
+      if (file->empty()) continue;
+      std::ifstream in(*file);
+      if (!in) errors.Add(Join(tp, field), absl::StrCat("cannot read ", *file));
+    }
+  });
+  r.String("public_url", h.public_url);
+  int64_t max_body = static_cast<int64_t>(h.max_body_bytes);
+  r.Int("max_body_bytes", max_body, 1024, 64 << 20);
+  h.max_body_bytes = static_cast<size_t>(max_body);
+  r.Int("max_records_per_request", h.max_records_per_request, 1,
+        static_cast<int64_t>(sources::Mapping::kMaxEventsPerRecord));
+  r.DurationMs("request_timeout_ms", h.request_timeout, 100, 600000);
+  r.Int("max_concurrent_requests", h.max_concurrent_requests, 1, 10000);
+  r.Int("worker_threads", h.worker_threads, 2, 4096);
+  int64_t age_s = h.max_signature_age.count();
+  r.Int("max_signature_age_s", age_s, 1, 86400);
+  h.max_signature_age = std::chrono::seconds(age_s);
+  int64_t retry_s = h.retry_after.count();
+  r.Int("retry_after_s", retry_s, 1, 3600);
+  h.retry_after = std::chrono::seconds(retry_s);
+  r.RejectUnknown();
+  CheckHostPort(errors, Join(p, "listen"), h.listen);
+  CheckHostPort(errors, Join(p, "metrics_listen"), h.metrics_listen);
+  if (!h.public_url.empty() && !absl::StartsWith(h.public_url, "https://") &&
+      !absl::StartsWith(h.public_url, "http://")) {
+    errors.Add(Join(p, "public_url"), "must start with https:// or http://");
+  }
+  if (h.worker_threads < h.max_concurrent_requests) {
+    errors.Add(Join(p, "worker_threads"),
+               "must be at least max_concurrent_requests (each request holds a worker)");
+  }
+  const auto colon = h.listen.rfind(':');
+  if (!h.allow_insecure && h.tls_cert_file.empty() && colon != std::string::npos && colon != 0 &&
+      !IsLoopbackListen(h.listen)) {
+    errors.Add(Join(p, "listen"),
+               absl::StrCat("\"", h.listen,
+                            "\" is reachable from other hosts but ingest.http.tls is not "
+                            "configured: deliveries and their secrets would cross the network "
+                            "in clear. Configure ingest.http.tls, listen on 127.0.0.1, or set "
+                            "ingest.http.allow_insecure: true (behind an ingress that terminates "
+                            "TLS)"));
+  }
+}
+
 Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& errors) {
   Config cfg;
   Secrets secrets(options, cfg.secrets, errors);
@@ -1158,7 +1291,7 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
 
   top.Field("redis", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
-    ParseRedis(r, cfg.redis, secrets, errors);
+    ParseRedis(r, cfg.redis, secrets, errors, options.for_ingest);
   });
 
   top.Field("ingest", [&](const YAML::Node& n, const std::string& p) {
@@ -1177,12 +1310,16 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
       errors.Add(Join(p, "unknown_fields"),
                  absl::StrCat("must be ignore, attributes or reject, got \"", policy, "\""));
     }
+    r.Field("http", [&](const YAML::Node& hn, const std::string& hp) {
+      MapReader h(hn, hp, errors);
+      ParseIngestHttp(h, cfg.ingest.http, options, errors);
+    });
     r.RejectUnknown();
   });
 
   top.Field("dedupe", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
-    ParseDedupe(r, cfg.dedupe, secrets, errors);
+    ParseDedupe(r, cfg.dedupe, secrets, errors, options.for_ingest);
   });
   if (cfg.dedupe.enabled && cfg.dedupe.person_window > cfg.redis.idempotency_ttl) {
     errors.Add("dedupe.person_window_days",
@@ -1330,8 +1467,9 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
     MapReader r(n, p, errors);
     ParseQualification(r, cfg.qualification, errors);
   });
-  top.Field("sources",
-            [&](const YAML::Node& n, const std::string& p) { ParseSources(n, p, cfg, errors); });
+  top.Field("sources", [&](const YAML::Node& n, const std::string& p) {
+    ParseSources(n, p, cfg, secrets, options, errors);
+  });
   top.RejectUnknown();
 
   // Semantic checks of the profile (field names, regexes, source kinds) belong to the engine
@@ -1427,6 +1565,24 @@ std::vector<std::string> Config::InputTopics() const {
   return topics;
 }
 
+const char* SourceAuthKindName(SourceAuth::Kind kind) {
+  switch (kind) {
+    case SourceAuth::Kind::kUnset:
+      return "";
+    case SourceAuth::Kind::kNone:
+      return "none";
+    case SourceAuth::Kind::kHubSpotSignature:
+      return "hubspot_signature";
+    case SourceAuth::Kind::kBearer:
+      return "bearer";
+    case SourceAuth::Kind::kBasic:
+      return "basic";
+    case SourceAuth::Kind::kHeader:
+      return "header";
+  }
+  return "";
+}
+
 namespace {
 std::string SummarizeSources(const std::vector<SourceConfig>& sources) {
   if (sources.empty()) return "none: every record is a native LeadEvent";
@@ -1441,6 +1597,10 @@ std::string SummarizeSources(const std::vector<SourceConfig>& sources) {
       absl::StrAppend(&kind, ", ", option, " [", absl::StrJoin(values, ", "), "]");
     }
     if (!s.topic.empty()) absl::StrAppend(&kind, ", topic ", s.topic);
+    if (s.auth.kind != SourceAuth::Kind::kUnset) {
+      absl::StrAppend(&kind, ", http auth ", SourceAuthKindName(s.auth.kind),
+                      s.auth.secret_source.empty() ? "" : " (" + s.auth.secret_source + ")");
+    }
     parts.push_back(absl::StrCat(s.name, " (", kind, ")"));
   }
   return absl::StrCat(sources.size(),
@@ -1564,6 +1724,19 @@ std::string Summarize(const Config& c) {
   }
   absl::StrAppend(&text, "ingest:         unknown JSON fields: ",
                   UnknownFieldsName(c.ingest.unknown_fields), "\n");
+  {
+    const IngestHttpConfig& h = c.ingest.http;
+    size_t served = 0;
+    for (const SourceConfig& s : c.sources) served += s.auth.kind != SourceAuth::Kind::kUnset;
+    absl::StrAppend(&text, "ingest http:    ", h.listen,
+                    h.tls_cert_file.empty()
+                        ? (h.allow_insecure ? " plaintext (allow_insecure)" : " plaintext")
+                        : " TLS",
+                    ", metrics ", h.metrics_listen, ", ", served,
+                    " sources served (those with auth), body <= ", h.max_body_bytes,
+                    " bytes, <= ", h.max_records_per_request, " records, timeout ",
+                    h.request_timeout.count(), " ms\n");
+  }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "outbox:         lease ", c.outbox.lease.count(), " ms, up to ",

@@ -868,4 +868,96 @@ absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
   return out;
 }
 
+namespace {
+
+bool ReadsRoot(const Path& path) {
+  return path.start == Path::Start::kRoot;
+}
+
+}  // namespace
+
+absl::StatusOr<Mapping::Split> Mapping::SplitDelivery(std::string_view payload,
+                                                      std::optional<std::string_view> content_type,
+                                                      core::TimePoint received_at) const {
+  // Parse errors are the delivery's own fault (400); anything after them is the mapping's.
+  bool json = spec_->input == Spec::Input::kJson;
+  if (content_type) {
+    const std::string_view type = Strip(content_type->substr(0, content_type->find(';')));
+    json = !IEquals(type, "application/x-www-form-urlencoded");
+  }
+  auto root = json ? internal::ParseJson(payload) : internal::ParseForm(payload);
+  if (!root.ok()) return root.status();
+
+  Split out;
+  auto whole = [&]() -> absl::StatusOr<Split> {
+    auto mapped = Map(payload, content_type, received_at);
+    Piece piece{std::string(payload), false, {}, std::nullopt};
+    if (!mapped.ok()) {
+      piece.unmappable = std::string(mapped.status().message());
+    } else {
+      for (const v1::LeadEvent& event : mapped->events) piece.event_ids.push_back(event.event_id());
+    }
+    out.pieces.push_back(std::move(piece));
+    return out;
+  };
+
+  if (!json || !spec_->records || spec_->records->start != Path::Start::kRecord) return whole();
+  const std::vector<Segment>& segments = spec_->records->segments;
+  const bool top_level =
+      segments.size() == 1 || (segments.size() == 2 && segments[0].kind == Segment::Kind::kKey &&
+                               !AllDigits(segments[0].key));
+  if (!top_level) return whole();
+  bool reads_root = spec_->filter && ReadsRoot(spec_->filter->from);
+  for (const Rule& rule : spec_->rules) {
+    reads_root = reads_root || std::any_of(rule.from.begin(), rule.from.end(), ReadsRoot);
+  }
+  for (const TemplatePart& part : spec_->event_id) {
+    reads_root = reads_root || (part.path && ReadsRoot(*part.path));
+  }
+  if (reads_root) return whole();
+  const Node* array = Follow(&*root, segments, segments.size() - 1);
+  if (array == nullptr || array->kind != Node::Kind::kArray || array->items.size() < 2) {
+    return whole();
+  }
+  if (array->items.size() > kMaxEventsPerRecord) return whole();  // Map's error names the limit
+  if (!std::all_of(array->items.begin(), array->items.end(),
+                   [](const Node& item) { return item.kind == Node::Kind::kObject; })) {
+    return whole();
+  }
+  for (const Node& item : array->items) {
+    Piece piece{internal::Canonical(item), true, {}, std::nullopt};
+    auto mapped = Map(piece.payload, "application/json", received_at);
+    if (!mapped.ok()) {
+      piece.unmappable = std::string(mapped.status().message());
+    } else {
+      for (const v1::LeadEvent& event : mapped->events) {
+        piece.event_ids.push_back(event.event_id());
+      }
+    }
+    out.pieces.push_back(std::move(piece));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> SplitJsonRecords(std::string_view payload) {
+  auto root = internal::ParseJson(payload);
+  if (!root.ok()) return root.status();
+  if (root->kind == Node::Kind::kObject) return std::vector<std::string>{std::string(payload)};
+  if (root->kind != Node::Kind::kArray) {
+    return absl::InvalidArgumentError(absl::StrCat("the payload is ", A(KindName(root->kind)),
+                                                   ", not an object or an array of objects"));
+  }
+  std::vector<std::string> out;
+  out.reserve(root->items.size());
+  for (size_t i = 0; i < root->items.size(); ++i) {
+    const Node& item = root->items[i];
+    if (item.kind != Node::Kind::kObject) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("element ", i, " is ", A(KindName(item.kind)), ", not an object"));
+    }
+    out.push_back(internal::Canonical(item));
+  }
+  return out;
+}
+
 }  // namespace leadrouter::sources

@@ -86,10 +86,41 @@ struct DedupeConfig {
 };
 
 // How inbound events are decoded (libs/lead).
+// The HTTP front door, leadrouter-ingest (`ingest.http`; README "Webhook ingest"). The daemon
+// validates it and otherwise ignores it.
+struct IngestHttpConfig {
+  std::string listen = "127.0.0.1:8088";
+  // Prometheus metrics of the ingest process (not on the public listener).
+  std::string metrics_listen = "127.0.0.1:9465";
+  // HTTPS when both are set (PEM files).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // A non-loopback listen without TLS is refused unless this is set (e.g. behind an ingress
+  // that terminates TLS).
+  bool allow_insecure = false;
+  // The base URL senders call, e.g. "https://leads.example.com": HubSpot signs the full URL it
+  // called, which behind an ingress is not the one the ingest sees. Empty: rebuilt from the
+  // request's Host (and X-Forwarded-Proto) headers.
+  std::string public_url;
+  size_t max_body_bytes = 1 << 20;
+  int max_records_per_request = 1000;
+  // The whole request, reading it and Kafka's acknowledgement included.
+  std::chrono::milliseconds request_timeout{10000};
+  // Requests in their Kafka phase at once; more are answered 503 at once.
+  int max_concurrent_requests = 64;
+  // Connections served at once (each is served on one worker thread, slow ones included).
+  int worker_threads = 128;
+  // A HubSpot v3 signature older than this is refused (HubSpot's own rule: 5 minutes).
+  std::chrono::seconds max_signature_age{300};
+  // The Retry-After of a 503.
+  std::chrono::seconds retry_after{5};
+};
+
 struct IngestConfig {
   // JSON fields LeadEvent does not have: ignored, kept as attributes, or a dead letter
   // (lead::UnknownFields).
   lead::UnknownFields unknown_fields = lead::UnknownFields::kIgnore;
+  IngestHttpConfig http;
 };
 
 // "ignore", "attributes", "reject": the config spelling of a policy.
@@ -201,6 +232,26 @@ struct SecretRef {
 // One source of leads (`sources[]`): how its records are recognised and mapped onto LeadEvents
 // before validation. A record is from a source when its `x-leadrouter-source` header names it,
 // or when it arrives on the source's own `topic`.
+// How leadrouter-ingest authenticates a source's HTTP deliveries (`sources[].auth`). A source
+// without one is not served over HTTP.
+struct SourceAuth {
+  enum class Kind {
+    kUnset,             // no `auth`: not served by leadrouter-ingest (404)
+    kNone,              // `kind: none`: anyone may post (a public web form)
+    kHubSpotSignature,  // X-HubSpot-Signature-v3 under the app's client secret
+    kBearer,            // Authorization: Bearer <secret>
+    kBasic,             // Authorization: Basic base64(username:secret)
+    kHeader,            // <header>: <secret> (what a Marketo webhook template can send)
+  };
+  Kind kind = Kind::kUnset;
+  std::string secret;         // from secret_env / secret_file; read only for leadrouter-ingest
+  std::string secret_source;  // "env:NAME" / "file:PATH"
+  std::string username;       // kBasic
+  std::string header;         // kHeader
+};
+// "none", "hubspot_signature", "bearer", "basic", "header" ("" for kUnset).
+const char* SourceAuthKindName(SourceAuth::Kind kind);
+
 struct SourceConfig {
   std::string name;          // 1-64 of [A-Za-z0-9._-], unique; a metric label value
   std::string profile;       // a shipped profile (sources::ShippedProfileNames), or ""
@@ -211,6 +262,7 @@ struct SourceConfig {
   // The compiled mapping with the options applied; null for the native LeadEvent contract
   // (profile `leadevent`, the default).
   std::shared_ptr<const sources::Mapping> mapping;
+  SourceAuth auth;
 };
 
 struct RepConfig {
@@ -276,6 +328,11 @@ struct LoadOptions {
   // variable that is not set or a file that cannot be read is only recorded in Config::secrets
   // (present = false) instead of being an error. Such a Config is for validation only.
   bool require_secrets = true;
+  // leadrouter-ingest: the secrets of sources[].auth are read (and required with
+  // require_secrets) and ingest.http's TLS files must be readable, while the daemon's own
+  // secrets (redis.password, dedupe.hmac_key) are validated but neither read nor required.
+  // Off, the other way round: the daemon never needs the sources' secrets.
+  bool for_ingest = false;
 };
 
 // Parses and validates YAML text. Errors are InvalidArgument listing every problem found, one

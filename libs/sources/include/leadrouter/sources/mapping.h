@@ -88,6 +88,33 @@ class Mapping {
   absl::StatusOr<Output> Map(std::string_view payload, std::optional<std::string_view> content_type,
                              core::TimePoint received_at) const;
 
+  // One record of a delivery as leadrouter-ingest stores it on Kafka.
+  struct Piece {
+    std::string payload;  // the record's own bytes (the whole payload when not split)
+    bool split = false;   // `payload` is one element's canonical JSON, not the delivery
+    std::vector<std::string> event_ids;  // its events' ids, in order (none: all filtered)
+    // The mapping's error when the piece parses but does not map (then no event ids): it is
+    // still stored, and the daemon dead-letters it with this reason, so a delivery is never
+    // lost to a mapping bug and one bad element of a page does not take the others with it.
+    std::optional<std::string> unmappable;
+  };
+  struct Split {
+    std::vector<Piece> pieces;
+  };
+
+  // Divides a delivery into records that map on their own, each with its event ids, so each
+  // can be a Kafka record keyed by its event id and Map of a piece gives exactly those events.
+  // A payload is split when `records` is `[*]` or `<member>[*]` of its top level, every element
+  // is an object and no rule reads `$` (a JSON array of HubSpot events, a Marketo result[]
+  // page): each element becomes its canonical JSON (internal::Canonical). Otherwise it is one
+  // piece (a Salesforce change of several records, a form, a single object). An element that
+  // does not map on its own is its own unmappable piece. An error is
+  // InvalidArgument for a payload that does not parse as its content type (never a value from
+  // the payload). Pure.
+  absl::StatusOr<Split> SplitDelivery(std::string_view payload,
+                                      std::optional<std::string_view> content_type,
+                                      core::TimePoint received_at) const;
+
   // The number of field rules, for summaries.
   size_t field_count() const;
 
@@ -99,6 +126,11 @@ class Mapping {
  private:
   std::shared_ptr<const Spec> spec_;
 };
+
+// The records of a JSON payload that has no mapping (native LeadEvents over HTTP): the elements
+// of a top-level array, each as its canonical JSON, or the payload itself when it is an object.
+// InvalidArgument when it is not JSON, or neither an object nor an array of objects. Pure.
+absl::StatusOr<std::vector<std::string>> SplitJsonRecords(std::string_view payload);
 
 // The profile names shipped with leadrouter (compiled in from deploy/sources/<name>.yaml), in
 // alphabetical order, plus "leadevent" (the native contract: no mapping).
