@@ -66,10 +66,13 @@ TEST_F(FaultTest, PoisonMessagesAreDeadLetteredAndTheRestRouted) {
   ASSERT_EQ(valid.size(), 2970u);
   ASSERT_TRUE(WaitForRecords(valid.size(), 180s));
   const auto until = std::chrono::steady_clock::now() + 60s;
-  while (Metric(0, "leadrouter_events_consumed_total") < 3000 &&
+  // The batch's consumed count is added just before its outcomes: wait for both.
+  while ((Metric(0, "leadrouter_events_consumed_total") < 3000 ||
+          Metric(0, "leadrouter_events_outcome_total{outcome=\"assigned\"}") < 2970) &&
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(200ms);
   }
+  EXPECT_EQ(Metric(0, "leadrouter_events_consumed_total"), 3000);
   EXPECT_EQ(Metric(0, "leadrouter_events_deadlettered_total{reason=\"undecodable\"}"), 30);
   EXPECT_EQ(Metric(0, "leadrouter_events_outcome_total{outcome=\"assigned\"}"), 2970);
   ExpectExactlyOnce(valid);
