@@ -74,6 +74,12 @@ leadrouter_grpc_request_seconds
 leadrouter_pool_fairness_deviation
 leadrouter_pool_open_leads
 leadrouter_rep_open_leads
+leadrouter_ingest_requests_total
+leadrouter_ingest_records_total
+leadrouter_ingest_bytes_total
+leadrouter_ingest_auth_failures_total
+leadrouter_ingest_request_seconds
+leadrouter_ingest_requests_in_flight
 "
 # Metrics being added (the rules and the dashboard already use them; empty until exported).
 PLANNED_METRICS="
@@ -87,6 +93,7 @@ leadrouter_time_to_accept_seconds
 leadrouter_redis_command_seconds
 leadrouter_grpc_request_seconds
 leadrouter_stage_seconds
+leadrouter_ingest_request_seconds
 "
 
 PY=/usr/bin/python3
@@ -521,6 +528,28 @@ def secret_refs(node, out):
     return out
 
 
+def router_part(cfg):
+    """The config as the daemon reads its secrets: without ingest.http and sources[].auth, which
+    only leadrouter-ingest reads."""
+    if not isinstance(cfg, dict):
+        return cfg
+    out = dict(cfg)
+    if isinstance(out.get("ingest"), dict):
+        out["ingest"] = {k: v for k, v in out["ingest"].items() if k != "http"}
+    if isinstance(out.get("sources"), list):
+        out["sources"] = [{k: v for k, v in s.items() if k != "auth"} if isinstance(s, dict) else s
+                          for s in out["sources"]]
+    return out
+
+
+def ingest_part(cfg):
+    """What leadrouter-ingest reads secrets from: ingest.http (TLS files) and sources[].auth."""
+    if not isinstance(cfg, dict):
+        return {}
+    return {"http": (cfg.get("ingest") or {}).get("http") or {},
+            "auth": [s.get("auth") for s in cfg.get("sources") or [] if isinstance(s, dict) and s.get("auth")]}
+
+
 def test_pem(kind):
     """A throwaway self-signed certificate or its key (openssl), for *cert_file / *key_file."""
     cert, key = os.path.join(TMP, "test-cert.pem"), os.path.join(TMP, "test-key.pem")
@@ -552,11 +581,13 @@ def check_config(label, text, file_contents=None):
     except yaml.YAMLError as e:
         fail(f"{label}: not valid YAML: {e}")
         return None, None
-    refs = secret_refs(cfg, {"env": set(), "file": {}})
+    refs = secret_refs(router_part(cfg), {"env": set(), "file": {}})
+    ingest_refs = secret_refs(ingest_part(cfg), {"env": set(), "file": {}})
+    refs_all = {"env": refs["env"] | ingest_refs["env"], "file": {**refs["file"], **ingest_refs["file"]}}
     env = dict(os.environ)
-    for var in refs["env"]:
+    for var in refs_all["env"]:
         env[var] = DUMMY          # only the variables this config names
-    for i, (path, key) in enumerate(sorted(refs["file"].items())):
+    for i, (path, key) in enumerate(sorted(refs_all["file"].items())):
         stand_in = os.path.join(TMP, f"secret-{i}")
         with open(stand_in, "w") as fh:
             fh.write((file_contents or {}).get(path) or stand_in_content(key))
@@ -566,13 +597,14 @@ def check_config(label, text, file_contents=None):
         fh.write(text)
     rc, out = run([BIN, "check-config", path], env=env)
     parts = []
-    if refs["env"]:
-        parts.append("env " + ", ".join(sorted(refs["env"])) + " set")
-    if refs["file"]:
-        parts.append("files " + ", ".join(sorted(refs["file"])) + " replaced by temporary ones")
+    if refs_all["env"]:
+        parts.append("env " + ", ".join(sorted(refs_all["env"])) + " set")
+    if refs_all["file"]:
+        parts.append("files " + ", ".join(sorted(refs_all["file"])) + " replaced by temporary ones")
     note = f" ({'; '.join(parts)})" if parts else ""
     check(rc == 0, f"{label}: leadrouter check-config exit {rc}{note}:\n{out}",
           f"{label}: leadrouter check-config accepts it{note}")
+    refs["ingest"] = ingest_refs
     return cfg, refs
 
 
@@ -652,12 +684,48 @@ if check(lr_name, "compose: no leadrouter service built from the Dockerfile"):
                         check(t == f"{lr_name}:{port_of(metrics_listen)}", f"prometheus.yml: leadrouter target {t} is not {lr_name}:{port_of(metrics_listen)}")
             ok_since(mark, "compose: leadrouter config, secrets, ports, topics and scrape target agree")
 
+            # The ingest service: the image's other binary on the same config file.
+            ing_name = next((n for n, x in services.items()
+                             if "leadrouter-ingest" in " ".join(map(str, (x.get("entrypoint") or []) + (x.get("command") or [])))), None)
+            mark = len(failures)
+            if check(ing_name, "compose: no service runs leadrouter-ingest"):
+                ing = services[ing_name]
+                check(ing.get("image") == lr.get("image") or ing.get("build"), f"compose {ing_name}: not the leadrouter image")
+                ing_cfg = resolve_in_container(ing_name, "/etc/leadrouter/leadrouter.yaml")
+                check(ing_cfg and os.path.samefile(ing_cfg, host_cfg), f"compose {ing_name}: /etc/leadrouter/leadrouter.yaml is not deploy/compose/leadrouter.yaml")
+                env = ing.get("environment") or {}
+                env_names = set(env) if isinstance(env, dict) else {e.split("=", 1)[0] for e in env}
+                for var in sorted(refs["ingest"]["env"]):
+                    check(var in env_names, f"compose {ing_name}: the config reads ${var} (sources[].auth) but the service does not set it")
+                http = (cfg.get("ingest") or {}).get("http") or {}
+                targets = set()
+                for p in ing.get("ports") or []:
+                    targets.add(int(str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]))
+                for what, listen in (("ingest.http.listen", http.get("listen", "127.0.0.1:8088")),
+                                     ("ingest.http.metrics_listen", http.get("metrics_listen", "127.0.0.1:9465"))):
+                    check(host_of(listen) in ("0.0.0.0", "::", ""), f"{rel(host_cfg)}: {what} {listen} binds loopback: unreachable from outside the container")
+                    check(port_of(listen) in targets, f"compose {ing_name}: {what} port {port_of(listen)} is not published")
+                    check(port_of(listen) in exposed, f"Dockerfile: {what} port {port_of(listen)} is not EXPOSEd ({sorted(exposed)})")
+                jobs = [j for j in prom_cfg.get("scrape_configs") or [] if j.get("job_name") == "leadrouter-ingest"]
+                want = f"{ing_name}:{port_of(http.get('metrics_listen', '127.0.0.1:9465'))}"
+                check(any(want in (sc.get("targets") or []) for j in jobs for sc in j.get("static_configs") or []),
+                      f"prometheus.yml: no leadrouter-ingest job scraping {want}")
+                ok_since(mark, "compose: the ingest service's secrets, ports and scrape target agree with the config")
+
 # k8s: the ConfigMap's config and the Deployment.
 by_kind = {}
 for d in k8s_docs:
     by_kind.setdefault(d.get("kind"), []).append(d)
-deployments = by_kind.get("Deployment", [])
-if check(len(deployments) == 1, f"k8s: expected one Deployment, found {len(deployments)}"):
+def component(d):
+    return ((d["spec"]["template"]["metadata"].get("labels") or {}).get("app.kubernetes.io/component"))
+
+
+deployments = [d for d in by_kind.get("Deployment", []) if component(d) == "router"]
+ingest_deployments = [d for d in by_kind.get("Deployment", []) if component(d) == "ingest"]
+check(len(deployments) + len(ingest_deployments) == len(by_kind.get("Deployment", [])),
+      "k8s: a Deployment whose pods are neither app.kubernetes.io/component: router nor ingest")
+k8s_cfg = None
+if check(len(deployments) == 1, f"k8s: expected one router Deployment, found {len(deployments)}"):
     dep, mark = deployments[0], len(failures)
     spec = dep["spec"]
     tmpl = spec["template"]
@@ -721,6 +789,7 @@ if check(len(deployments) == 1, f"k8s: expected one Deployment, found {len(deplo
         before = len(failures)
         cfg, refs = check_config(f"deploy/k8s ConfigMap {cm_name} {key}", cm_text, file_contents)
         mark += len(failures) - before   # reported on their own line
+        k8s_cfg = (cfg, refs, cm_name)
         if cfg:
             env_names = {e["name"] for e in c.get("env") or []}
             for var in sorted(refs["env"]):
@@ -746,6 +815,8 @@ if check(len(deployments) == 1, f"k8s: expected one Deployment, found {len(deplo
                   f"k8s Deployment: terminationGracePeriodSeconds {pod.get('terminationGracePeriodSeconds', 30)} is shorter than a drain (produce_timeout {produce_s:.0f}s + 5s)")
     for svc in by_kind.get("Service", []):
         ssel = svc["spec"].get("selector") or {}
+        if ssel.get("app.kubernetes.io/component") == "ingest":
+            continue   # checked with the ingest Deployment
         check(ssel and all(labels.get(k) == v for k, v in ssel.items()), f"k8s Service {svc['metadata']['name']}: selector does not match the pods")
         for p in svc["spec"].get("ports") or []:
             tp = p.get("targetPort", p.get("port"))
@@ -759,6 +830,67 @@ if check(len(deployments) == 1, f"k8s: expected one Deployment, found {len(deplo
     for sa in [pod.get("serviceAccountName")] if pod.get("serviceAccountName") else []:
         check(any(d["metadata"]["name"] == sa for d in by_kind.get("ServiceAccount", [])), f"k8s Deployment: ServiceAccount {sa} is not a resource")
     ok_since(mark, "k8s: Deployment, Services, PDB, HPA and ConfigMap agree")
+
+# k8s: leadrouter-ingest, its own Deployment on the same ConfigMap.
+if check(len(ingest_deployments) == 1, f"k8s: expected one ingest Deployment, found {len(ingest_deployments)}") and k8s_cfg and k8s_cfg[0]:
+    dep, mark = ingest_deployments[0], len(failures)
+    cfg, refs, cm_name = k8s_cfg
+    tmpl = dep["spec"]["template"]
+    pod = tmpl["spec"]
+    labels = tmpl["metadata"].get("labels") or {}
+    sel = (dep["spec"].get("selector") or {}).get("matchLabels") or {}
+    check(sel and all(labels.get(k) == v for k, v in sel.items()), "k8s ingest Deployment: selector does not match the pod labels")
+    c = pod["containers"][0]
+    check("leadrouter-ingest" in " ".join(map(str, (c.get("command") or []) + (c.get("args") or []))),
+          "k8s ingest Deployment: the container does not run leadrouter-ingest")
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
+    psc, csc = pod.get("securityContext") or {}, c.get("securityContext") or {}
+    check(psc.get("runAsNonRoot") or csc.get("runAsNonRoot"), "k8s ingest Deployment: runAsNonRoot is not set")
+    check(csc.get("readOnlyRootFilesystem") is True, "k8s ingest Deployment: readOnlyRootFilesystem is not true")
+    check(csc.get("allowPrivilegeEscalation") is False, "k8s ingest Deployment: allowPrivilegeEscalation is not false")
+    res = c.get("resources") or {}
+    check(res.get("requests") and res.get("limits"), "k8s ingest Deployment: resources need requests and limits")
+    http = (cfg.get("ingest") or {}).get("http") or {}
+    listen = http.get("listen", "127.0.0.1:8088")
+    metrics_listen = http.get("metrics_listen", "127.0.0.1:9465")
+    for what, l in (("ingest.http.listen", listen), ("ingest.http.metrics_listen", metrics_listen)):
+        check(host_of(l) in ("0.0.0.0", "::", ""), f"k8s config: {what} {l} binds loopback")
+        check(port_of(l) in ports.values(), f"k8s ingest Deployment: no containerPort {port_of(l)} ({what})")
+    rp = (c.get("readinessProbe") or {}).get("httpGet") or {}
+    check(rp.get("path") == "/readyz", "k8s ingest Deployment: readinessProbe is not GET /readyz")
+    check(c.get("livenessProbe"), "k8s ingest Deployment: no livenessProbe")
+    ann = tmpl["metadata"].get("annotations") or {}
+    check(ann.get("prometheus.io/port") == str(port_of(metrics_listen)), f"k8s ingest Deployment: prometheus.io/port is not {port_of(metrics_listen)}")
+    env_names = {e["name"] for e in c.get("env") or []}
+    for var in sorted(refs["ingest"]["env"]):
+        check(var in env_names, f"k8s ingest Deployment: the config reads ${var} (sources[].auth) but the container does not set it")
+    example_secrets = {}
+    for d in docs.get(os.path.join(k8s_dir, "secret.example.yaml"), []):
+        if d.get("kind") == "Secret":
+            example_secrets[d["metadata"]["name"]] = set(d.get("stringData") or {}) | set(d.get("data") or {})
+    for e in c.get("env") or []:
+        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            check(ref.get("key") in example_secrets.get(ref.get("name"), set()),
+                  f"k8s ingest Deployment: env {e['name']} reads key {ref.get('key')} of Secret {ref.get('name')}, which secret.example.yaml does not document")
+    vols = {v["name"]: v for v in pod.get("volumes") or []}
+    check(any((v.get("configMap") or {}).get("name") == cm_name for v in vols.values()),
+          f"k8s ingest Deployment: does not mount the ConfigMap {cm_name}")
+    for svc in by_kind.get("Service", []):
+        ssel = svc["spec"].get("selector") or {}
+        if ssel.get("app.kubernetes.io/component") != "ingest":
+            continue
+        check(all(labels.get(k) == v for k, v in ssel.items()), f"k8s Service {svc['metadata']['name']}: selector does not match the ingest pods")
+        for p in svc["spec"].get("ports") or []:
+            tp = p.get("targetPort", p.get("port"))
+            check(tp in ports or tp in ports.values(), f"k8s Service {svc['metadata']['name']}: targetPort {tp} is not an ingest container port")
+    services_by_name = {x["metadata"]["name"]: x for x in by_kind.get("Service", [])}
+    for ing in by_kind.get("Ingress", []):
+        for rule in ing["spec"].get("rules") or []:
+            for path in ((rule.get("http") or {}).get("paths")) or []:
+                backend = (path.get("backend") or {}).get("service") or {}
+                check(backend.get("name") in services_by_name, f"k8s Ingress {ing['metadata']['name']}: backend {backend.get('name')} is not a Service")
+    ok_since(mark, "k8s: the ingest Deployment, its Service and Ingress agree with the ConfigMap")
 
 # ------------------------------------------------------------------ 7. runtime libraries
 apt_pkgs = []
@@ -776,11 +908,15 @@ if check(apt_pkgs, "Dockerfile: no apt-get install in the final stage") and shut
     closure = {l.strip().split(":")[0] for l in out.splitlines() if l and not l.startswith(" ") and not l.startswith("<")}
     missing_pkgs = [p for p in apt_pkgs if p not in closure]
     check(rc == 0 and not missing_pkgs, f"apt-cache depends failed for the Dockerfile's packages {missing_pkgs}: run apt-get update?\n{out[-2000:] if rc else ''}")
-    # The daemon, and leadctl when it sits next to it in the build tree (the image ships both).
+    # The daemon, and leadctl and leadrouter-ingest when they sit next to it in the build tree (the
+    # image ships all three).
     binaries = [BIN]
     leadctl = os.path.join(os.path.dirname(os.path.dirname(BIN)), "leadctl", "leadctl")
     if os.path.isfile(leadctl):
         binaries.append(leadctl)
+    ingest_bin = os.path.join(os.path.dirname(os.path.dirname(BIN)), "ingest", "leadrouter-ingest")
+    if os.path.isfile(ingest_bin):
+        binaries.append(ingest_bin)
     libs = []
     for b in binaries:
         rc, out = run(["ldd", b])
