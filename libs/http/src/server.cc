@@ -183,6 +183,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   server.set_keep_alive_timeout(std::max<time_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(options.request_timeout).count()));
   server.set_payload_max_length(options.max_body_bytes);
+  // httplib closes a keep-alive connection after 5 requests by default: senders that batch
+  // deliveries on one connection (HubSpot, Marketo) would reconnect (and redo TLS) constantly.
+  server.set_keep_alive_max_count(1000);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process
   // bind a port already in use and silently share its connections.
   server.set_socket_options([](socket_t sock) {
