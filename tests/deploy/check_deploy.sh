@@ -612,6 +612,12 @@ def port_of(listen):
     return int(str(listen).rsplit(":", 1)[1])
 
 
+def published_targets(service):
+    """The container ports a compose service publishes (short "host:container" or long syntax)."""
+    return {int(str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0])
+            for p in service.get("ports") or []}
+
+
 def host_of(listen):
     return str(listen).rsplit(":", 1)[0].strip("[]")
 
@@ -661,9 +667,7 @@ if check(lr_name, "compose: no leadrouter service built from the Dockerfile"):
                       f"compose {lr_name}: the config reads {path}, which is neither mounted nor a compose secret")
             grpc_listen = (cfg.get("grpc") or {}).get("listen", "127.0.0.1:50051")
             metrics_listen = (cfg.get("metrics") or {}).get("listen", "127.0.0.1:9464")
-            targets = set()
-            for p in lr.get("ports") or []:
-                targets.add(int(str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]))
+            targets = published_targets(lr)
             for what, listen in (("grpc", grpc_listen), ("metrics", metrics_listen)):
                 check(host_of(listen) in ("0.0.0.0", "::", ""), f"{rel(host_cfg)}: {what}.listen {listen} binds loopback: unreachable from outside the container")
                 check(port_of(listen) in targets, f"compose {lr_name}: {what} port {port_of(listen)} is not published")
@@ -698,9 +702,7 @@ if check(lr_name, "compose: no leadrouter service built from the Dockerfile"):
                 for var in sorted(refs["ingest"]["env"]):
                     check(var in env_names, f"compose {ing_name}: the config reads ${var} (sources[].auth) but the service does not set it")
                 http = (cfg.get("ingest") or {}).get("http") or {}
-                targets = set()
-                for p in ing.get("ports") or []:
-                    targets.add(int(str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]))
+                targets = published_targets(ing)
                 for what, listen in (("ingest.http.listen", http.get("listen", "127.0.0.1:8088")),
                                      ("ingest.http.metrics_listen", http.get("metrics_listen", "127.0.0.1:9465"))):
                     check(host_of(listen) in ("0.0.0.0", "::", ""), f"{rel(host_cfg)}: {what} {listen} binds loopback: unreachable from outside the container")
@@ -864,14 +866,11 @@ if check(len(ingest_deployments) == 1, f"k8s: expected one ingest Deployment, fo
     env_names = {e["name"] for e in c.get("env") or []}
     for var in sorted(refs["ingest"]["env"]):
         check(var in env_names, f"k8s ingest Deployment: the config reads ${var} (sources[].auth) but the container does not set it")
-    example_secrets = {}
-    for d in docs.get(os.path.join(k8s_dir, "secret.example.yaml"), []):
-        if d.get("kind") == "Secret":
-            example_secrets[d["metadata"]["name"]] = set(d.get("stringData") or {}) | set(d.get("data") or {})
+    # example_secrets: secret.example.yaml's Secrets, read with the router Deployment above.
     for e in c.get("env") or []:
         ref = (e.get("valueFrom") or {}).get("secretKeyRef")
         if ref:
-            check(ref.get("key") in example_secrets.get(ref.get("name"), set()),
+            check(ref.get("key") in example_secrets.get(ref.get("name"), {}),
                   f"k8s ingest Deployment: env {e['name']} reads key {ref.get('key')} of Secret {ref.get('name')}, which secret.example.yaml does not document")
     vols = {v["name"]: v for v in pod.get("volumes") or []}
     check(any((v.get("configMap") or {}).get("name") == cm_name for v in vols.values()),
