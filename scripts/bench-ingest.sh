@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # leadrouter-ingest throughput against kcat -P of the same records, in the same run (the machine
 # is shared and noisy: compare the ratio, not absolute numbers). The embedded Kafka, one
-# leadrouter-ingest, a Python HTTP client with C keep-alive connections posting R native LeadEvents
+# leadrouter-ingest, ab (ApacheBench) with C keep-alive connections posting R native LeadEvents
 # per request (each acknowledged by Kafka before its 200), then kcat -P of the same records.
 # Usage: scripts/bench-ingest.sh [--requests N] [--records R] [--concurrency C] [--build-dir DIR]
-#   defaults: 2000 requests of 10 records, 8 connections, build/release (built first)
+#   defaults: 10000 requests of 10 records, 8 connections, build/release (built first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-requests=2000
+requests=10000
 records=10
 concurrency=8
 build_dir="build/release"
@@ -31,7 +31,9 @@ kafka_mock_bin="$build_dir/services/kafka-mock/leadrouter-kafka-mock"
 for b in "$ingest_bin" "$kafka_mock_bin"; do
   [ -x "$b" ] || { echo "bench-ingest: $b is missing (build it first)" >&2; exit 1; }
 done
-command -v kcat >/dev/null || { echo "bench-ingest: kcat not installed (scripts/bootstrap.sh)" >&2; exit 1; }
+for tool in kcat ab; do
+  command -v "$tool" >/dev/null || { echo "bench-ingest: $tool not installed (scripts/bootstrap.sh)" >&2; exit 1; }
+done
 
 source scripts/lib.sh
 lr_workdir bench-ingest
@@ -52,64 +54,52 @@ sources:
 YAML
 BENCH_INGEST_TOKEN=bench-token "$ingest_bin" --config "$work/ingest.yaml" >"$work/ingest.out" 2>"$work/ingest.log" &
 pids+=($!)
+ingest_pid=$!
 http="$(wait_for_line 'leadrouter-ingest ready' 30 "$work/ingest.out" | sed 's/.*http=\([^ ]*\).*/\1/')"
 [ -n "$http" ] || fail "leadrouter-ingest did not start: $(cat "$work/ingest.log")"
 
-python3 - "$http" "$requests" "$records" "$concurrency" "$work/records.jsonl" >"$work/http.json" <<'PY'
-import http.client, json, sys, threading, time
-host, port = sys.argv[1].rsplit(":", 1)
-requests, records, concurrency, out = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-def lead(i):
-    return json.dumps({"event_id": f"bench-{i}", "occurred_at": "2026-12-01T09:00:00Z",
-                       "source_kind": "LEAD_SOURCE_KIND_INBOUND_MARKETING",
-                       "person": {"email": f"p{i}@bench.example"},
-                       "company": {"name": "Bench Co", "employee_count": 100, "country": "US"}},
-                      separators=(",", ":"))
-bodies = ["[" + ",".join(lead(r * records + k) for k in range(records)) + "]" for r in range(requests)]
+# One body of R native LeadEvents, posted N times by ab (C, keep-alive: a Python client was the
+# bottleneck at ~800 requests/s); kcat -P then produces the same records N times.
+python3 - "$records" "$work/body.json" <<'PY'
+import json, sys
+records, out = int(sys.argv[1]), sys.argv[2]
+leads = [json.dumps({"event_id": f"bench-{k}", "occurred_at": "2026-12-01T09:00:00Z",
+                     "source_kind": "LEAD_SOURCE_KIND_INBOUND_MARKETING",
+                     "person": {"email": f"p{k}@bench.example"},
+                     "company": {"name": "Bench Co", "employee_count": 100, "country": "US"}},
+                    separators=(",", ":")) for k in range(records)]
 with open(out, "w") as fh:
-    for r in range(requests * records):
-        fh.write(lead(r) + "\n")
-headers = {"Content-Type": "application/json", "Authorization": "Bearer bench-token"}
-errors, lock, next_i = [0], threading.Lock(), [0]
-def worker():
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    while True:
-        with lock:
-            i = next_i[0]; next_i[0] += 1
-        if i >= requests:
-            return
-        try:
-            conn.request("POST", "/v1/sources/native", bodies[i], headers)
-            resp = conn.getresponse(); resp.read()
-            ok = resp.status == 200
-            if resp.getheader("Connection", "").lower() == "close":
-                conn.close(); conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        except Exception:
-            ok = False
-            conn.close(); conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        if not ok:
-            with lock: errors[0] += 1
-start = time.monotonic()
-threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-for t in threads: t.start()
-for t in threads: t.join()
-elapsed = time.monotonic() - start
-print(json.dumps({"seconds": elapsed, "errors": errors[0]}))
+    fh.write("[" + ",".join(leads) + "]")
 PY
-read -r http_seconds http_errors < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["seconds"], d["errors"])' "$work/http.json")
-[ "$http_errors" = 0 ] || fail "$http_errors requests were not answered 200"
+python3 -c 'import json,sys; body=json.load(open(sys.argv[1])); n=int(sys.argv[2]); out=open(sys.argv[3], "w"); [out.write(json.dumps(r, separators=(",", ":")) + "\n") for _ in range(n) for r in body]' \
+  "$work/body.json" "$requests" "$work/records.jsonl"
+# CPU seconds (user + system) of the ingest process, from /proc: steadier than wall time here.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$ingest_pid/stat"; }
+cpu_before="$(cpu_seconds)"
+ab -q -k -n "$requests" -c "$concurrency" -p "$work/body.json" -T application/json \
+  -H "Authorization: Bearer bench-token" "http://$http/v1/sources/native" >"$work/ab.txt" 2>&1 ||
+  fail "ab failed: $(tail -3 "$work/ab.txt")"
+failed="$(awk '/^Failed requests:/ {print $3}' "$work/ab.txt")"
+non2xx="$(awk '/^Non-2xx responses:/ {print $3}' "$work/ab.txt")"
+[ "${failed:-1}" = 0 ] && [ -z "$non2xx" ] || fail "not every request was answered 200: $(grep -E 'Failed|Non-2xx' "$work/ab.txt")"
+http_seconds="$(awk '/^Time taken for tests:/ {print $5}' "$work/ab.txt")"
+p99_ms="$(awk '$1 == "99%" {print $2}' "$work/ab.txt")"
+cpu_after="$(cpu_seconds)"
 
 kcat_start=$(date +%s.%N)
 kcat -P -b "$bootstrap" -t leads.kcat -X acks=all -X enable.idempotence=true -l "$work/records.jsonl"
 kcat_seconds=$(python3 -c "import time; print(time.time() - $kcat_start)")
 
-python3 - "$requests" "$records" "$concurrency" "$http_seconds" "$kcat_seconds" <<'PY'
+python3 - "$requests" "$records" "$concurrency" "$http_seconds" "$kcat_seconds" "$p99_ms" \
+  "$cpu_before" "$cpu_after" <<'PY'
 import sys
 requests, records, concurrency = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-http_s, kcat_s = float(sys.argv[4]), float(sys.argv[5])
+http_s, kcat_s, p99 = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+cpu_s = float(sys.argv[8]) - float(sys.argv[7])
 total = requests * records
 print(f"leadrouter-ingest: {requests} requests x {records} records, {concurrency} connections")
-print(f"  ingest   {requests / http_s:10.0f} requests/s  {total / http_s:10.0f} records/s  ({http_s:.2f} s, each 200 after Kafka's ack)")
+print(f"  ingest   {requests / http_s:10.0f} requests/s  {total / http_s:10.0f} records/s  ({http_s:.2f} s, each 200 after Kafka's ack; p99 {p99} ms)")
 print(f"  kcat -P  {'':>10}             {total / kcat_s:10.0f} records/s  ({kcat_s:.2f} s, acks=all, idempotent)")
+print(f"  cpu      ingest {1e6 * cpu_s / total:.1f} µs per record, {1e6 * cpu_s / requests:.0f} µs per request (user + system)")
 print(f"  ratio    ingest records/s = {100 * (total / http_s) / (total / kcat_s):.1f}% of kcat -P")
 PY

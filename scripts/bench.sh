@@ -412,6 +412,11 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 mem="$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 cmdline="scripts/bench.sh"
 [ "$n" = 200000 ] || cmdline="$cmdline --n $n"
+# The ingest section is written by hand from scripts/bench-ingest.sh: kept as it is.
+ingest_section=""
+if [ -f BENCHMARKS.md ]; then
+  ingest_section="$(sed -n '/^<!-- bench-ingest: begin/,/^<!-- bench-ingest: end -->/p' BENCHMARKS.md)"
+fi
 cat >BENCHMARKS.md <<DOC
 # Benchmarks
 
@@ -480,6 +485,8 @@ How it is measured:
   the \`lr:{default}:event:*\` records written (one per event that reached a stored outcome).
 - Duplicates: about 10% of leads are an earlier person written differently under a new event id;
   with the example config's dedupe section they become \`DUPLICATE\` events of the earlier lead.
+
+${ingest_section}
 
 ## Found so far
 

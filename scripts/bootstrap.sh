@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev
   libre2-dev tzdata clang libclang-rt-14-dev
   libphonenumber-dev libpsl-dev publicsuffix libidn2-dev libicu-dev libjemalloc-dev libzstd-dev libsimdjson-dev
-  redis-server redis-tools kcat clang-format
+  redis-server redis-tools kcat apache2-utils clang-format
   python3-yaml prometheus chromium
 )
 

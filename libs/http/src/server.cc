@@ -1,6 +1,8 @@
 #include "leadrouter/http/server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -187,10 +189,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   // deliveries on one connection (HubSpot, Marketo) would reconnect (and redo TLS) constantly.
   server.set_keep_alive_max_count(1000);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process
-  // bind a port already in use and silently share its connections.
+  // bind a port already in use and silently share its connections. TCP_NODELAY (inherited by
+  // accepted connections): httplib writes a response's headers and body separately, and with
+  // Nagle the body waited for the client's delayed ACK, 40 ms on Linux, on every response.
   server.set_socket_options([](socket_t sock) {
     const int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
   });
   auto serve = [self](const httplib::Request& in, httplib::Response& out) { self->Serve(in, out); };
   server.Get(".*", serve);
