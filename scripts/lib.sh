@@ -57,6 +57,9 @@ start_redis() {
 # The example config reads its dedupe HMAC key from LEADROUTER_DEDUPE_KEY. A demo or benchmark
 # run gets a throw-away key unless the caller brought one; a deployment sets its own secret.
 export LEADROUTER_DEDUPE_KEY="${LEADROUTER_DEDUPE_KEY:-demo-only-dedupe-key-$RANDOM$RANDOM}"
+# Its hubspot_webhook source fetches contacts with HUBSPOT_PRIVATE_APP_TOKEN: a demo sends no
+# HubSpot events, so a placeholder lets the daemon start.
+export HUBSPOT_PRIVATE_APP_TOKEN="${HUBSPOT_PRIVATE_APP_TOKEN:-demo-only-not-a-hubspot-token}"
 
 # example_config BOOTSTRAP REDIS_PORT GROUP [SED_ARGS...]: deploy/config/leadrouter.example.yaml
 # pointed at these servers (free ports for gRPC and metrics, 20 ms batches, the embedded broker's

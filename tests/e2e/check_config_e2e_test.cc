@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "leadrouter/testing/fake_hubspot.h"
 #include "leadrouter/testing/subprocess.h"
 
 namespace leadrouter {
@@ -49,7 +52,10 @@ CommandResult CheckConfig(std::vector<std::string> args,
 class CheckConfigEndToEnd : public ::testing::Test {
  protected:
   // The child inherits the environment: the key must not be there unless a test adds it.
-  void SetUp() override { ::unsetenv("LEADROUTER_DEDUPE_KEY"); }
+  void SetUp() override {
+    ::unsetenv("LEADROUTER_DEDUPE_KEY");
+    ::unsetenv("HUBSPOT_PRIVATE_APP_TOKEN");
+  }
 };
 
 TEST_F(CheckConfigEndToEnd, PassesWithoutSecretsAndSaysWhichAreMissing) {
@@ -65,15 +71,23 @@ TEST_F(CheckConfigEndToEnd, RequireSecretsFailsNamingTheField) {
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_THAT(run.output, HasSubstr("config: dedupe.hmac_key_env: environment variable "
                                     "LEADROUTER_DEDUPE_KEY is not set"));
+  EXPECT_THAT(run.output, HasSubstr("config: sources[2].enrich.token_env: environment variable "
+                                    "HUBSPOT_PRIVATE_APP_TOKEN is not set"));
 }
 
 TEST_F(CheckConfigEndToEnd, RequireSecretsPassesWhenTheyAreThereAndNeverPrintsThem) {
   const std::string key = "check-config-e2e-key-0123456789";
+  const std::string token = "pat-na1-check-config-e2e-token";
   const CommandResult run =
-      CheckConfig({kExample, "--require-secrets"}, {{"LEADROUTER_DEDUPE_KEY", key}});
+      CheckConfig({kExample, "--require-secrets"},
+                  {{"LEADROUTER_DEDUPE_KEY", key}, {"HUBSPOT_PRIVATE_APP_TOKEN", token}});
   EXPECT_EQ(run.code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("dedupe.hmac_key_env=LEADROUTER_DEDUPE_KEY (set)"));
+  EXPECT_THAT(run.output, HasSubstr("sources[2].enrich.token_env=HUBSPOT_PRIVATE_APP_TOKEN (set)"));
+  EXPECT_THAT(run.output, HasSubstr("hubspot_webhook (profile hubspot_webhook, "));
+  EXPECT_THAT(run.output, HasSubstr("fetches each hubspot_contact from https://api.hubapi.com"));
   EXPECT_THAT(run.output, Not(HasSubstr(key)));
+  EXPECT_THAT(run.output, Not(HasSubstr(token)));
 }
 
 TEST_F(CheckConfigEndToEnd, AnEndlessFileIsRefusedQuickly) {
@@ -108,6 +122,53 @@ TEST_F(CheckConfigEndToEnd, MapPrintsEachProfilesExampleAsLeadEventsWithoutSecre
       RunCommand("map", {"--config", kExample, "--source", "web_form", "--content-type",
                          "application/x-www-form-urlencoded", examples + "web_form.txt"});
   EXPECT_EQ(typed.code, 0) << typed.output;
+}
+
+// hubspot_webhook events name a contact: `map` fetches it with the source's token (read-only),
+// and says so when the token is not there.
+TEST_F(CheckConfigEndToEnd, MapFetchesHubSpotContactsWithTheSourcesToken) {
+  const std::string examples = LEADROUTER_SOURCE_DIR "/deploy/sources/examples/";
+  const CommandResult no_token = RunCommand(
+      "map",
+      {"--config", kExample, "--source", "hubspot_webhook", examples + "hubspot_webhook.json"});
+  EXPECT_EQ(no_token.code, 2) << no_token.output;
+  EXPECT_THAT(no_token.output,
+              HasSubstr("source hubspot_webhook fetches each record's hubspot_contact from "
+                        "https://api.hubapi.com: its token (env:HUBSPOT_PRIVATE_APP_TOKEN) is not "
+                        "there"));
+
+  auto hubspot = testing::FakeHubSpot::Start(
+      "pat-na1-map", testing::FakeHubSpot::ExampleContacts(LEADROUTER_SOURCE_DIR));
+  ASSERT_NE(hubspot, nullptr);
+  std::ifstream in(kExample);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  const std::string enrich = "enrich: {token_env: HUBSPOT_PRIVATE_APP_TOKEN}";
+  ASSERT_NE(config.find(enrich), std::string::npos);
+  config.replace(config.find(enrich), enrich.size(),
+                 "enrich: {token_env: HUBSPOT_PRIVATE_APP_TOKEN, api_base_url: \"" +
+                     hubspot->base_url() + "\"}");
+  const std::string path = ::testing::TempDir() + "/map-hubspot-" + std::to_string(::getpid());
+  {
+    std::ofstream out(path);
+    out << config;
+  }
+  const CommandResult mapped = RunCommand(
+      "map", {"--config", path, "--source", "hubspot_webhook", examples + "hubspot_webhook.json"},
+      {{"HUBSPOT_PRIVATE_APP_TOKEN", "pat-na1-map"}});
+  EXPECT_EQ(mapped.code, 0) << mapped.output;
+  EXPECT_THAT(mapped.output, HasSubstr(R"("email":"ada.lovelace@analytical-engines.example")"));
+  EXPECT_THAT(mapped.output, HasSubstr(R"("email":"Charles.Babbage@Babbage-Co.example")"));
+  EXPECT_THAT(mapped.output, HasSubstr("1 record(s) dropped by the source's filter"));
+  EXPECT_EQ(hubspot->calls().size(), 2u);
+  const CommandResult refused = RunCommand(
+      "map", {"--config", path, "--source", "hubspot_webhook", examples + "hubspot_webhook.json"},
+      {{"HUBSPOT_PRIVATE_APP_TOKEN", "pat-na1-wrong"}});
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("HubSpot refused the token (401)"));
+  EXPECT_THAT(refused.output, Not(HasSubstr("pat-na1-wrong")));
+  std::remove(path.c_str());
 }
 
 TEST_F(CheckConfigEndToEnd, MapNamesTheSourcePathThatFailedAndExitsTwo) {

@@ -140,6 +140,7 @@ using Outcomes = std::map<std::string, std::string>;
 
 TEST_F(DifferentialEndToEnd, DaemonAndSimulatorDecideTheSameForEveryEvent) {
   setenv("LEADROUTER_DEDUPE_KEY", "differential-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   const absl::Time now = absl::Now();
   const std::string occurred_at = Rfc3339(now);
   WriteConfig({.rest = ConfigRest(now)});
@@ -229,6 +230,7 @@ TEST_F(DifferentialEndToEnd, DaemonAndSimulatorDecideTheSameForEveryEvent) {
 // The README's what-if command, as printed, with no secret in the environment.
 TEST(LeadrouterSimulate, TheReadmeWhatIfRunsWithoutAnyEnvironmentVariable) {
   unsetenv("LEADROUTER_DEDUPE_KEY");
+  unsetenv("HUBSPOT_PRIVATE_APP_TOKEN");
   auto sim =
       testing::Subprocess::Start({testing::LeadrouterBinary(), "simulate", "--config",
                                   LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml",

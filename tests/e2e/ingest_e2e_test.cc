@@ -22,6 +22,7 @@
 #include "leadrouter/ingest/auth.h"
 #include "leadrouter/testing/daemon_fixture.h"
 #include "leadrouter/testing/e2e.h"
+#include "leadrouter/testing/fake_hubspot.h"
 #include "leadrouter/testing/http_client.h"
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/subprocess.h"
@@ -321,6 +322,15 @@ ingest:
     absl::StrAppend(&rest, "  - {name: ", profile, ", profile: ", profile,
                     ", auth: {kind: none}}\n");
   }
+  // HubSpot webhook events name their contact: the daemon (not ingest) fetches it.
+  auto hubspot = testing::FakeHubSpot::Start(
+      "pat-na1-ingest-e2e", testing::FakeHubSpot::ExampleContacts(LEADROUTER_SOURCE_DIR));
+  ASSERT_NE(hubspot, nullptr);
+  setenv("E2E_HUBSPOT_PRIVATE_APP_TOKEN", "pat-na1-ingest-e2e", 1);
+  absl::StrAppend(&rest,
+                  "  - {name: hubspot_webhook, profile: hubspot_webhook, auth: {kind: none}, "
+                  "enrich: {token_env: E2E_HUBSPOT_PRIVATE_APP_TOKEN, api_base_url: \"",
+                  hubspot->base_url(), "\"}}\n");
   WriteConfig({.rest = rest});
   ASSERT_FALSE(StartDaemon().empty());
   ASSERT_NO_FATAL_FAILURE(StartIngest());
@@ -344,7 +354,8 @@ ingest:
       {"marketo_lead", {Example("marketo_lead.json"), 2}},
       {"salesforce_cdc", {Example("salesforce_cdc.json"), 2}},
       {"pardot_prospect", {Example("pardot_prospect.json"), 1}},
-      {"web_form", {Example("web_form.txt"), 1}}};
+      {"web_form", {Example("web_form.txt"), 1}},
+      {"hubspot_webhook", {Example("hubspot_webhook.json"), 2}}};
   std::set<std::string> accepted;
   size_t records = 0;
   for (const auto& [source, delivery] : deliveries) {
@@ -356,20 +367,27 @@ ingest:
     const std::vector<std::string> ids = EventIds(response);
     EXPECT_EQ(ids.size(), delivery.second) << source << ": " << response.body;
     accepted.insert(ids.begin(), ids.end());
-    // Divided sources give one record per event; a CDC change stays one record.
-    records += source == "salesforce_cdc" ? 1 : delivery.second;
+    // Divided sources give one record per event; a CDC change stays one record; the HubSpot
+    // propertyChange event is a record of its own (the daemon counts it filtered).
+    records += source == "salesforce_cdc" ? 1 : source == "hubspot_webhook" ? 3 : delivery.second;
   }
-  ASSERT_EQ(accepted.size(), 11u);
+  ASSERT_EQ(accepted.size(), 13u);
 
   const std::vector<kafka::ConsumedMessage> inbound = ReadTopic("leads.inbound", records, 2s);
   ASSERT_EQ(inbound.size(), records);
+  size_t without_event = 0;
   for (const kafka::ConsumedMessage& m : inbound) {
-    EXPECT_TRUE(accepted.count(m.key)) << "keyed by its (first) event id: " << m.key;
+    if (accepted.count(m.key)) continue;  // keyed by its (first) event id
+    // The filtered propertyChange event has no event id: keyed by its content's hash.
+    EXPECT_TRUE(m.key.starts_with("sha256-")) << m.key;
+    ++without_event;
   }
-  const std::vector<v1::AssignmentEvent> events = stream.WaitFor(11, 60s);
+  EXPECT_EQ(without_event, 1u);
+  const std::vector<v1::AssignmentEvent> events = stream.WaitFor(13, 60s);
   std::set<std::string> routed;
   for (const v1::AssignmentEvent& e : events) routed.insert(e.event_id());
   EXPECT_EQ(routed, accepted);
+  EXPECT_EQ(hubspot->calls().size(), 2u) << "one fetch per contact.creation event, by the daemon";
 }
 
 TEST_F(IngestEndToEnd, AKafkaOutageIs503WithRetryAfterAndTheSendersRetryLandsOnce) {

@@ -22,6 +22,7 @@
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/testing/daemon_fixture.h"
 #include "leadrouter/testing/e2e.h"
+#include "leadrouter/testing/fake_hubspot.h"
 #include "leadrouter/testing/http_get.h"
 #include "leadrouter/testing/subprocess.h"
 #include "leadrouter/v1/admin_service.grpc.pb.h"
@@ -420,6 +421,89 @@ TEST_F(SourcesEndToEnd, EveryProfileIsRoutedAndAnUnmappableRecordIsDeadLettered)
   EXPECT_EQ(*code, 0);
 }
 
+// hubspot_webhook: subscription events carry only the contact's id; the daemon fetches each
+// contact from a fake HubSpot CRM objects API (real HTTP on loopback) and routes the lead.
+class HubSpotWebhookEndToEnd : public RoutingEndToEnd {
+ protected:
+  void SetUp() override {
+    hubspot_ = testing::FakeHubSpot::Start(
+        "pat-na1-e2e", testing::FakeHubSpot::ExampleContacts(LEADROUTER_SOURCE_DIR));
+    ASSERT_NE(hubspot_, nullptr);
+    setenv("E2E_HUBSPOT_PRIVATE_APP_TOKEN", "pat-na1-e2e", 1);
+    RoutingEndToEnd::SetUp();
+  }
+  std::string ExtraConfig() override {
+    return absl::StrCat(R"(sources:
+  - name: hubspot_webhook
+    profile: hubspot_webhook
+    enrich: {token_env: E2E_HUBSPOT_PRIVATE_APP_TOKEN, api_base_url: ")",
+                        hubspot_->base_url(), R"(", max_attempts: 2, max_retry_after_ms: 3000}
+)");
+  }
+  size_t CallsFor(const std::string& id) {
+    size_t n = 0;
+    for (const auto& call : hubspot_->calls()) n += call.path.ends_with("/" + id);
+    return n;
+  }
+  std::unique_ptr<testing::FakeHubSpot> hubspot_;
+};
+
+TEST_F(HubSpotWebhookEndToEnd, EventsAreEnrichedRoutedOnceThrough429sAndAMissingContactIsDead) {
+  StreamCollector stream(grpc_target_);
+  ASSERT_TRUE(WaitForMetric("leadrouter_stream_subscribers", 1, 10s));
+  // Rate limited twice (both attempts of the first batch try): the batch is retried after a
+  // backoff and the lead is routed once; the other contact is not fetched again (cached).
+  hubspot_->Script("3234575", {{429, "1"}, {429, "1"}});
+  std::ifstream in(LEADROUTER_SOURCE_DIR "/deploy/sources/examples/hubspot_webhook.json");
+  std::stringstream delivery;
+  delivery << in.rdbuf();
+  Publish(delivery.str(), {{"x-leadrouter-source", "hubspot_webhook"}});
+  // A contact deleted before the event was read: HubSpot answers 404.
+  Publish(R"([{"eventId": 5, "subscriptionId": 1, "portalId": 62515, "objectId": 999,
+              "occurredAt": 1764583300000, "subscriptionType": "contact.creation"}])",
+          {{"x-leadrouter-source", "hubspot_webhook"}});
+
+  auto events = stream.WaitFor(2, 60s);
+  ASSERT_EQ(events.size(), 2u);
+  std::set<std::string> event_ids, record_ids;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+    EXPECT_EQ(e.lead().source_system(), "hubspot");
+    event_ids.insert(e.event_id());
+    record_ids.insert(e.lead().source_record_id());
+  }
+  EXPECT_EQ(event_ids, (std::set<std::string>{"hubspot-62515-3234574-1849230117-1764583200000",
+                                              "hubspot-62515-3234575-1849230118-1764583260000"}));
+  EXPECT_EQ(record_ids, (std::set<std::string>{"3234574", "3234575"}));
+
+  const std::vector<kafka::ConsumedMessage> dead = ReadTopic("leads.deadletter", 1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].HeaderValue("x-leadrouter-error-code").value_or(""), "unmappable");
+  EXPECT_EQ(dead[0].HeaderValue("x-leadrouter-error").value_or(""),
+            "source hubspot_webhook: record 0: enrich ← objectId: HubSpot contact 999: not "
+            "found (404)");
+
+  EXPECT_GE(Metric(R"(leadrouter_batch_failures_total{stage="enrich"})"), 1);
+  EXPECT_EQ(
+      Metric(R"(leadrouter_source_events_total{outcome="assigned",source="hubspot_webhook"})"), 2);
+  EXPECT_EQ(
+      Metric(R"(leadrouter_source_events_total{outcome="filtered",source="hubspot_webhook"})"), 1)
+      << "the contact.propertyChange event";
+  EXPECT_EQ(CallsFor("3234575"), 3u) << "429, 429, then the contact";
+  EXPECT_EQ(CallsFor("3234574"), 1u) << "fetched once, then cached across the retried batch";
+  for (const auto& call : hubspot_->calls()) {
+    EXPECT_EQ(call.authorization, "Bearer pat-na1-e2e");
+    EXPECT_TRUE(call.query.find("properties=annualrevenue,company,") != std::string::npos)
+        << call.query;
+  }
+  // No stream events beyond the two: each lead was routed once.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(stream.WaitFor(3, 1s).size(), 2u);
+  auto code = StopDaemon();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
 class QualifyingEndToEnd : public RoutingEndToEnd {
  protected:
   std::string ExtraConfig() override {
@@ -473,6 +557,7 @@ TEST_F(QualifyingEndToEnd, LeadsThatDoNotQualifyGoToNurtureWithTheirReasons) {
 
 TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
   setenv("LEADROUTER_DEDUPE_KEY", "e2e-test-dedupe-key-0123456789", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   const std::string good = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
   auto ok = Subprocess::Start({LEADROUTER_BIN, "check-config", good});
   ASSERT_TRUE(ok.ok());
@@ -493,6 +578,7 @@ TEST(LeadrouterBinary, CheckConfigPrintsASummaryOrEveryError) {
 
 TEST(LeadrouterBinary, SimulateReportsTheShippedLeadsUnderTheExampleConfig) {
   setenv("LEADROUTER_DEDUPE_KEY", "e2e-test-dedupe-key-0123456789", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   const std::string config = LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml";
   const std::string leads = LEADROUTER_SOURCE_DIR "/deploy/demo/leads.jsonl";
   const std::string html = ::testing::TempDir() + "/sim-" + std::to_string(::getpid()) + ".html";

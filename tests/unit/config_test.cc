@@ -522,6 +522,7 @@ TEST(ConfigTest, LoadConfigFileNamesTheFile) {
 
 TEST(ConfigTest, ShippedExampleConfigIsValid) {
   setenv("LEADROUTER_DEDUPE_KEY", "config-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   auto cfg = LoadConfigFile(LEADROUTER_SOURCE_DIR "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_GE(cfg->reps.size(), 2u);
@@ -799,6 +800,7 @@ TEST(ConfigTest, MaxEventBytesMustFitInADeadLetter) {
 
 TEST(ConfigTest, RepositoryConfigsStayValid) {
   ::setenv("LEADROUTER_DEDUPE_KEY", "config-test-dedupe-key-0123", 1);
+  ::setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   for (const char* file :
        {"/deploy/config/leadrouter.example.yaml", "/deploy/compose/leadrouter.yaml",
         "/tests/fuzz/corpus/config/example.yaml"}) {
@@ -868,7 +870,7 @@ sources:
            "config: sources[0].colour: unknown field (known: ",
            "config: sources[1].name: duplicate source name \"a\"",
            "config: sources[1].profile: unknown profile \"zoho\" (shipped: hubspot_form, "
-           "hubspot_workflow, leadevent,",
+           "hubspot_webhook, hubspot_workflow, leadevent,",
            "config: sources[2].options.route_change_type: unknown option (known: "
            "route_change_types)",
            "config: sources[3]: give one of profile, mapping_file and mapping",
@@ -878,6 +880,57 @@ sources:
            "\"epoch_us\"",
            "config: sources[5].topic: must not be an output topic",
            "config: sources[6].name: must be 1-64 of [A-Za-z0-9._-]",
+       }) {
+    EXPECT_THAT(err, ::testing::HasSubstr(line)) << err;
+  }
+}
+
+TEST(ConfigTest, EnrichingSourcesNeedTheirApiAndToken) {
+  ::setenv("CONFIG_TEST_HUBSPOT_TOKEN", "pat-na1-config-test", 1);
+  auto cfg = ParseConfig(std::string(kMinimal) + R"(
+sources:
+  - name: hs
+    profile: hubspot_webhook
+    enrich: {token_env: CONFIG_TEST_HUBSPOT_TOKEN, api_base_url: "http://127.0.0.1:9/",
+             timeout_ms: 800, max_attempts: 5, max_retry_after_ms: 2000}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const SourceEnrich& enrich = cfg->sources[0].enrich;
+  EXPECT_EQ(enrich.api_base_url, "http://127.0.0.1:9") << "trailing / dropped";
+  EXPECT_EQ(enrich.token, "pat-na1-config-test");
+  EXPECT_EQ(enrich.token_source, "env:CONFIG_TEST_HUBSPOT_TOKEN");
+  EXPECT_EQ(enrich.timeout, std::chrono::milliseconds(800));
+  EXPECT_EQ(enrich.max_attempts, 5);
+  EXPECT_EQ(enrich.max_retry_after, std::chrono::milliseconds(2000));
+  // leadrouter-ingest stores records as they arrive: it never reads the token.
+  auto ingest = ParseConfig(std::string(kMinimal) + R"(
+sources:
+  - {name: hs, profile: hubspot_webhook, enrich: {token_env: CONFIG_TEST_HUBSPOT_TOKEN}}
+)",
+                            {.for_ingest = true});
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+  EXPECT_EQ(ingest->sources[0].enrich.token, "");
+
+  const std::string err = ErrorOf(std::string(kMinimal) + R"(
+sources:
+  - {name: a, profile: hubspot_webhook}
+  - {name: b, profile: hubspot_workflow, enrich: {token_env: X}}
+  - {name: c, profile: hubspot_webhook, enrich: {token: inline, api_base_url: "ftp://x", max_attempts: 0}}
+  - {name: d, profile: hubspot_webhook, enrich: {token_env: CONFIG_TEST_NO_SUCH_TOKEN, colour: 1}}
+  - {name: e, enrich: {token_env: X}}
+)");
+  for (const char* line : {
+           "config: sources[0].enrich: the mapping fetches each record's hubspot_contact: give "
+           "enrich.token_env or enrich.token_file",
+           "config: sources[1].enrich: the source's mapping fetches nothing (it has no enrich)",
+           "config: sources[2].enrich.token: secrets are never inline",
+           "config: sources[2].enrich.api_base_url: \"ftp://x\" is not an http(s)://host[:port]",
+           "config: sources[2].enrich.max_attempts: ",
+           "config: sources[2].enrich.token_env: is required: token_env or token_file",
+           "config: sources[3].enrich.colour: unknown field",
+           "config: sources[3].enrich.token_env: environment variable CONFIG_TEST_NO_SUCH_TOKEN "
+           "is not set",
+           "config: sources[4].enrich: the leadevent profile fetches nothing",
        }) {
     EXPECT_THAT(err, ::testing::HasSubstr(line)) << err;
   }

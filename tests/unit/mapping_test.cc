@@ -1,8 +1,11 @@
 #include "leadrouter/sources/mapping.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "leadrouter/lead/validate.h"
@@ -58,9 +61,9 @@ absl::Status MapError(std::string_view yaml, std::string_view payload) {
 }
 
 TEST(MappingProfiles, ShipsEveryProfile) {
-  std::vector<std::string_view> expected = {"hubspot_form",   "hubspot_workflow", "leadevent",
-                                            "marketo_lead",   "marketo_webhook",  "pardot_prospect",
-                                            "salesforce_cdc", "web_form"};
+  std::vector<std::string_view> expected = {
+      "hubspot_form",    "hubspot_webhook", "hubspot_workflow", "leadevent", "marketo_lead",
+      "marketo_webhook", "pardot_prospect", "salesforce_cdc",   "web_form"};
   EXPECT_EQ(ShippedProfileNames(), expected);
   EXPECT_FALSE(ShippedProfileText("leadevent").has_value());
 }
@@ -90,6 +93,184 @@ TEST(MappingProfiles, HubspotWorkflow) {
   EXPECT_EQ(e.campaign(), "spring-webinar");
   EXPECT_EQ(e.attributes().at("hs_analytics_source"), "ORGANIC_SEARCH");
   EXPECT_EQ(e.attributes().at("hs_portal_id"), "62515");
+}
+
+// A fake CRM objects API for the hubspot_webhook profile: answers from the shipped example
+// contacts (deploy/sources/examples/hubspot_webhook.contacts.json) and records each request.
+class ExampleContacts {
+ public:
+  ExampleContacts() {
+    const std::string all = Example("hubspot_webhook.contacts.json");
+    // Each contact's JSON text, cut at its top-level braces (the file is written by hand).
+    for (const char* id : {"3234574", "3234575"}) {
+      const size_t start = all.find('{', all.find(absl::StrCat("\"", id, "\":")));
+      size_t depth = 0, end = start;
+      for (; end < all.size(); ++end) {
+        if (all[end] == '{') ++depth;
+        if (all[end] == '}' && --depth == 0) break;
+      }
+      contacts_[id] = all.substr(start, end - start + 1);
+    }
+  }
+  Mapping::Fetch fetch() {
+    return [this](const Mapping::EnrichRequest& request) -> absl::StatusOr<std::string> {
+      requests.push_back({std::string(request.kind), std::string(request.object_id)});
+      properties = request.properties;
+      if (!answer.ok()) return answer;
+      auto it = contacts_.find(std::string(request.object_id));
+      if (it == contacts_.end()) return absl::NotFoundError("contact not found (404)");
+      return it->second;
+    };
+  }
+  std::vector<std::pair<std::string, std::string>> requests;  // (kind, object id)
+  std::vector<std::string> properties;
+  absl::Status answer = absl::OkStatus();  // set to make every fetch fail
+
+ private:
+  std::map<std::string, std::string> contacts_;
+};
+
+TEST(MappingProfiles, HubspotWebhookFetchesEachContact) {
+  auto mapping = Profile("hubspot_webhook");
+  ExampleContacts contacts;
+  const Mapping::Fetch fetch = contacts.fetch();
+  auto out = mapping->Map(Example("hubspot_webhook.json"), std::nullopt, kReceived, &fetch);
+  ASSERT_TRUE(out.ok()) << out.status();
+  // Three events: two contact.creation, one contact.propertyChange (filtered, never fetched).
+  EXPECT_EQ(out->filtered, 1u);
+  ASSERT_EQ(out->events.size(), 2u);
+  EXPECT_EQ(contacts.requests,
+            (std::vector<std::pair<std::string, std::string>>{{"hubspot_contact", "3234574"},
+                                                              {"hubspot_contact", "3234575"}}));
+  // Exactly the properties the profile's rules read, for the API's `properties=`.
+  EXPECT_EQ(contacts.properties,
+            (std::vector<std::string>{"annualrevenue", "company", "country", "email", "firstname",
+                                      "hs_analytics_source", "hs_analytics_source_data_2",
+                                      "industry", "jobtitle", "lastname", "mobilephone",
+                                      "numemployees", "phone", "state", "website", "zip"}));
+  const v1::LeadEvent& ada = out->events[0];
+  EXPECT_EQ(ada.event_id(), "hubspot-62515-3234574-1849230117-1764583200000");
+  EXPECT_EQ(ada.source_record_id(), "3234574");
+  EXPECT_EQ(ada.source_system(), "hubspot");
+  EXPECT_EQ(ada.source_kind(), v1::LEAD_SOURCE_KIND_INBOUND_MARKETING);
+  EXPECT_EQ(Time(ada), "2025-12-01T10:00:00Z");
+  EXPECT_EQ(ada.person().email(), "ada.lovelace@analytical-engines.example");
+  EXPECT_EQ(ada.person().first_name(), "Ada");
+  EXPECT_EQ(ada.person().last_name(), "Lovelace");
+  EXPECT_EQ(ada.person().phone(), "+44 20 7946 0958");
+  EXPECT_EQ(ada.person().title(), "Head of Engineering");
+  EXPECT_EQ(ada.company().name(), "Analytical Engines Ltd");
+  EXPECT_EQ(ada.company().website(), "https://www.analytical-engines.example");
+  EXPECT_EQ(ada.company().industry(), "Computer Software");
+  EXPECT_EQ(ada.company().employee_count(), 201);
+  EXPECT_EQ(ada.company().annual_revenue_usd(), 12500000);
+  EXPECT_EQ(ada.company().country(), "GB");
+  EXPECT_EQ(ada.company().region(), "London");
+  EXPECT_EQ(ada.company().postal_code(), "EC1A 1BB");
+  EXPECT_EQ(ada.campaign(), "difference engine");
+  EXPECT_EQ(ada.attributes().at("hs_analytics_source"), "ORGANIC_SEARCH");
+  EXPECT_EQ(ada.attributes().at("hs_portal_id"), "62515");
+  EXPECT_EQ(ada.attributes().at("hs_subscription_type"), "contact.creation");
+  const v1::LeadEvent& charles = out->events[1];
+  EXPECT_EQ(charles.event_id(), "hubspot-62515-3234575-1849230118-1764583260000");
+  EXPECT_EQ(charles.person().email(), "Charles.Babbage@Babbage-Co.example") << "trimmed";
+  EXPECT_EQ(charles.person().phone(), "+1 415 555 0134") << "phone is null: the mobile";
+  EXPECT_EQ(charles.company().employee_count(), 1000);
+  EXPECT_EQ(charles.company().country(), "US");
+  const core::TimePoint later = core::TimePoint(std::chrono::seconds(1764590000));
+  for (const auto& event : out->events) {
+    EXPECT_EQ(lead::ValidateLeadEvent(event, later), std::nullopt) << event.DebugString();
+  }
+
+  // ingest keys the same events without fetching: one piece per event, the same event ids.
+  auto split = mapping->SplitDelivery(Example("hubspot_webhook.json"), std::nullopt, kReceived);
+  ASSERT_TRUE(split.ok()) << split.status();
+  ASSERT_EQ(split->pieces.size(), 3u);
+  EXPECT_EQ(split->pieces[0].event_ids, std::vector<std::string>{ada.event_id()});
+  EXPECT_EQ(split->pieces[1].event_ids, std::vector<std::string>{charles.event_id()});
+  EXPECT_TRUE(split->pieces[2].event_ids.empty()) << "the propertyChange is filtered";
+  EXPECT_EQ(contacts.requests.size(), 2u) << "SplitDelivery fetched nothing";
+  // Each piece maps on its own in the daemon to the same event.
+  auto piece = mapping->Map(split->pieces[1].payload, "application/json", kReceived, &fetch);
+  ASSERT_TRUE(piece.ok()) << piece.status();
+  ASSERT_EQ(piece->events.size(), 1u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(piece->events[0], charles))
+      << piece->events[0].DebugString();
+}
+
+TEST(MappingProfiles, HubspotWebhookFetchFailures) {
+  auto mapping = Profile("hubspot_webhook");
+  ExampleContacts contacts;
+  const Mapping::Fetch fetch = contacts.fetch();
+  const std::string event =
+      R"({"eventId": 7, "portalId": 1, "objectId": 999, "occurredAt": 1764583200000,
+          "subscriptionType": "contact.creation"})";
+  // A contact HubSpot does not have: the record is unmappable, naming the path, not the value.
+  auto missing = mapping->Map(event, std::nullopt, kReceived, &fetch);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(missing.status()));
+  EXPECT_EQ(missing.status().message(), "record 0: enrich ← objectId: contact not found (404)");
+  // HubSpot unreachable or rate limiting: the error comes back as it is (the caller retries).
+  contacts.answer = absl::UnavailableError("hubspot: 429 Too Many Requests");
+  auto down = mapping->Map(Example("hubspot_webhook.json"), std::nullopt, kReceived, &fetch);
+  ASSERT_FALSE(down.ok());
+  EXPECT_TRUE(absl::IsUnavailable(down.status())) << down.status();
+  EXPECT_EQ(contacts.requests.size(), 2u) << "stops at the first transient failure";
+  // No objectId: unmappable without asking HubSpot.
+  contacts.answer = absl::OkStatus();
+  auto no_id = mapping->Map(R"({"eventId": 7, "portalId": 1, "occurredAt": 1,
+                                "subscriptionType": "contact.creation"})",
+                            std::nullopt, kReceived, &fetch);
+  EXPECT_EQ(no_id.status().message(), "record 0: enrich.object_id ← objectId: missing");
+  EXPECT_EQ(contacts.requests.size(), 2u);
+  // A 200 that is not a contact object.
+  Mapping::Fetch garbage = [](const Mapping::EnrichRequest&) -> absl::StatusOr<std::string> {
+    return std::string("[1, 2]");
+  };
+  auto bad = mapping->Map(event, std::nullopt, kReceived, &garbage);
+  EXPECT_EQ(bad.status().message(),
+            "record 0: enrich ← objectId: the fetched hubspot_contact is not a JSON object");
+}
+
+TEST(MappingErrors, EnrichConfigErrorsCarryTheirPaths) {
+  auto parsed = Mapping::Parse(R"(
+event_id: "x-{contact.id}"
+filter: {from: contact.properties.kind, in: [a]}
+enrich: {kind: salesforce_lead, object_id: [a, b], into: "a.b", colour: 1}
+fields:
+  person.email: contact.properties.email
+)",
+                               "sources[0].mapping");
+  ASSERT_FALSE(parsed.ok());
+  const std::string m(parsed.status().message());
+  for (const char* line :
+       {"sources[0].mapping.enrich.colour: unknown field (known: kind, object_id, into)",
+        "sources[0].mapping.enrich.kind: must be hubspot_contact, got \"salesforce_lead\"",
+        "sources[0].mapping.enrich.object_id: must be one source path",
+        "sources[0].mapping.enrich.into: must be a member name of letters, digits and _"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\nin:\n" << m;
+  }
+  auto reads_fetched = Mapping::Parse(R"(
+event_id: "x-{contact.id}"
+filter: {from: contact.properties.kind, in: [a]}
+enrich: {kind: hubspot_contact, object_id: contact.id}
+fields:
+  person.email: contact.properties.email
+)",
+                                      "s");
+  ASSERT_FALSE(reads_fetched.ok());
+  const std::string r(reads_fetched.status().message());
+  for (const char* line :
+       {"s.enrich.object_id: must not read the fetched contact",
+        "s.filter.from: must not read the fetched contact (the filter runs before the fetch)",
+        "s.event_id: must not read the fetched contact (leadrouter-ingest keys records without "
+        "it)"}) {
+    EXPECT_NE(r.find(line), std::string::npos) << line << "\nin:\n" << r;
+  }
+  auto plain = Mapping::Parse("fields: {person.email: email}", "s");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->enrich_kind(), "");
+  EXPECT_EQ(Profile("hubspot_webhook")->enrich_kind(), "hubspot_contact");
 }
 
 TEST(MappingProfiles, HubspotForm) {
@@ -466,7 +647,7 @@ fields:
   const std::string m(parsed.status().message());
   for (const char* line :
        {"sources[2].mapping.colour: unknown field (known: input, records, filter, event_id, "
-        "fields)",
+        "fields, enrich)",
         "sources[2].mapping.input: must be json or form",
         "sources[2].mapping.records: must be a source path ending in [*], e.g. result[*]",
         "sources[2].mapping.event_id: unclosed { in the template",

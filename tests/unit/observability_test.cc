@@ -72,6 +72,7 @@ pools:
 
 TEST(LeadSeriesSpaceTest, TheExampleConfigFitsUnderTheCap) {
   setenv("LEADROUTER_DEDUPE_KEY", "observability-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   auto config = config::LoadConfigFile(std::string(LEADROUTER_SOURCE_DIR) +
                                        "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(config.ok()) << config.status();

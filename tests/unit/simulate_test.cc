@@ -163,8 +163,28 @@ TEST(SimulateTest, RaisingOneWeightMovesLeadsOnlyTowardThatRep) {
   EXPECT_EQ(Compare(base, base).changed, 0);
 }
 
+// A what-if calls no API: HubSpot webhook events (which name a contact) are reported invalid
+// with the way to simulate them, not fetched and not silently dropped.
+TEST(SimulateTest, AnEnrichingSourceIsReportedNotFetched) {
+  setenv("LEADROUTER_DEDUPE_KEY", "simulate-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
+  auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  Options options = Pinned();
+  options.source = "hubspot_webhook";
+  const Report r = Simulate(*cfg,
+                            {R"([{"eventId": 1, "portalId": 2, "objectId": 3, "occurredAt": 4,)"
+                             R"( "subscriptionType": "contact.creation"}])"},
+                            options);
+  EXPECT_EQ(r.counts.lines, 1);
+  EXPECT_EQ(r.counts.invalid, 1);
+  EXPECT_EQ(r.counts.invalid_by_reason.at("unmappable"), 1);
+  EXPECT_EQ(r.counts.assigned, 0);
+}
+
 TEST(SimulateTest, DemoFileOutcomesMatchTheDaemon) {
   setenv("LEADROUTER_DEDUPE_KEY", "simulate-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   const std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");
@@ -293,6 +313,7 @@ struct Rendered {
 };
 Rendered DemoWithMarkup() {
   setenv("LEADROUTER_DEDUPE_KEY", "simulate-test-dedupe-key-0123", 1);
+  setenv("HUBSPOT_PRIVATE_APP_TOKEN", "test-hubspot-token", 1);
   auto cfg = config::LoadConfigFile(kSource + "/deploy/config/leadrouter.example.yaml");
   EXPECT_TRUE(cfg.ok()) << cfg.status();
   std::vector<std::string> lines = ReadLines(kSource + "/deploy/demo/leads.jsonl");

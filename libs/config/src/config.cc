@@ -1103,6 +1103,40 @@ void ParseSourceAuth(MapReader& r, SourceAuth& auth, Secrets& secrets, const Loa
   }
 }
 
+// `sources[].enrich`: the API the daemon fetches an enriching source's objects from. Its token is
+// read by the daemon (and `leadrouter map`), never by leadrouter-ingest, which stores records
+// as they arrive.
+void ParseSourceEnrich(MapReader& r, SourceEnrich& enrich, Secrets& secrets,
+                       const LoadOptions& options, Errors& errors) {
+  const std::string& p = r.path();
+  enrich.configured = true;
+  r.String("api_base_url", enrich.api_base_url);
+  r.DurationMs("timeout_ms", enrich.timeout, 1, 120000);
+  int64_t attempts = enrich.max_attempts;
+  r.Int("max_attempts", attempts, 1, 10);
+  enrich.max_attempts = static_cast<int>(attempts);
+  r.DurationMs("max_retry_after_ms", enrich.max_retry_after, 0, 60000);
+  const bool token_given = ReadSecret(r, "token", enrich.token, enrich.token_source, secrets,
+                                      errors, !options.for_ingest)
+                               .given;
+  r.RejectUnknown();
+  if (!token_given) {
+    errors.Add(Join(p, "token_env"), "is required: token_env or token_file (the API token)");
+  }
+  while (enrich.api_base_url.size() > 1 && enrich.api_base_url.back() == '/') {
+    enrich.api_base_url.pop_back();
+  }
+  const std::string& url = enrich.api_base_url;
+  const bool scheme = absl::StartsWith(url, "https://") || absl::StartsWith(url, "http://");
+  const std::string_view rest = std::string_view(url).substr(scheme ? url.find("//") + 2 : 0);
+  if (!scheme || rest.empty() || rest.front() == '/' ||
+      std::any_of(url.begin(), url.end(),
+                  [](unsigned char c) { return c <= ' ' || c == '?' || c == '#' || c >= 0x7f; })) {
+    errors.Add(Join(p, "api_base_url"),
+               absl::StrCat("\"", url, "\" is not an http(s)://host[:port][/path] URL"));
+  }
+}
+
 void ParseSource(MapReader& r, SourceConfig& source, Secrets& secrets,
                  const LoadOptions& load_options, Errors& errors) {
   const std::string& p = r.path();
@@ -1131,6 +1165,11 @@ void ParseSource(MapReader& r, SourceConfig& source, Secrets& secrets,
     MapReader a(n, ap, errors);
     ParseSourceAuth(a, source.auth, secrets, load_options, errors);
   });
+  r.Field("enrich", [&](const YAML::Node& n, const std::string& ep) {
+    if (!n.IsMap()) return errors.Add(ep, "must be a mapping {api_base_url, token_env, ...}");
+    MapReader e(n, ep, errors);
+    ParseSourceEnrich(e, source.enrich, secrets, load_options, errors);
+  });
   r.RejectUnknown();
 
   const int given =
@@ -1154,6 +1193,9 @@ void ParseSource(MapReader& r, SourceConfig& source, Secrets& secrets,
     if (source.profile == "leadevent") {
       if (!source.options.empty()) {
         errors.Add(Join(p, "options"), "the leadevent profile takes no options");
+      }
+      if (source.enrich.configured) {
+        errors.Add(Join(p, "enrich"), "the leadevent profile fetches nothing (it has no enrich)");
       }
       return;
     }
@@ -1188,6 +1230,16 @@ void ParseSource(MapReader& r, SourceConfig& source, Secrets& secrets,
     return;
   }
   source.mapping = *std::move(with_options);
+  const bool enriches = !source.mapping->enrich_kind().empty();
+  if (enriches && !source.enrich.configured) {
+    errors.Add(Join(p, "enrich"),
+               absl::StrCat("the mapping fetches each record's ",
+                            std::string(source.mapping->enrich_kind()),
+                            ": give enrich.token_env or enrich.token_file (a HubSpot private "
+                            "app's access token) and, for a test server, enrich.api_base_url"));
+  } else if (!enriches && source.enrich.configured) {
+    errors.Add(Join(p, "enrich"), "the source's mapping fetches nothing (it has no enrich)");
+  }
 }
 
 void ParseSources(const YAML::Node& n, const std::string& p, Config& cfg, Secrets& secrets,
@@ -1600,6 +1652,10 @@ std::string SummarizeSources(const std::vector<SourceConfig>& sources) {
     if (s.auth.kind != SourceAuth::Kind::kUnset) {
       absl::StrAppend(&kind, ", http auth ", SourceAuthKindName(s.auth.kind),
                       s.auth.secret_source.empty() ? "" : " (" + s.auth.secret_source + ")");
+    }
+    if (s.enrich.configured && s.mapping) {
+      absl::StrAppend(&kind, ", fetches each ", std::string(s.mapping->enrich_kind()), " from ",
+                      s.enrich.api_base_url, " (token ", s.enrich.token_source, ")");
     }
     parts.push_back(absl::StrCat(s.name, " (", kind, ")"));
   }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "leadrouter/core/clock.h"
+#include "leadrouter/hubspot/contact_fetcher.h"
 
 namespace leadrouter::daemon {
 namespace {
@@ -124,6 +125,9 @@ absl::Status Daemon::StartParts() {
   // 0, so whoever reads /metrics after the ready line finds them.
   pipeline_ = std::make_unique<pipeline::Pipeline>(configs_, *consumer_, *producer_, *store_,
                                                    metrics_, core::SystemClock::Get());
+  // Always there: a reload may add a source that enriches its records.
+  enricher_ = std::make_unique<hubspot::ContactFetcher>();
+  pipeline_->SetEnricher(enricher_.get());
   pipeline_->OnPausedChange([this](bool paused) {
     readiness_.Set("consumption", !paused, "paused for backpressure (a batch keeps failing)");
   });

@@ -10,7 +10,7 @@ namespace leadrouter::decide {
 DecodedRecord DecodeRecord(const config::Config& config, std::string_view payload,
                            std::optional<std::string_view> content_type,
                            std::optional<std::string_view> source_header, std::string_view topic,
-                           core::TimePoint received_at) {
+                           core::TimePoint received_at, Enricher* enricher) {
   DecodedRecord out;
   const config::SourceConfig* source = nullptr;
   if (source_header) {
@@ -46,7 +46,27 @@ DecodedRecord DecodeRecord(const config::Config& config, std::string_view payloa
     out.rejection = lead::Rejection{lead::RejectReason::kTooLarge, detail, detail};
     return out;
   }
-  auto mapped = source->mapping->Map(payload, content_type, received_at);
+  std::optional<sources::Mapping::Fetch> fetch;
+  if (!source->mapping->enrich_kind().empty()) {
+    if (enricher == nullptr) {
+      out.transient = absl::FailedPreconditionError(absl::StrCat(
+          "source ", source->name, " fetches each record's ",
+          std::string(source->mapping->enrich_kind()), ", and nothing here can fetch it"));
+      return out;
+    }
+    fetch = [enricher, source](const sources::Mapping::EnrichRequest& request) {
+      return enricher->Fetch(*source, request);
+    };
+  }
+  auto mapped = source->mapping->Map(payload, content_type, received_at, fetch ? &*fetch : nullptr);
+  // Only a fetch fails other than InvalidArgument; anything else stays the record's problem (a
+  // record wrongly called transient would hold its partition forever).
+  if (fetch && !mapped.ok() && !absl::IsInvalidArgument(mapped.status())) {
+    out.transient = absl::Status(
+        mapped.status().code(),
+        absl::StrCat("source ", source->name, ": ", std::string(mapped.status().message())));
+    return out;
+  }
   if (!mapped.ok()) {
     // Mapping errors name the target and the source path, never a payload value.
     const std::string detail =

@@ -326,7 +326,7 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
   for (const char* result : {"applied", "refused", "unchanged"}) {
     config_reloads_->Add({{"result", result}});
   }
-  for (const char* stage : {"redis", "kafka_produce", "kafka_commit", "kafka_consume"}) {
+  for (const char* stage : {"redis", "kafka_produce", "kafka_commit", "kafka_consume", "enrich"}) {
     batch_failures_->Add({{"stage", stage}});
   }
   for (const char* kind : {"dead_letter", "assignment", "nurture"}) {

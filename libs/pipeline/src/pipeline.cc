@@ -335,7 +335,13 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
         DecodeRecord(config, message.value,
                      content_type ? std::optional<std::string_view>(*content_type) : std::nullopt,
                      source_name ? std::optional<std::string_view>(*source_name) : std::nullopt,
-                     message.topic, received_at);
+                     message.topic, received_at, enricher_);
+    if (!record.transient.ok()) {
+      // Not the record's fault (HubSpot unreachable, rate limiting): the whole batch is retried
+      // after a backoff, so no record of it is dead-lettered or committed meanwhile.
+      metrics_.BatchFailed("enrich");
+      return record.transient;
+    }
     if (record.rejection) {
       ++prepared.consumed_events;
       dead_letter(message, *record.rejection, "", record.source);

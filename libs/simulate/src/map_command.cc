@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
 #include "leadrouter/config/config.h"
 #include "leadrouter/decide/decode_record.h"
+#include "leadrouter/hubspot/contact_fetcher.h"
 #include "leadrouter/lead/validate.h"
 #include "leadrouter/protojson/print.h"
 
@@ -47,8 +49,26 @@ int RunMapCommand(const MapCommandOptions& options, std::FILE* out, std::FILE* e
   const core::TimePoint now = std::chrono::system_clock::now();
   std::optional<std::string_view> content_type;
   if (!options.content_type.empty()) content_type = options.content_type;
-  const decide::DecodedRecord record =
-      decide::DecodeRecord(*config, payload.str(), content_type, options.source, "", now);
+  // An enriching source's records name an object that `map` fetches (read-only) with the
+  // source's token: the token is the one secret `map` may need.
+  const config::SourceConfig& source = *config->FindSource(options.source);
+  std::unique_ptr<hubspot::ContactFetcher> fetcher;
+  if (source.mapping != nullptr && !source.mapping->enrich_kind().empty()) {
+    if (source.enrich.token.empty()) {
+      Print(err, "leadrouter map: source " + source.name + " fetches each record's " +
+                     std::string(source.mapping->enrich_kind()) + " from " +
+                     source.enrich.api_base_url + ": its token (" + source.enrich.token_source +
+                     ") is not there");
+      return kExitBad;
+    }
+    fetcher = std::make_unique<hubspot::ContactFetcher>();
+  }
+  const decide::DecodedRecord record = decide::DecodeRecord(*config, payload.str(), content_type,
+                                                            options.source, "", now, fetcher.get());
+  if (!record.transient.ok()) {
+    Print(err, "leadrouter map: " + std::string(record.transient.message()));
+    return 1;
+  }
   if (record.rejection) {
     Print(err, std::string(lead::RejectReasonName(record.rejection->reason)) + ": " +
                    record.rejection->detail);

@@ -206,6 +206,17 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
     if (options.source) {
       decide::DecodedRecord record =
           decide::DecodeRecord(config, line, std::nullopt, *options.source, "", validation_now);
+      if (!record.transient.ok()) {
+        // A what-if never calls a third party: an enriching source's records (HubSpot webhook
+        // events name a contact, they do not carry it) are mapped with `leadrouter map` first.
+        const std::string detail = absl::StrCat(
+            record.transient.message(),
+            " (simulate calls no API: map the records with `leadrouter map`, then simulate the "
+            "LeadEvents it prints)");
+        inputs.push_back(
+            {number, {}, lead::Rejection{lead::RejectReason::kUnmappable, detail, detail}});
+        continue;
+      }
       if (record.rejection) inputs.push_back({number, {}, std::move(record.rejection)});
       for (v1::LeadEvent& event : record.events) inputs.push_back({number, std::move(event), {}});
       continue;

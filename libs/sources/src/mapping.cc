@@ -383,6 +383,13 @@ struct Mapping::Spec {
   std::optional<Filter> filter;
   std::vector<TemplatePart> event_id;
   std::vector<Rule> rules;
+  struct Enrich {
+    std::string kind;  // "hubspot_contact"
+    Path object_id;
+    std::string into;                     // the record member the fetched object becomes
+    std::vector<std::string> properties;  // <into>.properties.<name> that the rules read
+  };
+  std::optional<Enrich> enrich;
 };
 
 namespace {
@@ -673,6 +680,70 @@ absl::StatusOr<std::string> RenderEventId(const std::vector<TemplatePart>& parts
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kEnrichKinds[] = {"hubspot_contact"};
+
+// Whether `path` reads inside the fetched object `into`.
+bool ReadsFetched(const Path& path, const std::string& into) {
+  return path.start == Path::Start::kRecord && !path.segments.empty() &&
+         path.segments[0].kind == Segment::Kind::kKey && path.segments[0].key == into;
+}
+
+// `enrich: {kind, object_id, into}`, after the rules (it reads which properties they use).
+void ParseEnrich(const YAML::Node& node, Mapping::Spec& spec, Problems& problems) {
+  if (!node.IsMap()) return problems.Add("enrich", "must be a mapping {kind, object_id, into}");
+  RejectUnknownKeys(node, "enrich", {"kind", "object_id", "into"}, problems);
+  Mapping::Spec::Enrich enrich;
+  enrich.kind = node["kind"] && node["kind"].IsScalar() ? node["kind"].Scalar() : "";
+  if (std::find(std::begin(kEnrichKinds), std::end(kEnrichKinds), enrich.kind) ==
+      std::end(kEnrichKinds)) {
+    problems.Add("enrich.kind", absl::StrCat("must be hubspot_contact, got \"", enrich.kind, "\""));
+  }
+  std::vector<Path> object_id;
+  if (node["object_id"]) ParsePaths(node["object_id"], "enrich.object_id", object_id, problems);
+  if (object_id.size() != 1) problems.Add("enrich.object_id", "must be one source path");
+  enrich.into = "contact";
+  if (const YAML::Node into = node["into"]) {
+    enrich.into = into.IsScalar() ? into.Scalar() : "";
+    if (enrich.into.empty() || !std::all_of(enrich.into.begin(), enrich.into.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+        })) {
+      problems.Add("enrich.into", "must be a member name of letters, digits and _");
+    }
+  }
+  if (object_id.size() == 1) enrich.object_id = object_id[0];
+  // What decides the event id and the filter must be in the record itself: leadrouter-ingest
+  // keys records without fetching, and the daemon must find the same ids.
+  if (object_id.size() == 1 && ReadsFetched(enrich.object_id, enrich.into)) {
+    problems.Add("enrich.object_id", absl::StrCat("must not read the fetched ", enrich.into));
+  }
+  if (spec.filter && ReadsFetched(spec.filter->from, enrich.into)) {
+    problems.Add("filter.from", absl::StrCat("must not read the fetched ", enrich.into,
+                                             " (the filter runs before the fetch)"));
+  }
+  for (const TemplatePart& part : spec.event_id) {
+    if (part.path && ReadsFetched(*part.path, enrich.into)) {
+      problems.Add("event_id", absl::StrCat("must not read the fetched ", enrich.into,
+                                            " (leadrouter-ingest keys records without it)"));
+    }
+  }
+  std::set<std::string> properties;
+  for (const Rule& rule : spec.rules) {
+    for (const Path& path : rule.from) {
+      if (ReadsFetched(path, enrich.into) && path.segments.size() >= 3 &&
+          path.segments[1].kind == Segment::Kind::kKey && path.segments[1].key == "properties" &&
+          path.segments[2].kind == Segment::Kind::kKey) {
+        properties.insert(path.segments[2].key);
+      }
+    }
+  }
+  enrich.properties.assign(properties.begin(), properties.end());
+  spec.enrich = std::move(enrich);
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Mapping>> Mapping::Parse(std::string_view yaml_text,
                                                               std::string_view path_prefix) {
   Problems problems(path_prefix);
@@ -683,7 +754,8 @@ absl::StatusOr<std::shared_ptr<const Mapping>> Mapping::Parse(std::string_view y
       problems.Add("", "a mapping must be a YAML mapping (input, records, event_id, fields)");
       return problems.ToStatus();
     }
-    RejectUnknownKeys(root, "", {"input", "records", "filter", "event_id", "fields"}, problems);
+    RejectUnknownKeys(root, "", {"input", "records", "filter", "event_id", "fields", "enrich"},
+                      problems);
     if (const YAML::Node input = root["input"]) {
       const std::string text = input.IsScalar() ? input.Scalar() : "";
       if (text == "form") {
@@ -743,6 +815,7 @@ absl::StatusOr<std::shared_ptr<const Mapping>> Mapping::Parse(std::string_view y
         spec->rules.push_back(std::move(rule));
       }
     }
+    if (const YAML::Node enrich = root["enrich"]) ParseEnrich(enrich, *spec, problems);
   } catch (const YAML::Exception& e) {
     problems.Add(
         "", absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
@@ -783,9 +856,19 @@ size_t Mapping::field_count() const {
   return spec_->rules.size();
 }
 
+std::string_view Mapping::enrich_kind() const {
+  return spec_->enrich ? std::string_view(spec_->enrich->kind) : std::string_view();
+}
+
+const std::vector<std::string>& Mapping::enrich_properties() const {
+  static const std::vector<std::string> kNone;
+  return spec_->enrich ? spec_->enrich->properties : kNone;
+}
+
 absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
                                              std::optional<std::string_view> content_type,
-                                             core::TimePoint received_at) const {
+                                             core::TimePoint received_at,
+                                             const Fetch* fetch) const {
   Spec::Input input = spec_->input;
   if (content_type) {
     std::string_view type = *content_type;
@@ -807,8 +890,9 @@ absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
   if (spec_->records) {
     const Path& path = *spec_->records;
     const Node* array = Follow(&*root, path.segments, path.segments.size() - 1);
-    if (array == nullptr && root->kind == Node::Kind::kObject) {
-      // No page around it: the payload is the one record (a Marketo lead alone or in result[]).
+    if ((array == nullptr || array == &*root) && root->kind == Node::Kind::kObject) {
+      // No page around it: the payload is the one record (a Marketo lead alone or in result[],
+      // one HubSpot event of a `[*]` array).
       records.push_back(&*root);
     } else if (array == nullptr || array->kind != Node::Kind::kArray) {
       return Failure(
@@ -832,7 +916,7 @@ absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
 
   Output out;
   for (size_t i = 0; i < records.size(); ++i) {
-    const RecordContext ctx{&*root, records[i]};
+    RecordContext ctx{&*root, records[i]};
     auto prefixed = [&](const absl::Status& s) {
       if (!spec_->records) return s;
       return absl::InvalidArgumentError(absl::StrCat("record ", i, ": ", s.message()));
@@ -847,6 +931,39 @@ absl::StatusOr<Mapping::Output> Mapping::Map(std::string_view payload,
         ++out.filtered;
         continue;
       }
+    }
+    std::optional<Node> enriched;  // the record with the fetched object attached
+    if (spec_->enrich && fetch != nullptr) {
+      const Spec::Enrich& enrich = *spec_->enrich;
+      if (records[i]->kind != Node::Kind::kObject) {
+        return prefixed(Failure(
+            "enrich", "@",
+            absl::StrCat("the record is ", A(KindName(records[i]->kind)), ", not an object")));
+      }
+      auto object_id = ScalarAt(enrich.object_id, ctx, "enrich.object_id");
+      if (!object_id.ok()) return prefixed(object_id.status());
+      if (!object_id->has_value()) {
+        return prefixed(Failure("enrich.object_id", enrich.object_id.text, "missing"));
+      }
+      auto fetched = (*fetch)(EnrichRequest{enrich.kind, **object_id, enrich.properties});
+      if (!fetched.ok()) {
+        if (!absl::IsNotFound(fetched.status()) && !absl::IsInvalidArgument(fetched.status())) {
+          return fetched.status();  // transient: the caller retries the record
+        }
+        return prefixed(
+            Failure("enrich", enrich.object_id.text, std::string(fetched.status().message())));
+      }
+      auto object = internal::ParseJson(*fetched);
+      if (!object.ok() || object->kind != Node::Kind::kObject) {
+        return prefixed(
+            Failure("enrich", enrich.object_id.text,
+                    absl::StrCat("the fetched ", enrich.kind, " is not a JSON object")));
+      }
+      enriched = *records[i];
+      std::erase_if(enriched->members,
+                    [&](const internal::NodeMember& m) { return m.name == enrich.into; });
+      enriched->members.push_back({enrich.into, *std::move(object)});
+      ctx.record = &*enriched;
     }
     v1::LeadEvent event;
     for (const Rule& rule : spec_->rules) {

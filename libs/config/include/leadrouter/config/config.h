@@ -252,6 +252,21 @@ struct SourceAuth {
 // "none", "hubspot_signature", "bearer", "basic", "header" ("" for kUnset).
 const char* SourceAuthKindName(SourceAuth::Kind kind);
 
+// Where the daemon fetches what an enriching source's records lack (`sources[].enrich`; required
+// exactly when the source's mapping has `enrich`): for hubspot_contact, HubSpot's CRM objects
+// API under a private app's access token.
+struct SourceEnrich {
+  bool configured = false;
+  std::string api_base_url = "https://api.hubapi.com";  // http(s)://host[:port][/path]
+  std::string token;         // from token_env / token_file; read by the daemon and `map` only
+  std::string token_source;  // "env:NAME" / "file:PATH"
+  std::chrono::milliseconds timeout{5000};  // per HTTP request
+  int max_attempts = 3;  // per record and batch attempt (a 429 or 5xx is retried this often)
+  // The longest Retry-After honoured inside one attempt; a longer one fails the batch attempt,
+  // and the pipeline's backoff (which keeps the consumer in its group) waits instead.
+  std::chrono::milliseconds max_retry_after{10000};
+};
+
 struct SourceConfig {
   std::string name;          // 1-64 of [A-Za-z0-9._-], unique; a metric label value
   std::string profile;       // a shipped profile (sources::ShippedProfileNames), or ""
@@ -263,6 +278,7 @@ struct SourceConfig {
   // (profile `leadevent`, the default).
   std::shared_ptr<const sources::Mapping> mapping;
   SourceAuth auth;
+  SourceEnrich enrich;
 };
 
 struct RepConfig {

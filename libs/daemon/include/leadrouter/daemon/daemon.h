@@ -151,6 +151,7 @@ class Daemon {
   std::thread expiry_thread_;
   std::unique_ptr<pipeline::LoadSampler> load_sampler_;
   std::thread load_thread_;
+  std::unique_ptr<decide::Enricher> enricher_;  // before pipeline_, which uses it
   std::unique_ptr<pipeline::Pipeline> pipeline_;
 };
 

@@ -99,7 +99,7 @@ class PipelineMetrics {
   void ObserveProcessing(double seconds);
   // Seconds from the lead's occurred_at until its assignment was published (speed-to-lead).
   void ObserveLeadToAssignment(double seconds);
-  // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume".
+  // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume", "enrich".
   void BatchFailed(std::string_view stage);
   // A message Kafka refused for good and that was recorded in Redis instead: kind is
   // "dead_letter", "assignment" or "nurture"; reason "too_large", "invalid_record" or

@@ -12,6 +12,7 @@
 #include "leadrouter/api/assignment_hub.h"
 #include "leadrouter/config/reloader.h"
 #include "leadrouter/core/clock.h"
+#include "leadrouter/decide/enricher.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
 #include "leadrouter/metrics/metrics.h"
@@ -68,6 +69,11 @@ class Pipeline {
   void OnPausedChange(std::function<void(bool paused)> on_paused) {
     on_paused_ = std::move(on_paused);
   }
+  // What fetches the records of enriching sources (a HubSpot webhook event's contact); call
+  // before Run. Without one, such a record fails its batch (FailedPrecondition) and is retried,
+  // never dead-lettered. A transient fetch failure fails the batch the same way: the pipeline
+  // backs off and retries it (the records' sender delivered them correctly).
+  void SetEnricher(decide::Enricher* enricher) { enricher_ = enricher; }
 
  private:
   // Where one output of a batch comes from, so a message Kafka refuses for good can be recorded.
@@ -136,6 +142,7 @@ class Pipeline {
   // retry that finds them stored still counts them as new assignments, not replays.
   std::unordered_set<std::string> assigned_in_failed_attempt_;
   std::function<void(bool)> on_paused_;
+  decide::Enricher* enricher_ = nullptr;
   // The batch whose outputs the publisher thread is publishing; committed when it lands.
   // Declared before publisher_, whose destructor finishes a publication of its outputs.
   std::unique_ptr<PreparedBatch> in_flight_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,6 +31,9 @@ namespace leadrouter::sources {
 //     company.country: {from: country, transforms: [country]}
 //     source_kind: {const: INBOUND_MARKETING}
 //     psychographics.buying_priority: {from: priority, map: {cheap: PRICE}, default: VALUE}
+//   enrich: {kind: hubspot_contact, object_id: objectId, into: contact}
+//                                        # optional: fetch each record's object (see Fetch) and
+//                                        # attach it as `contact`; rules read contact.properties.x
 //
 // Paths resolve against the record (the array element with `records`, else the payload): dotted
 // (`properties.email.value`, `recordIds[0]`, `values[name=email].value`: the first element
@@ -71,6 +75,28 @@ class Mapping {
   // The options this mapping accepts, e.g. {"route_change_types": ["CREATE"]} (with defaults).
   std::map<std::string, std::vector<std::string>> Options() const;
 
+  // What a mapping with `enrich` fetches for each record it maps (the record carries only a
+  // reference, e.g. a HubSpot webhook event's objectId): the fetched object is attached to the
+  // record as the member named by `enrich.into`, and the rules read it like any other path.
+  struct EnrichRequest {
+    std::string_view kind;       // the mapping's enrich.kind: "hubspot_contact"
+    std::string_view object_id;  // the record's value at enrich.object_id
+    // The object's properties the rules read (paths <into>.properties.<name>), sorted: what to
+    // ask the API for.
+    const std::vector<std::string>& properties;
+  };
+  // Returns the fetched object as JSON text. NotFound and InvalidArgument are answers about the
+  // record (no such object, an id the API refuses): Map makes the record unmappable. Any other
+  // error is transient and Map returns it unchanged, so the caller retries the record later
+  // instead of dead-lettering a record its sender delivered correctly.
+  using Fetch = std::function<absl::StatusOr<std::string>(const EnrichRequest&)>;
+
+  // The kind of object this mapping fetches per record ("hubspot_contact"), or "" when it
+  // fetches nothing.
+  std::string_view enrich_kind() const;
+  // The properties EnrichRequest asks for (empty without `enrich`).
+  const std::vector<std::string>& enrich_properties() const;
+
   struct Output {
     std::vector<v1::LeadEvent> events;  // in record order; tidied (lead::TidyStrings)
     size_t filtered = 0;                // records the filter dropped (no event, not an error)
@@ -84,9 +110,13 @@ class Mapping {
   //   occurred_at ← submittedAt: not a timestamp (epoch ms)
   //   records ← result[*]: not an array
   // The events are not validated: the caller runs lead::ValidateLeadEvent on each, as on a native
-  // event. At most kMaxEventsPerRecord events; more is an error. Pure.
+  // event. At most kMaxEventsPerRecord events; more is an error. A mapping with `enrich` calls
+  // `fetch` once per record its filter keeps, in record order, and stops at the first transient
+  // error (returned as it is, not InvalidArgument); without `fetch` its records are mapped
+  // without the object (what SplitDelivery needs: the event ids never read it). Pure but for
+  // what `fetch` does.
   absl::StatusOr<Output> Map(std::string_view payload, std::optional<std::string_view> content_type,
-                             core::TimePoint received_at) const;
+                             core::TimePoint received_at, const Fetch* fetch = nullptr) const;
 
   // One record of a delivery as leadrouter-ingest stores it on Kafka.
   struct Piece {
