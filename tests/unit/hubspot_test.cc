@@ -115,6 +115,40 @@ TEST_F(ContactFetcherTest, MissingContactBadIdAndBadTokenAreAnswers) {
   EXPECT_EQ(fake_->calls().size(), 2u) << "a 401 is not retried within the attempt";
 }
 
+TEST_F(ContactFetcherTest, PrefetchReadsABatchInOneRequestAndFetchUsesIt) {
+  ContactFetcher fetcher = Fetcher();
+  fetcher.Prefetch(source_, {"3234574", "3234575", "999", "3234574", "not-an-id"}, kProperties);
+  auto calls = fake_->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].path, "/crm/v3/objects/contacts/batch/read");
+  EXPECT_EQ(calls[0].authorization, "Bearer pat-na1-good");
+  EXPECT_EQ(calls[0].body,
+            R"({"properties":["email","firstname"],"inputs":[{"id":"3234574"},{"id":"3234575"},)"
+            R"({"id":"999"}]})")
+      << "each id once, none that is not a contact id";
+  auto ada = Fetch(fetcher, "3234574");
+  ASSERT_TRUE(ada.ok()) << ada.status();
+  EXPECT_THAT(*ada, HasSubstr(R"("email":"ada.lovelace@analytical-engines.example")"));
+  EXPECT_TRUE(Fetch(fetcher, "3234575").ok());
+  EXPECT_EQ(fake_->calls().size(), 1u) << "both came with the batch (answered 207)";
+  // HubSpot left 999 out of the batch: Fetch asks for it and reports HubSpot's own answer.
+  EXPECT_TRUE(absl::IsNotFound(Fetch(fetcher, "999").status()));
+  EXPECT_EQ(fake_->calls().size(), 2u);
+  // Cached ids are not read again.
+  fetcher.Prefetch(source_, {"3234574", "3234575"}, kProperties);
+  EXPECT_EQ(fake_->calls().size(), 2u);
+}
+
+TEST_F(ContactFetcherTest, AFailedBatchReadLeavesEveryIdToFetch) {
+  fake_->Script("batch", {{429, "1"}});
+  ContactFetcher fetcher = Fetcher();
+  fetcher.Prefetch(source_, {"3234574", "3234575"}, kProperties);
+  EXPECT_TRUE(waits_.empty()) << "a prefetch never waits";
+  EXPECT_TRUE(Fetch(fetcher, "3234574").ok());
+  EXPECT_TRUE(Fetch(fetcher, "3234575").ok());
+  EXPECT_EQ(fake_->calls().size(), 3u);
+}
+
 TEST_F(ContactFetcherTest, NoServerIsTransient) {
   source_.enrich.api_base_url = "http://127.0.0.1:1";
   source_.enrich.max_attempts = 2;

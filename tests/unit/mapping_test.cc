@@ -182,6 +182,13 @@ TEST(MappingProfiles, HubspotWebhookFetchesEachContact) {
     EXPECT_EQ(lead::ValidateLeadEvent(event, later), std::nullopt) << event.DebugString();
   }
 
+  // What a batch prefetch asks for: the kept events' contacts, nothing for the filtered one.
+  EXPECT_EQ(mapping->EnrichObjectIds(Example("hubspot_webhook.json"), std::nullopt),
+            (std::vector<std::string>{"3234574", "3234575"}));
+  EXPECT_TRUE(Profile("hubspot_workflow")->EnrichObjectIds("{}", std::nullopt).empty());
+  EXPECT_TRUE(mapping->EnrichObjectIds("not json", std::nullopt).empty());
+  EXPECT_EQ(contacts.requests.size(), 2u) << "EnrichObjectIds fetched nothing";
+
   // ingest keys the same events without fetching: one piece per event, the same event ids.
   auto split = mapping->SplitDelivery(Example("hubspot_webhook.json"), std::nullopt, kReceived);
   ASSERT_TRUE(split.ok()) << split.status();

@@ -1,5 +1,7 @@
 #include "leadrouter/decide/decode_record.h"
 
+#include <iterator>
+#include <map>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +79,30 @@ DecodedRecord DecodeRecord(const config::Config& config, std::string_view payloa
   out.events = std::move(mapped->events);
   out.filtered = mapped->filtered;
   return out;
+}
+
+void PrefetchEnrichment(const config::Config& config, const std::vector<RecordView>& records,
+                        Enricher& enricher) {
+  std::map<const config::SourceConfig*, std::vector<std::string>> ids;
+  for (const RecordView& record : records) {
+    const config::SourceConfig* source = record.source_header
+                                             ? config.FindSource(*record.source_header)
+                                             : config.SourceForTopic(record.topic);
+    if (source == nullptr || source->mapping == nullptr || source->mapping->enrich_kind().empty() ||
+        record.payload.size() > static_cast<size_t>(config.kafka.max_event_bytes)) {
+      continue;
+    }
+    std::vector<std::string> found =
+        source->mapping->EnrichObjectIds(record.payload, record.content_type);
+    std::vector<std::string>& all = ids[source];
+    all.insert(all.end(), std::make_move_iterator(found.begin()),
+               std::make_move_iterator(found.end()));
+  }
+  for (const auto& [source, object_ids] : ids) {
+    if (!object_ids.empty()) {
+      enricher.Prefetch(*source, object_ids, source->mapping->enrich_properties());
+    }
+  }
 }
 
 }  // namespace leadrouter::decide

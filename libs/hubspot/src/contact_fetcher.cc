@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -11,12 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "simdjson.h"
 #include "spdlog/spdlog.h"
 
 namespace leadrouter::hubspot {
 namespace {
 
-constexpr size_t kMaxBodyBytes = 1 << 20;
+constexpr size_t kMaxBodyBytes = 8 << 20;  // a batch read of 100 contacts
+constexpr size_t kMaxBatchRead = 100;      // HubSpot's limit of inputs per batch read
 constexpr std::chrono::milliseconds kFirstBackoff{250};
 constexpr std::chrono::milliseconds kMaxBackoff{4000};
 
@@ -69,7 +72,9 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-Answer Get(const std::string& url, const std::string& token, std::chrono::milliseconds timeout) {
+// GET `url`, or POST `json_body` to it when given.
+Answer Send(const std::string& url, const std::string& token, std::chrono::milliseconds timeout,
+            const std::string* json_body = nullptr) {
   Answer answer;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (curl == nullptr) {
@@ -79,7 +84,15 @@ Answer Get(const std::string& url, const std::string& token, std::chrono::millis
   CURL* h = curl.get();
   curl_slist* list = curl_slist_append(nullptr, "Accept: application/json");
   list = curl_slist_append(list, absl::StrCat("Authorization: Bearer ", token).c_str());
+  if (json_body != nullptr) {
+    list = curl_slist_append(list, "Content-Type: application/json");
+    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  }
   std::unique_ptr<curl_slist, SlistDeleter> headers(list);
+  if (json_body != nullptr) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body->c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body->size()));
+  }
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -104,6 +117,17 @@ std::string Escape(CURL* h, const std::string& text) {
   return escaped ? std::string(escaped.get()) : std::string();
 }
 
+// The JSON string body of `text` (property names: letters, digits and _ in practice).
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 ContactFetcher::ContactFetcher() : ContactFetcher(Options{}) {}
@@ -114,6 +138,90 @@ ContactFetcher::ContactFetcher(Options options) : options_(std::move(options)) {
     options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   }
   if (!options_.now) options_.now = [] { return std::chrono::steady_clock::now(); };
+}
+
+void ContactFetcher::Remember(const std::string& key, const std::string& body) {
+  if (options_.cache_entries == 0) return;
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    order_.erase(it->second.order);
+    cache_.erase(it);
+  }
+  if (cache_.size() >= options_.cache_entries) {
+    cache_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(key);
+  cache_[key] = Cached{body, options_.now(), std::prev(order_.end())};
+}
+
+std::string ContactFetcher::CacheKey(const config::SourceConfig& source, std::string_view id) {
+  return absl::StrCat(source.name, std::string(1, '\0'), std::string(id));
+}
+
+bool ContactFetcher::IsContactId(std::string_view id) {
+  return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+void ContactFetcher::Prefetch(const config::SourceConfig& source,
+                              const std::vector<std::string>& object_ids,
+                              const std::vector<std::string>& properties) {
+  std::vector<std::string> wanted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::set<std::string> seen;
+    for (const std::string& id : object_ids) {
+      if (!IsContactId(id) || !seen.insert(id).second) continue;
+      auto it = cache_.find(CacheKey(source, id));
+      if (it != cache_.end() && options_.now() - it->second.fetched < options_.cache_ttl) continue;
+      wanted.push_back(id);
+    }
+  }
+  // One read for a single contact is what Fetch does anyway.
+  if (wanted.size() < 2 || options_.cache_entries == 0) return;
+  const std::string url = absl::StrCat(source.enrich.api_base_url,
+                                       "/crm/v3/objects/contacts/batch/read?archived=false");
+  for (size_t start = 0; start < wanted.size(); start += kMaxBatchRead) {
+    const size_t end = std::min(wanted.size(), start + kMaxBatchRead);
+    // Ids are digits and property names come from the mapping's paths: quoted as JSON strings.
+    std::string body = "{\"properties\":[";
+    for (size_t i = 0; i < properties.size(); ++i) {
+      absl::StrAppend(&body, i ? "," : "", "\"", JsonEscape(properties[i]), "\"");
+    }
+    body += "],\"inputs\":[";
+    for (size_t i = start; i < end; ++i) {
+      absl::StrAppend(&body, i > start ? "," : "", "{\"id\":\"", wanted[i], "\"}");
+    }
+    body += "]}";
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++requests_sent_;
+    }
+    const Answer answer = Send(url, source.enrich.token, source.enrich.timeout, &body);
+    // 207 (multi-status): some ids were not found; their Fetch asks for each on its own.
+    if ((answer.status != 200 && answer.status != 207) || answer.too_large) {
+      spdlog::info(
+          "source {}: HubSpot batch read of {} contacts: {}; fetching them one by one", source.name,
+          end - start,
+          answer.status == 0 ? answer.transport_error : absl::StrCat("HTTP ", answer.status));
+      return;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::dom::array results;
+    if (parser.parse(answer.body).get(doc) != simdjson::SUCCESS ||
+        doc["results"].get_array().get(results) != simdjson::SUCCESS) {
+      spdlog::info("source {}: HubSpot batch read: an answer without results[]", source.name);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (simdjson::dom::element result : results) {
+      std::string_view id;
+      if (!result.is_object() || result["id"].get_string().get(id) != simdjson::SUCCESS) continue;
+      Remember(CacheKey(source, id), simdjson::minify(result));
+    }
+  }
 }
 
 size_t ContactFetcher::requests_sent() const {
@@ -128,12 +236,8 @@ absl::StatusOr<std::string> ContactFetcher::Fetch(const config::SourceConfig& so
     return absl::FailedPreconditionError(
         absl::StrCat("hubspot: cannot fetch a ", std::string(request.kind)));
   }
-  if (id.empty() || id.size() > 32 || !std::all_of(id.begin(), id.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    return absl::InvalidArgumentError("a HubSpot contact id is digits");
-  }
-  const std::string key = absl::StrCat(source.name, std::string(1, '\0'), id);
+  if (!IsContactId(id)) return absl::InvalidArgumentError("a HubSpot contact id is digits");
+  const std::string key = CacheKey(source, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
@@ -165,18 +269,11 @@ absl::StatusOr<std::string> ContactFetcher::Fetch(const config::SourceConfig& so
       std::lock_guard<std::mutex> lock(mu_);
       ++requests_sent_;
     }
-    const Answer answer = Get(url, source.enrich.token, source.enrich.timeout);
+    const Answer answer = Send(url, source.enrich.token, source.enrich.timeout);
     std::optional<std::chrono::milliseconds> wait;
     if (answer.status == 200 && !answer.too_large) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (options_.cache_entries > 0) {
-        if (cache_.size() >= options_.cache_entries) {
-          cache_.erase(order_.front());
-          order_.pop_front();
-        }
-        order_.push_back(key);
-        cache_[key] = Cached{answer.body, options_.now(), std::prev(order_.end())};
-      }
+      Remember(key, answer.body);
       return answer.body;
     }
     if (answer.too_large) {
@@ -201,7 +298,8 @@ absl::StatusOr<std::string> ContactFetcher::Fetch(const config::SourceConfig& so
                                                      answer.retry_after->count(), " s"));
         }
       }
-    } else if (answer.status >= 500 || answer.status == 0) {
+    } else if (answer.status >= 500 || answer.status == 0 || answer.status == 408 ||
+               answer.status == 423) {
       last = answer.status == 0 ? absl::StrCat("no answer (", answer.transport_error, ")")
                                 : absl::StrCat("HTTP ", answer.status);
     } else {

@@ -325,6 +325,22 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
     prepared.rejected_reasons.emplace_back(lead::RejectReasonName(rejection.reason));
     prepared.rejected_sources.push_back(source);
   };
+  if (enricher_ != nullptr && !config.sources.empty()) {
+    // One batch read for the batch's HubSpot contacts instead of one request per event.
+    std::vector<std::optional<std::string>> types, names;
+    std::vector<decide::RecordView> views;
+    types.reserve(prepared.messages.size());
+    names.reserve(prepared.messages.size());
+    for (const kafka::ConsumedMessage& message : prepared.messages) {
+      types.push_back(message.HeaderValue("content-type"));
+      names.push_back(message.HeaderValue(kHeaderSource));
+      auto view = [](const std::optional<std::string>& v) {
+        return v ? std::optional<std::string_view>(*v) : std::nullopt;
+      };
+      views.push_back({message.value, view(types.back()), view(names.back()), message.topic});
+    }
+    decide::PrefetchEnrichment(config, views, *enricher_);
+  }
   for (const kafka::ConsumedMessage& message : prepared.messages) {
     const std::optional<std::string> content_type = message.HeaderValue("content-type");
     const std::optional<std::string> source_name = message.HeaderValue(kHeaderSource);

@@ -62,6 +62,8 @@ int RunMapCommand(const MapCommandOptions& options, std::FILE* out, std::FILE* e
       return kExitBad;
     }
     fetcher = std::make_unique<hubspot::ContactFetcher>();
+    const std::string text = payload.str();
+    decide::PrefetchEnrichment(*config, {{text, content_type, options.source, ""}}, *fetcher);
   }
   const decide::DecodedRecord record = decide::DecodeRecord(*config, payload.str(), content_type,
                                                             options.source, "", now, fetcher.get());

@@ -860,6 +860,20 @@ std::string_view Mapping::enrich_kind() const {
   return spec_->enrich ? std::string_view(spec_->enrich->kind) : std::string_view();
 }
 
+std::vector<std::string> Mapping::EnrichObjectIds(
+    std::string_view payload, std::optional<std::string_view> content_type) const {
+  std::vector<std::string> ids;
+  if (!spec_->enrich) return ids;
+  // Map itself finds the records its filter keeps and their ids; an empty object stands in for
+  // each fetched one, so the walk goes on to the next record.
+  const Fetch collect = [&ids](const EnrichRequest& request) -> absl::StatusOr<std::string> {
+    ids.emplace_back(request.object_id);
+    return std::string("{}");
+  };
+  (void)Map(payload, content_type, core::TimePoint{}, &collect);
+  return ids;
+}
+
 const std::vector<std::string>& Mapping::enrich_properties() const {
   static const std::vector<std::string> kNone;
   return spec_->enrich ? spec_->enrich->properties : kNone;

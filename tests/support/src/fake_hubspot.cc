@@ -21,7 +21,9 @@ std::unique_ptr<FakeHubSpot> FakeHubSpot::Start(std::string token,
        .max_body_bytes = 1 << 16,
        .tls_cert_file = "",
        .tls_key_file = ""},
-      {{"/crm/v3/objects/contacts/*", [self](const http::Request& r) { return self->Serve(r); }}});
+      {{"/crm/v3/objects/contacts/*", [self](const http::Request& r) { return self->Serve(r); }},
+       {"/crm/v3/objects/contacts/batch/read",
+        [self](const http::Request& r) { return self->ServeBatch(r); }}});
   if (!server.ok()) return nullptr;
   fake->server_ = *std::move(server);
   return fake;
@@ -69,7 +71,7 @@ http::Response FakeHubSpot::Serve(const http::Request& request) {
   http::Response out;
   out.content_type = "application/json;charset=utf-8";
   std::lock_guard<std::mutex> lock(mu_);
-  calls_.push_back({request.path, request.query, request.Header("Authorization")});
+  calls_.push_back({request.path, request.query, request.Header("Authorization"), ""});
   if (request.method != "GET") {
     out.status = 405;
     return out;
@@ -80,18 +82,7 @@ http::Response FakeHubSpot::Serve(const http::Request& request) {
         R"({"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION"})";
     return out;
   }
-  auto script = scripts_.find(id);
-  if (script != scripts_.end() && !script->second.empty()) {
-    const Scripted next = script->second.front();
-    script->second.pop_front();
-    out.status = next.status;
-    if (!next.retry_after.empty()) out.headers.emplace_back("Retry-After", next.retry_after);
-    out.body =
-        next.status == 429
-            ? R"({"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","category":"RATE_LIMITS"})"
-            : R"({"status":"error","message":"internal error","category":"INTERNAL_ERROR"})";
-    return out;
-  }
+  if (auto scripted = NextScripted(id)) return *scripted;
   auto contact = contacts_.find(id);
   if (contact == contacts_.end()) {
     out.status = 404;
@@ -100,6 +91,62 @@ http::Response FakeHubSpot::Serve(const http::Request& request) {
     return out;
   }
   out.body = contact->second;
+  return out;
+}
+
+std::optional<http::Response> FakeHubSpot::NextScripted(const std::string& id) {
+  auto script = scripts_.find(id);
+  if (script == scripts_.end() || script->second.empty()) return std::nullopt;
+  const Scripted next = script->second.front();
+  script->second.pop_front();
+  http::Response out;
+  out.content_type = "application/json;charset=utf-8";
+  out.status = next.status;
+  if (!next.retry_after.empty()) out.headers.emplace_back("Retry-After", next.retry_after);
+  out.body =
+      next.status == 429
+          ? R"({"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","category":"RATE_LIMITS"})"
+          : R"({"status":"error","message":"internal error","category":"INTERNAL_ERROR"})";
+  return out;
+}
+
+http::Response FakeHubSpot::ServeBatch(const http::Request& request) {
+  http::Response out;
+  out.content_type = "application/json;charset=utf-8";
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.push_back({request.path, request.query, request.Header("Authorization"), request.body});
+  if (request.method != "POST") {
+    out.status = 405;
+    return out;
+  }
+  if (request.Header("Authorization") != "Bearer " + token_) {
+    out.status = 401;
+    out.body = R"({"status":"error","message":"Authentication credentials not found."})";
+    return out;
+  }
+  if (auto scripted = NextScripted("batch")) return *scripted;
+  // The ids of "inputs": [{"id": "..."}] (what leadrouter sends: no blanks).
+  std::vector<std::string> found, missing;
+  const std::string marker = R"({"id":")";
+  const size_t inputs = request.body.find(R"("inputs")");
+  for (size_t at = inputs == std::string::npos ? inputs : request.body.find(marker, inputs);
+       at != std::string::npos; at = request.body.find(marker, at + 1)) {
+    const size_t start = at + marker.size();
+    const std::string id = request.body.substr(start, request.body.find('"', start) - start);
+    (contacts_.count(id) ? found : missing).push_back(id);
+  }
+  out.status = missing.empty() ? 200 : 207;
+  out.body = R"({"status":"COMPLETE","results":[)";
+  for (size_t i = 0; i < found.size(); ++i) {
+    absl::StrAppend(&out.body, i ? "," : "", contacts_.at(found[i]));
+  }
+  out.body += "]";
+  if (!missing.empty()) {
+    out.body +=
+        R"(,"numErrors":1,"errors":[{"status":"error","category":"OBJECT_NOT_FOUND","message":"Could not get some CONTACT objects, they may be deleted or not exist."}])";
+  }
+  out.body +=
+      R"(,"startedAt":"2025-12-01T10:00:00.000Z","completedAt":"2025-12-01T10:00:00.050Z"})";
   return out;
 }
 

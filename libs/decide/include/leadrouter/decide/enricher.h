@@ -1,6 +1,9 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "leadrouter/config/config.h"
@@ -20,6 +23,26 @@ class Enricher {
   virtual ~Enricher() = default;
   virtual absl::StatusOr<std::string> Fetch(const config::SourceConfig& source,
                                             const sources::Mapping::EnrichRequest& request) = 0;
+  // Best effort, before a batch's records are decoded: fetches the objects of `object_ids` that
+  // Fetch will ask for (in as few requests as the API allows), so each Fetch finds its object
+  // ready. Failures are not reported: Fetch fetches what is missing and says what went wrong.
+  virtual void Prefetch(const config::SourceConfig& /*source*/,
+                        const std::vector<std::string>& /*object_ids*/,
+                        const std::vector<std::string>& /*properties*/) {}
 };
+
+// One inbound record as PrefetchEnrichment reads it (views into the caller's message).
+struct RecordView {
+  std::string_view payload;
+  std::optional<std::string_view> content_type;
+  std::optional<std::string_view> source_header;
+  std::string_view topic;
+};
+
+// Before decoding a batch: collects, per enriching source (chosen as DecodeRecord chooses it),
+// the object ids its records will fetch and hands them to `enricher.Prefetch` in one call per
+// source. Records of other sources cost a header lookup.
+void PrefetchEnrichment(const config::Config& config, const std::vector<RecordView>& records,
+                        Enricher& enricher);
 
 }  // namespace leadrouter::decide

@@ -96,6 +96,12 @@ class Mapping {
   std::string_view enrich_kind() const;
   // The properties EnrichRequest asks for (empty without `enrich`).
   const std::vector<std::string>& enrich_properties() const;
+  // The object ids Map would fetch for `payload`, in record order (repeats kept), so a caller
+  // can fetch a batch's objects in one request first (Enricher::Prefetch). Best effort: empty
+  // without `enrich` or for a payload that does not parse, and cut short where a record does
+  // not map. Pure.
+  std::vector<std::string> EnrichObjectIds(std::string_view payload,
+                                           std::optional<std::string_view> content_type) const;
 
   struct Output {
     std::vector<v1::LeadEvent> events;  // in record order; tidied (lead::TidyStrings)

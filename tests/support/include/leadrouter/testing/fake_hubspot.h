@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,16 @@ namespace leadrouter::testing {
 // 404 for an unknown id, and the contact's JSON as stored otherwise (HubSpot would return only
 // the asked-for properties: tests check the query instead). Scripted answers
 // (Script) come first, one per request to that id: e.g. 429 with Retry-After, then the contact.
-// Thread-safe.
+// POST /crm/v3/objects/contacts/batch/read {"properties": [...], "inputs": [{"id"}]} answers
+// 200 {"status": "COMPLETE", "results": [...]}, or 207 with "errors" when some ids are unknown;
+// its scripted answers are under the id "batch". Thread-safe.
 class FakeHubSpot {
  public:
   struct Call {
     std::string path;
     std::string query;
     std::string authorization;
+    std::string body;  // a batch read's request
   };
   struct Scripted {
     int status = 429;
@@ -42,6 +46,9 @@ class FakeHubSpot {
 
  private:
   http::Response Serve(const http::Request& request);
+  http::Response ServeBatch(const http::Request& request);
+  // A scripted answer for `id`, if one is left (mu_ held).
+  std::optional<http::Response> NextScripted(const std::string& id);
 
   std::string token_;
   std::map<std::string, std::string> contacts_;
