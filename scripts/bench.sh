@@ -175,10 +175,14 @@ start_leadrouter() {
   last_metrics="$(sed -E 's/.*metrics=([^ ]+).*/\1/' <<<"$ready")"
 }
 metrics() { http_get "$1"; }
-# "consumed outcomes_sum" summed over the metrics URLs given.
+# "consumed outcomes_sum" summed over the metrics URLs given. Polled every 50 ms, so only the two
+# families are asked for: rendering the whole registry (~7,000 series with the example config's
+# pre-created lead series) 20 times a second cost the daemon a third of its CPU in the drain.
 counts() {
   local url
-  for url in "$@"; do metrics "$url"; done |
+  for url in "$@"; do
+    metrics "$url?name=leadrouter_events_consumed_total&name=leadrouter_events_outcome_total"
+  done |
     awk '/^leadrouter_events_consumed_total /{c += $2} /^leadrouter_events_outcome_total\{/{o += $2}
          END { printf "%.0f %.0f\n", c, o }'
 }
@@ -211,6 +215,21 @@ wait_drained() {
   fi
 }
 drain_timeout=$((60 + n / 500))
+# CPU seconds (utime + stime) a process has used so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# A counter's value (summed over its series) at the metrics URLs given.
+counter_sum() {
+  local name="$1" url
+  shift
+  for url in "$@"; do metrics "$url?name=$name"; done |
+    awk -v n="$name" '$1 == n || index($1, n "{") == 1 { s += $NF } END { printf "%.0f", s }'
+}
+# Batches decided (one decode stage observation each) at the metrics URLs given.
+batches_of() {
+  local url
+  for url in "$@"; do metrics "$url?name=leadrouter_stage_seconds"; done |
+    awk '/^leadrouter_stage_seconds_count\{stage="decode"\}/ { s += $NF } END { printf "%.0f", s }'
+}
 
 # --- (c) end-to-end drain ------------------------------------------------------------------------
 mem_before="$(redis-cli -p "$port" info memory | awk -F: '/^used_memory:/{print $2+0}')"
@@ -222,7 +241,9 @@ start_leadrouter lr1 "leadrouter-bench-$$" leads.inbound
 lr_pid="$last_pid"
 lr_metrics="$last_metrics"
 t_ready="$(now)"
+cpu_ready="$(cpu_of "$lr_pid")"
 wait_drained "$n" "$drain_timeout" "$lr_metrics"
+cpu_drained="$(cpu_of "$lr_pid")"
 # From the first consumed event seen (polled every 50 ms) to the last outcome: the group join is
 # not counted; the events consumed before the first poll saw them are left out of the count too.
 leads_per_s="$(awk -v n="$n" -v f="$drain_first_count" -v a="$drain_first" -v b="$drain_done" \
@@ -233,7 +254,9 @@ startup_s="$(awk -v a="$t_start" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }
 # Redis is single-threaded: its time in the commit script per lead bounds what one Redis can take.
 script_us_per_lead="$(awk -v a="$script_usec_before" -v b="$(evalsha_usec)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')"
 script_ceiling="$(awk -v u="$script_us_per_lead" 'BEGIN { printf "%.0f", (u > 0 ? 1e6 / u : 0) }')"
-daemon_cpu_s="$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$lr_pid/stat")"
+daemon_cpu_s="$(awk -v c="$cpu_drained" 'BEGIN { printf "%.1f", c }')"
+# Per lead: from the ready line to drained (start-up, config and data loading, not counted).
+daemon_cpu_us_per_lead="$(awk -v a="$cpu_ready" -v b="$cpu_drained" -v n="$n" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')"
 daemon_cpu_util="$(awk -v c="$daemon_cpu_s" -v a="$t_start" -v b="$drain_done" 'BEGIN { printf "%.2f", c / (b - a) }')"
 outcomes="$(metrics "$lr_metrics" | awk -F'[{}" ]+' '/^leadrouter_events_outcome_total\{/{
   for (i = 1; i < NF; i++) if ($i == "outcome=") o = $(i + 1); printf "%s%s=%.0f", sep, o, $NF; sep = " " }')"
@@ -305,6 +328,29 @@ quantiles="$(paste "$work/hist.before" "$work/hist.after" | awk '
 read -r p50 p99 p999 latency_observed <<<"$quantiles"
 rss_kb="$(awk '/^VmHWM:/{print $2}' "/proc/$lr_pid/status")"
 rss_mb="$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+rss_leads=$((n + latency_count))
+
+# --- (e) RSS after 1,000,000 leads: the same daemon, more rounds on the same topic ---------------
+# The embedded broker keeps ~5 MiB per partition (~300,000 of leadgen's events over 32
+# partitions), so the rest comes in rounds of at most 200,000 fresh events, each drained first.
+rss_mb_after_1m=null
+if [ "$quick" = 0 ]; then
+  total=$rss_leads
+  round=0
+  while [ "$total" -lt 1000000 ]; do
+    round=$((round + 1))
+    count=$((1000000 - total))
+    [ "$count" -le 200000 ] || count=200000
+    echo "bench: RSS round $round: $count more leads ($total so far)" >&2
+    "$leadgen_bin" --seed $((100 + round)) --count "$count" --bootstrap "$bootstrap" \
+      --topic leads.inbound 2>"$work/leadgen-round.log" || { cat "$work/leadgen-round.log" >&2; fail "leadgen failed"; }
+    total=$((total + count))
+    wait_drained "$total" $((60 + count / 500)) "$lr_metrics"
+  done
+  rss_leads=$total
+  rss_mb_after_1m="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$lr_pid/status")"
+  rss_now_mb_after_1m="$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$lr_pid/status")"
+fi
 kill "$lr_pid" 2>/dev/null || true
 wait "$lr_pid" 2>/dev/null || true
 
@@ -342,9 +388,22 @@ read -r raw_p50 raw_p99 raw_p999 raw_observed <"$work/rawlatency.txt" || true
   2>"$work/leadgen-load2.log" || { cat "$work/leadgen-load2.log" >&2; fail "leadgen failed"; }
 start_leadrouter lr2a "leadrouter-bench2-$$" leads.inbound2
 m2a="$last_metrics"
+pid2a="$last_pid"
 start_leadrouter lr2b "leadrouter-bench2-$$" leads.inbound2
 m2b="$last_metrics"
+pid2b="$last_pid"
+cpu2_ready="$(awk -v a="$(cpu_of "$pid2a")" -v b="$(cpu_of "$pid2b")" 'BEGIN { print a + b }')"
 allow_redelivery=1 wait_drained "$n" "$drain_timeout" "$m2a" "$m2b"
+cpu2_drained="$(awk -v a="$(cpu_of "$pid2a")" -v b="$(cpu_of "$pid2b")" 'BEGIN { print a + b }')"
+# Both daemons' CPU per lead of the topic (redeliveries after the rebalance included: work the
+# second instance causes) against the single instance's.
+two_cpu_us_per_lead="$(awk -v a="$cpu2_ready" -v b="$cpu2_drained" -v n="$n" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')"
+two_instance_cpu_ratio="$(ratio "$two_cpu_us_per_lead" "$daemon_cpu_us_per_lead")"
+# Batches decided again because the other instance (or anything else) committed first.
+batches2="$(batches_of "$m2a" "$m2b")"
+conflicted2="$(counter_sum leadrouter_conflicted_batches_total "$m2a" "$m2b")"
+refusals2="$(counter_sum leadrouter_commit_conflicts_total "$m2a" "$m2b")"
+two_instance_conflict_rate="$(awk -v c="$conflicted2" -v b="$batches2" 'BEGIN { printf "%.3f", (b > 0 ? c / b : 0) }')"
 leads_per_s_2="$(awk -v n="$n" -v f="$drain_first_count" -v a="$drain_first" -v b="$drain_done" \
   'BEGIN { printf "%.0f", (n - f) / (b - a) }')"
 sleep 1  # the redeliveries of the group's rebalance show up as consumed beyond n
@@ -352,6 +411,11 @@ split2="$(for m in "$m2a" "$m2b"; do counts "$m" | cut -d' ' -f1; done | paste -
 split2="$split2 of $n loaded; more = redelivered"
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
+rss_1m_row=""
+if [ "$rss_mb_after_1m" != null ]; then
+  rss_1m_row="
+| (e) daemon peak RSS (VmHWM) after $(fmt "$rss_leads") leads, in rounds of at most 200,000 | $rss_mb_after_1m MB (VmRSS now $rss_now_mb_after_1m MB) | |"
+fi
 e2e_table="$(cat <<TABLE
 | measurement | value | vs ceiling |
 | --- | ---: | --- |
@@ -360,11 +424,14 @@ e2e_table="$(cat <<TABLE
 | (c) leadrouter, 1 instance: drain to an outcome for every lead | $(fmt "$leads_per_s") leads/s | $(pct "$leads_per_s" "$kafka_ceiling") of Kafka, $(pct "$leads_per_s" "$evalsha") of EVALSHA |
 | (c) the same, counted from the ready line (includes the group join) | $(fmt "$leads_per_s_from_ready") leads/s | |
 | (c) daemon CPU from start to drained (utime + stime) | $daemon_cpu_s s, $daemon_cpu_util cores busy | of $(nproc) cores |
+| (c) daemon CPU per lead, ready line to drained | $daemon_cpu_us_per_lead µs | |
 | (c) Redis executing the commit script (INFO commandstats, EVALSHA time / leads) | $script_us_per_lead µs per lead | at most $(fmt "$script_ceiling") leads/s per Redis |
 | scaling: 2 instances, one group, fresh topic (consumed $split2) | $(fmt "$leads_per_s_2") leads/s | $(ratio "$leads_per_s_2" "$leads_per_s") x 1 instance |
+| scaling: both daemons' CPU per lead | $two_cpu_us_per_lead µs | $two_instance_cpu_ratio x 1 instance |
+| scaling: batches decided again after a refused commit ($refusals2 refusals) | $conflicted2 of $batches2 batches | $(pct "$conflicted2" "${batches2:-1}") |
 | (d) event → assignment committed (on the stream; Kafka via the outbox) at $(fmt "$offered") leads/s offered for ${latency_seconds} s ($latency_observed observed): p50 / p99 / p999 | $p50 / $p99 / $p999 ms | bucket resolution |
 | (d) the broker alone at the same rate: leadgen → broker → kcat, message age on arrival ($raw_observed observed): p50 / p99 / p999 | $raw_p50 / $raw_p99 / $raw_p999 ms | the floor under (d) |
-| (e) daemon peak RSS (VmHWM) after $(fmt $((n + latency_count))) leads | $rss_mb MB | |
+| (e) daemon peak RSS (VmHWM) after $(fmt $((n + latency_count))) leads | $rss_mb MB | |$rss_1m_row
 | (e) Redis used_memory per stored lead (Δ used_memory / $(fmt "$event_keys") event records, $(fmt "$redis_keys") keys in all) | $(fmt "$redis_bytes_per_lead") bytes | |
 | (e) the same without the stream log (capped: $(fmt "$log_entries") entries, $(awk -v b="$log_bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MB) | $(fmt "$redis_bytes_per_lead_without_log") bytes | |
 TABLE
@@ -383,6 +450,12 @@ cat >bench-result.json <<JSON
   "startup_s": $startup_s,
   "daemon_cpu_s": $daemon_cpu_s,
   "daemon_cpu_cores_busy": $daemon_cpu_util,
+  "daemon_cpu_us_per_lead": $daemon_cpu_us_per_lead,
+  "two_instance_cpu_us_per_lead": $two_cpu_us_per_lead,
+  "two_instance_cpu_ratio": $two_instance_cpu_ratio,
+  "two_instance_conflict_rate": $two_instance_conflict_rate,
+  "two_instance_conflicted_batches": $conflicted2,
+  "two_instance_batches": $batches2,
   "kafka_ceiling_msgs_per_s": $kafka_ceiling,
   "redis_evalsha_ceiling_per_s": $evalsha,
   "redis_roundtrip_per_s": $rtt,
@@ -391,12 +464,14 @@ cat >bench-result.json <<JSON
   "p50_ms": "$p50",
   "p99_ms": "$p99",
   "p999_ms": "$p999",
-  "redis_script_us_per_lead": $script_us_per_lead,
-  "kafka_raw_p50_ms": $raw_p50,
-  "kafka_raw_p99_ms": $raw_p99,
-  "kafka_raw_p999_ms": $raw_p999,
+  "redis_commit_us_per_lead": $script_us_per_lead,
+  "broker_p50_ms": $raw_p50,
+  "broker_p99_ms": $raw_p99,
+  "broker_p999_ms": $raw_p999,
   "rss_mb": $rss_mb,
-  "redis_bytes_per_lead": $redis_bytes_per_lead,
+  "rss_mb_after_1m": $rss_mb_after_1m,
+  "rss_leads": $rss_leads,
+  "redis_bytes_per_live_lead": $redis_bytes_per_lead,
   "redis_bytes_per_lead_without_log": $redis_bytes_per_lead_without_log,
   "redis_log_bytes": $log_bytes,
   "redis_event_records": $event_keys,
@@ -481,8 +556,18 @@ How it is measured:
   resolution is the bucket, not the millisecond. It includes the producer's and the broker's time.
   Its floor: the same \`leadgen --rate\` into a topic nobody but \`kcat\` reads, each message's
   age when kcat prints it (now minus its CreateTime, which leadgen stamps as it stamps occurred_at).
-- (e) VmHWM of the daemon at the end; Redis \`used_memory\` after (c) minus before (c), divided by
-  the \`lr:{default}:event:*\` records written (one per event that reached a stored outcome).
+- (c) CPU per lead: the daemon's utime + stime from its ready line to drained, over N. The drain
+  is polled with \`/metrics?name=...\` (only the two counters): the whole registry 20 times a
+  second cost the daemon about a third of its CPU in this drain.
+- Scaling: two daemons in one new group drain a fresh topic of N leads; their CPU per lead
+  (both, ready to drained, over N, redeliveries of the rebalance included) against (c)'s, and
+  \`leadrouter_conflicted_batches_total\` (batches decided again because a commit was refused:
+  the other instance committed between the batch's load and its commit) over the batches.
+- (e) VmHWM of the daemon after (c) and (d), then after 1,000,000 leads in all (further
+  rounds of at most 200,000 fresh leads into the same topic, each drained before the next: the
+  embedded broker keeps ~5 MiB per partition); Redis \`used_memory\` after (c) minus before (c),
+  divided by the \`lr:{default}:event:*\` records written (one per event that reached a stored
+  outcome), the stream log's share included.
 - Duplicates: about 10% of leads are an earlier person written differently under a new event id;
   with the example config's dedupe section they become \`DUPLICATE\` events of the earlier lead.
 

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "leadrouter/testing/http_get.h"
+
 namespace leadrouter::metrics {
 namespace {
 
@@ -205,6 +207,38 @@ TEST(MetricsTest, PrecreationStopsAtTheCap) {
   EXPECT_EQ(Lines(text, "leadrouter_rep_lead_events_total{"), 4u);
   EXPECT_EQ(Lines(text, "leadrouter_lead_events_total{"), 10u);
   EXPECT_EQ(Lines(text, "leadrouter_lead_returns_total{"), 0u);
+}
+
+// Over real HTTP: the whole registry by default; ?name= narrows a scrape to the families named
+// (what scripts/bench.sh polls every 50 ms), an unknown name to nothing.
+TEST(MetricsTest, TheServerServesTheRegistryAndNarrowsItByName) {
+  PipelineMetrics metrics;
+  metrics.SetConsumerLag({{"leads.inbound", 0, 7}});
+  auto server = MetricsServer::Start("127.0.0.1:0", metrics.registry());
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+
+  auto all = testing::HttpGet("127.0.0.1", port, "/metrics");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(*all, HasSubstr("leadrouter_events_consumed_total 0\n"));
+  EXPECT_THAT(*all, HasSubstr("leadrouter_consumer_lag_messages{"));
+
+  auto two = testing::HttpGet(
+      "127.0.0.1", port,
+      "/metrics?name=leadrouter_events_consumed_total&name=leadrouter_consumer_lag_messages");
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_THAT(*two, HasSubstr("# TYPE leadrouter_events_consumed_total counter\n"));
+  EXPECT_THAT(*two, HasSubstr("leadrouter_consumer_lag_messages{"));
+  EXPECT_THAT(*two, Not(HasSubstr("leadrouter_events_outcome_total")));
+  EXPECT_EQ(Lines(*two, "# TYPE "), 2u);
+
+  auto none = testing::HttpGet("127.0.0.1", port, "/metrics?name=no_such_family");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, "");
+  // Other parameters do not narrow anything.
+  auto other = testing::HttpGet("127.0.0.1", port, "/metrics?format=text");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(Lines(*other, "# TYPE "), Lines(*all, "# TYPE "));
 }
 
 }  // namespace

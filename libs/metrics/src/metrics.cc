@@ -6,10 +6,13 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace leadrouter::metrics {
 namespace {
@@ -42,6 +45,16 @@ const prometheus::Histogram::BucketBoundaries& RpcBuckets() {
   static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   return *buckets;
+}
+
+// The values of `name=` in a query string ("name=a&name=b"): the families a scrape asks for.
+// Metric names never need percent-encoding, so a value that holds '%' matches no family.
+std::vector<std::string> FamilyNamesIn(const std::string& query) {
+  std::vector<std::string> names;
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    if (absl::ConsumePrefix(&pair, "name=")) names.emplace_back(pair);
+  }
+  return names;
 }
 
 const prometheus::Histogram::BucketBoundaries& StageBuckets() {
@@ -199,6 +212,20 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                          .Name("leadrouter_batch_failures_total")
                          .Help("Batches that failed at a stage and were retried, by stage.")
                          .Register(*registry_);
+  commit_conflicts_ = &prometheus::BuildCounter()
+                           .Name("leadrouter_commit_conflicts_total")
+                           .Help(
+                               "Batch commits refused because the routing state changed "
+                               "since the batch's load; each one a decision made again.")
+                           .Register(*registry_)
+                           .Add({});
+  conflicted_batches_ = &prometheus::BuildCounter()
+                             .Name("leadrouter_conflicted_batches_total")
+                             .Help(
+                                 "Batches decided more than once because a commit was refused "
+                                 "(see leadrouter_commit_conflicts_total).")
+                             .Register(*registry_)
+                             .Add({});
   undeliverable_ = &prometheus::BuildCounter()
                         .Name("leadrouter_undeliverable_messages_total")
                         .Help(
@@ -485,6 +512,12 @@ void PipelineMetrics::BatchFailed(std::string_view stage) {
   batch_failures_->Add({{"stage", std::string(stage)}}).Increment();
 }
 
+void PipelineMetrics::CommitConflicts(int refusals) {
+  if (refusals <= 0) return;
+  commit_conflicts_->Increment(refusals);
+  conflicted_batches_->Increment();
+}
+
 void PipelineMetrics::SetStreamSubscribers(double n) {
   subscribers_->Set(n);
 }
@@ -622,10 +655,16 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
     ReadinessCheck readiness) {
   std::map<std::string, http::Handler> routes;
-  routes["/metrics"] = [registry](const http::Request&) {
+  routes["/metrics"] = [registry](const http::Request& request) {
     http::Response response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    response.body = prometheus::TextSerializer().Serialize(registry->Collect());
+    std::vector<prometheus::MetricFamily> families = registry->Collect();
+    if (const std::vector<std::string> names = FamilyNamesIn(request.query); !names.empty()) {
+      std::erase_if(families, [&](const prometheus::MetricFamily& family) {
+        return std::find(names.begin(), names.end(), family.name) == names.end();
+      });
+    }
+    response.body = prometheus::TextSerializer().Serialize(families);
     return response;
   };
   routes["/healthz"] = [](const http::Request&) { return http::Response{.body = "ok\n"}; };

@@ -166,6 +166,7 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     if (*committed == store::AssignmentStore::CommitResult::kCommitted) {
       return std::move(decision.results);
     }
+    ++timings_.commit_conflicts;
   }
   return absl::AbortedError(
       absl::StrCat("routing state still contended after ", kMaxCommitAttempts, " attempts"));

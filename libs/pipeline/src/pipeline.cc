@@ -397,6 +397,7 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
   metrics_.ObserveStage("route", timings.route);
   metrics_.ObserveStage("redis_load", timings.redis_load);
   metrics_.ObserveStage("redis_commit", timings.redis_commit);
+  metrics_.CommitConflicts(timings.commit_conflicts);
   if (!results.ok()) {
     metrics_.BatchFailed("redis");
     return results.status();

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/testing/redis_fixture.h"
@@ -39,6 +41,72 @@ class AssignerTest : public testing::RedisFixture {
   }
 
   std::unique_ptr<store::AssignmentStore> Store() { return Connect<store::AssignmentStore>(); }
+};
+
+// A store that runs `before_first_commit` once, just before forwarding its first Commit: where
+// another instance's commit lands between this one's load and commit.
+class InterleavingStore : public store::AssignmentStore {
+ public:
+  InterleavingStore(store::AssignmentStore& inner, std::function<void()> before_first_commit)
+      : AssignmentStore(inner.keys()), inner_(inner), hook_(std::move(before_first_commit)) {}
+  absl::StatusOr<CommitResult> Commit(const CommitRequest& request) override {
+    if (hook_) std::exchange(hook_, nullptr)();
+    return inner_.Commit(request);
+  }
+  absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
+                                const std::vector<std::string>& value_keys) override {
+    return inner_.Load(event_ids, value_keys);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+      const std::vector<std::string>& event_ids) override {
+    return inner_.LoadRecords(event_ids);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
+      const std::vector<std::string>& keys) override {
+    return inner_.LoadValues(keys);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadHashFields(
+      const std::string& key, const std::vector<std::string>& fields) override {
+    return inner_.LoadHashFields(key, fields);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadHash(
+      const std::string& key) override {
+    return inner_.LoadHash(key);
+  }
+  absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit) override {
+    return inner_.DueSlaLeads(now_s, limit);
+  }
+  absl::StatusOr<int64_t> SlaPendingCount() override { return inner_.SlaPendingCount(); }
+  absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& id) override {
+    return inner_.EventIdOfLead(id);
+  }
+  absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id,
+                                                size_t limit) override {
+    return inner_.ReadLog(after_id, limit);
+  }
+  absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
+                                                std::chrono::milliseconds block) override {
+    return inner_.TailLog(after_id, limit, block);
+  }
+  absl::StatusOr<std::string> LogLastId() override { return inner_.LogLastId(); }
+  absl::StatusOr<std::string> LogTrimmedUpTo() override { return inner_.LogTrimmedUpTo(); }
+  absl::Status RecordUndeliverable(const std::vector<UndeliverableRecord>& records,
+                                   std::chrono::seconds ttl, int64_t log_max) override {
+    return inner_.RecordUndeliverable(records, ttl, log_max);
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadUndeliverable(
+      const std::string& id) override {
+    return inner_.LoadUndeliverable(id);
+  }
+  absl::StatusOr<std::pair<std::vector<std::string>, int64_t>> PeekUnassigned(
+      size_t limit) override {
+    return inner_.PeekUnassigned(limit);
+  }
+  bool healthy() const override { return inner_.healthy(); }
+
+ private:
+  store::AssignmentStore& inner_;
+  std::function<void()> hook_;
 };
 
 // DESIGN.md §3: N instances routing one pool produce the same fairness as one, never exceed a
@@ -102,6 +170,44 @@ pools:
     const int64_t count = per_rep[absl::StrCat("r", w)];
     EXPECT_LT(std::abs(28 * count - int64_t{kLeads} * w), 28) << "r" << w << " got " << count;
   }
+}
+
+// A commit refused because another instance committed after this batch's load: the batch is
+// decided again on the new state (counted in last_timings, hence in
+// leadrouter_commit_conflicts_total), and the round robin continues where the other left it.
+TEST_F(AssignerTest, ACommitBetweenLoadAndCommitMakesTheBatchDecideAgain) {
+  const auto cfg = Config(R"(
+reps: [{id: r1}, {id: r2}]
+pools: [{name: main, members: [{rep: r1}, {rep: r2}]}]
+)");
+  ASSERT_NE(cfg, nullptr);
+  core::FakeClock clock(kMonday);
+  auto first_store = Store();
+  auto second_store = Store();
+  ASSERT_NE(first_store, nullptr);
+  ASSERT_NE(second_store, nullptr);
+  Assigner other(*second_store, cfg, clock);
+  std::string other_rep;
+  InterleavingStore interleaving(*first_store, [&] {
+    const v1::LeadEvent lead = Lead("other");
+    auto results = other.DecideBatch({&lead});
+    ASSERT_TRUE(results.ok()) << results.status();
+    other_rep = (*results)[0].outcome->assignment().rep_id();
+    EXPECT_EQ(other.last_timings().commit_conflicts, 0);
+  });
+  Assigner assigner(interleaving, cfg, clock);
+  const v1::LeadEvent lead = Lead("mine");
+  auto results = assigner.DecideBatch({&lead});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(assigner.last_timings().commit_conflicts, 1);
+  ASSERT_FALSE(other_rep.empty());
+  // Decided on the state the other commit left: the other rep, not the same one twice.
+  EXPECT_NE((*results)[0].outcome->assignment().rep_id(), other_rep);
+
+  // Without interference: no conflict.
+  const v1::LeadEvent next = Lead("next");
+  ASSERT_TRUE(assigner.DecideBatch({&next}).ok());
+  EXPECT_EQ(assigner.last_timings().commit_conflicts, 0);
 }
 
 TEST_F(AssignerTest, CapsHoldAcrossInstancesAndOverflowThenQueue) {

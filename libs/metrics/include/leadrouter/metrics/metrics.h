@@ -101,6 +101,10 @@ class PipelineMetrics {
   void ObserveLeadToAssignment(double seconds);
   // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume", "enrich".
   void BatchFailed(std::string_view stage);
+  // A batch's compare-and-set commits refused because the routing state changed between its
+  // load and its commit (another instance, a lifecycle call or a retry committed first), each a
+  // decision made again; `refusals` may be 0 (nothing counted).
+  void CommitConflicts(int refusals);
   // A message Kafka refused for good and that was recorded in Redis instead: kind is
   // "dead_letter", "assignment" or "nurture"; reason "too_large", "invalid_record" or
   // "invalid_topic" (kafka::RefusedMessage).
@@ -214,6 +218,8 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
   prometheus::Family<prometheus::Counter>* source_events_;
   prometheus::Family<prometheus::Counter>* batch_failures_;
+  prometheus::Counter* commit_conflicts_;
+  prometheus::Counter* conflicted_batches_;
   prometheus::Family<prometheus::Counter>* undeliverable_;
   prometheus::Gauge* ready_;
   prometheus::Counter* outbox_forwarded_;
@@ -251,7 +257,8 @@ class PipelineMetrics {
 using ReadinessCheck = std::function<std::pair<bool, std::string>()>;
 
 // Serves, on http://<listen>/:
-//   /metrics  the registry in Prometheus's text format
+//   /metrics  the registry in Prometheus's text format; with ?name=N (repeatable) only the
+//             families named (a cheap poll of a few counters in a busy daemon)
 //   /healthz  200 "ok" while the process serves HTTP at all (liveness)
 //   /readyz   200 "ready" when `readiness` says so (or there is none), else 503 with the reasons
 // on two worker threads, slow clients timed out after 10 s. Thread-safe.

@@ -61,13 +61,15 @@ class Assigner {
   };
   absl::StatusOr<RetryResult> RetryUnassigned(size_t limit);
 
-  // Where the last DecideBatch spent its time, summed over its attempts, in seconds.
+  // Where the last DecideBatch spent its time, summed over its attempts, in seconds, and how
+  // often it had to decide again.
   struct StageTimings {
-    double dedupe = 0;        // identities, and fetching the leads person keys point at
-    double qualify = 0;       // the qualifier's evaluation of each new lead (pure)
-    double route = 0;         // routing and building each outcome and the commit (pure)
-    double redis_load = 0;    // the state / records / keys load
-    double redis_commit = 0;  // the compare-and-set script
+    double dedupe = 0;         // identities, and fetching the leads person keys point at
+    double qualify = 0;        // the qualifier's evaluation of each new lead (pure)
+    double route = 0;          // routing and building each outcome and the commit (pure)
+    double redis_load = 0;     // the state / records / keys load
+    double redis_commit = 0;   // the compare-and-set script
+    int commit_conflicts = 0;  // commits refused (state changed since the load): decided again
   };
   const StageTimings& last_timings() const { return timings_; }
 
