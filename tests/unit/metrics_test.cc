@@ -209,6 +209,32 @@ TEST(MetricsTest, PrecreationStopsAtTheCap) {
   EXPECT_EQ(Lines(text, "leadrouter_lead_returns_total{"), 0u);
 }
 
+TEST(MetricsTest, NormalizerCachesAreCountersAndGaugesPerCache) {
+  PipelineMetrics metrics;
+  metrics.SetNormalizeCaches({{.name = "phone",
+                               .hits = 5,
+                               .misses = 2,
+                               .entries = 2,
+                               .bytes = 300,
+                               .budget_bytes = 4096}});
+  metrics.SetNormalizeCaches({{.name = "phone",
+                               .hits = 9,
+                               .misses = 3,
+                               .entries = 3,
+                               .bytes = 450,
+                               .budget_bytes = 4096}});
+  const std::string text = Render(metrics);
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_lookups_total{cache=\"phone\","
+                              "result=\"hit\"} 9\n"));
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_lookups_total{cache=\"phone\","
+                              "result=\"miss\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_bytes{cache=\"phone\"} 450\n"));
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_entries{cache=\"phone\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_budget_bytes{cache=\"phone\"} 4096\n"));
+  // The process's own caches are there from the start.
+  EXPECT_THAT(text, HasSubstr("leadrouter_normalize_cache_entries{cache=\"company_name\"}"));
+}
+
 // Over real HTTP: the whole registry by default; ?name= narrows a scrape to the families named
 // (what scripts/bench.sh polls every 50 ms), an unknown name to nothing.
 TEST(MetricsTest, TheServerServesTheRegistryAndNarrowsItByName) {

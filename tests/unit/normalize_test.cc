@@ -4,15 +4,18 @@
 
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <ostream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host.h"
+#include "memo.h"
 
 namespace leadrouter::normalize {
 namespace {
@@ -669,6 +672,168 @@ TEST(ThreadSafety, ConcurrentCallsMatchSingleThreadedResults) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+// --- Caches ----------------------------------------------------------------------------------
+
+size_t Bytes(const std::string& s) {
+  return s.size();
+}
+using TestMemo = internal::Memo<std::string, &Bytes>;
+
+TEST(Memo, AnswersRepeatsFromTheCacheAndCountsHitsAndMisses) {
+  TestMemo memo("test", 1 << 20);
+  int computed = 0;
+  auto upper = [&](std::string_view key) {
+    return memo.Get(key, [&] {
+      ++computed;
+      std::string out(key);
+      for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return out;
+    });
+  };
+  EXPECT_EQ(upper("acme"), "ACME");
+  EXPECT_EQ(upper("acme"), "ACME");
+  EXPECT_EQ(upper("globex"), "GLOBEX");
+  EXPECT_EQ(computed, 2);
+  const CacheStats stats = memo.Stats();
+  EXPECT_EQ(stats.name, "test");
+  EXPECT_EQ(stats.hits, 1u);
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.entries, 2u);
+  EXPECT_EQ(stats.bytes, 2 * internal::kMemoEntryOverheadBytes + 4 + 4 + 6 + 6);
+}
+
+TEST(Memo, StaysWithinItsBudgetAndKeepsWhatRecurs) {
+  constexpr size_t kBudget = 64 * 1024;
+  TestMemo memo("test", kBudget);
+  int hot_computed = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const std::string key = absl::StrCat("unique-", i);
+    memo.Get(key, [&] { return key; });
+    // A value asked for every 100 lookups survives every generation change.
+    if (i % 100 == 0) {
+      memo.Get("hot", [&] {
+        ++hot_computed;
+        return std::string("HOT");
+      });
+    }
+    ASSERT_LE(memo.Stats().bytes, kBudget);
+  }
+  EXPECT_EQ(hot_computed, 1);
+  EXPECT_GT(memo.Stats().entries, 100u);  // it is used, not emptied
+}
+
+TEST(Memo, LongInputsAndAZeroBudgetAreComputedEveryTime) {
+  TestMemo memo("test", 1 << 20);
+  const std::string long_key(internal::kMaxMemoKeyBytes + 1, 'a');
+  int computed = 0;
+  for (int i = 0; i < 3; ++i) memo.Get(long_key, [&] { return std::to_string(++computed); });
+  EXPECT_EQ(computed, 3);
+  EXPECT_EQ(memo.Stats().entries, 0u);
+  TestMemo off("off", 0);
+  for (int i = 0; i < 3; ++i) off.Get("k", [&] { return std::to_string(++computed); });
+  EXPECT_EQ(computed, 6);
+  EXPECT_EQ(off.Stats().entries, 0u);
+}
+
+std::string RenderPhone(const absl::StatusOr<Phone>& phone) {
+  return phone.ok() ? absl::StrCat("ok ", phone->e164, " ", phone->extension)
+                    : absl::StrCat("error ", phone.status().ToString());
+}
+
+// Inputs shaped like a day of leads: phone numbers of several countries written several ways
+// (valid, unassigned ranges, too short), company names and websites from a pool that recurs,
+// each with case, blank and legal-form variants.
+struct LeadInputs {
+  std::string phone, region, company, website;
+};
+LeadInputs GeneratedLeadInputs(std::mt19937& rng) {
+  static const std::vector<std::pair<std::string, std::string>> kCountries = {
+      {"US", "1"},  {"CA", "1"},  {"DE", "49"}, {"GB", "44"}, {"FR", "33"},
+      {"JP", "81"}, {"BR", "55"}, {"IN", "91"}, {"", "1"},    {"zz", "61"}};
+  static const std::vector<std::string> kForms = {", Inc.", " GmbH",     " Ltd", " S.A.",
+                                                  "",       " & Co. KG", " LLC", " Corporation"};
+  const auto& [region, cc] = Pick(rng, kCountries);
+  const std::string national =
+      absl::StrCat(200 + rng() % 700, 100 + rng() % 900, 1000 + rng() % 9000);
+  std::string phone;
+  switch (rng() % 5) {
+    case 0:
+      phone = absl::StrCat("+", cc, " ", national);
+      break;
+    case 1:
+      phone = absl::StrCat("00", cc, ".", national.substr(0, 3), ".", national.substr(3));
+      break;
+    case 2:
+      phone = absl::StrCat("(", national.substr(0, 3), ") ", national.substr(3, 3), "-",
+                           national.substr(6), rng() % 4 == 0 ? " ext. 12" : "");
+      break;
+    case 3:
+      phone = national.substr(0, 5 + rng() % 5);
+      break;
+    case 4:
+      phone = absl::StrCat("+", cc, national);
+      break;
+  }
+  const uint32_t company = rng() % 2000;  // recurs, as companies do
+  LeadInputs in;
+  in.phone = RandomBlanks(rng) + phone;
+  in.region = region;
+  // Mostly written the same way (one CRM field, one form), now and then differently.
+  const std::string name =
+      absl::StrCat("Company ", company, company % 8 == 0 ? "" : kForms[company % 8]);
+  in.company = rng() % 10 == 0 ? RandomCase(rng, name) + Pick(rng, kForms) : name;
+  static const std::vector<std::string> kSuffixes = {".com", ".co.uk", ".de/x?q=1"};
+  in.website = absl::StrCat(company % 2 == 0 ? "https://www." : "", "Company-", company,
+                            kSuffixes[company % kSuffixes.size()]);
+  return in;
+}
+
+// The cached entry points return exactly what the uncached functions compute: on every table
+// input, asked twice (the second time from the cache), and on generated lead inputs that recur
+// (LEADROUTER_CACHE_CHECK_LEADS of them, default 10,000; BENCHMARKS.md records a 1,000,000 run).
+TEST(Caches, CachedResultsAreTheUncachedResultsByteForByte) {
+  std::vector<Probe> probes;
+  for (const PhoneCase& c : PhoneCases()) probes.push_back({c.input, c.region});
+  for (const DomainCase& c : DomainCases()) probes.push_back({c.input, "US"});
+  for (const CompanyCase& c : CompanyCases()) probes.push_back({c.input, "de"});
+  for (int round = 0; round < 2; ++round) {
+    for (const Probe& p : probes) {
+      ASSERT_EQ(RenderPhone(NormalizePhone(p.text, p.region)),
+                RenderPhone(uncached::NormalizePhone(p.text, p.region)))
+          << p.text;
+      ASSERT_EQ(PhoneFallbackKey(p.text, p.region), uncached::PhoneFallbackKey(p.text, p.region))
+          << p.text;
+      ASSERT_EQ(RegistrableDomain(p.text), uncached::RegistrableDomain(p.text)) << p.text;
+      ASSERT_EQ(CompanyNameKey(p.text), uncached::CompanyNameKey(p.text)) << p.text;
+    }
+  }
+  const char* env = std::getenv("LEADROUTER_CACHE_CHECK_LEADS");
+  const long leads = env != nullptr ? std::atol(env) : 10000;
+  const std::vector<CacheStats> before = CacheStatistics();
+  std::mt19937 rng(kSeed);
+  for (long i = 0; i < leads; ++i) {
+    const LeadInputs in = GeneratedLeadInputs(rng);
+    ASSERT_EQ(RenderPhone(NormalizePhone(in.phone, in.region)),
+              RenderPhone(uncached::NormalizePhone(in.phone, in.region)))
+        << in.phone << " in " << in.region;
+    ASSERT_EQ(PhoneFallbackKey(in.phone, in.region),
+              uncached::PhoneFallbackKey(in.phone, in.region))
+        << in.phone << " in " << in.region;
+    ASSERT_EQ(CompanyNameKey(in.company), uncached::CompanyNameKey(in.company)) << in.company;
+    ASSERT_EQ(RegistrableDomain(in.website), uncached::RegistrableDomain(in.website)) << in.website;
+  }
+  // The recurring companies and websites were answered from the caches.
+  const std::vector<CacheStats> after = CacheStatistics();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    const CacheStats& stats = after[i];
+    if (stats.name == "company_name" || stats.name == "registrable_domain") {
+      EXPECT_GT(stats.hits - before[i].hits, 2 * (stats.misses - before[i].misses)) << stats.name;
+    }
+    EXPECT_LE(stats.bytes, stats.budget_bytes) << stats.name;
+  }
 }
 
 // CanonicalHost answers plain ASCII hosts without libidn2; whatever it accepts must be exactly

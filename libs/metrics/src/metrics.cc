@@ -212,6 +212,26 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                          .Name("leadrouter_batch_failures_total")
                          .Help("Batches that failed at a stage and were retried, by stage.")
                          .Register(*registry_);
+  normalize_cache_lookups_ =
+      &prometheus::BuildCounter()
+           .Name("leadrouter_normalize_cache_lookups_total")
+           .Help(
+               "Lookups in the normalizers' caches (phone numbers, company names, registrable "
+               "domains), by cache and result: hit or miss (computed).")
+           .Register(*registry_);
+  normalize_cache_bytes_ = &prometheus::BuildGauge()
+                                .Name("leadrouter_normalize_cache_bytes")
+                                .Help("Bytes a normalizer cache holds (keys, values, overhead).")
+                                .Register(*registry_);
+  normalize_cache_entries_ = &prometheus::BuildGauge()
+                                  .Name("leadrouter_normalize_cache_entries")
+                                  .Help("Entries a normalizer cache holds.")
+                                  .Register(*registry_);
+  normalize_cache_budget_ = &prometheus::BuildGauge()
+                                 .Name("leadrouter_normalize_cache_budget_bytes")
+                                 .Help("The most bytes a normalizer cache holds.")
+                                 .Register(*registry_);
+  SetNormalizeCaches(normalize::CacheStatistics());
   commit_conflicts_ = &prometheus::BuildCounter()
                            .Name("leadrouter_commit_conflicts_total")
                            .Help(
@@ -538,6 +558,22 @@ void PipelineMetrics::SetConsumerLag(const std::vector<PartitionLag>& lags) {
         {{{"topic", lag.topic}, {"partition", std::to_string(lag.partition)}}, lag.messages});
   }
   consumer_lag_->Replace(series);
+}
+
+void PipelineMetrics::SetNormalizeCaches(const std::vector<normalize::CacheStats>& caches) {
+  for (const normalize::CacheStats& cache : caches) {
+    const std::string name(cache.name);
+    // Cumulative counts in, counters out: add what is new since the last sample.
+    auto advance = [](prometheus::Counter& counter, uint64_t total) {
+      const double delta = static_cast<double>(total) - counter.Value();
+      if (delta > 0) counter.Increment(delta);
+    };
+    advance(normalize_cache_lookups_->Add({{"cache", name}, {"result", "hit"}}), cache.hits);
+    advance(normalize_cache_lookups_->Add({{"cache", name}, {"result", "miss"}}), cache.misses);
+    normalize_cache_bytes_->Add({{"cache", name}}).Set(static_cast<double>(cache.bytes));
+    normalize_cache_entries_->Add({{"cache", name}}).Set(static_cast<double>(cache.entries));
+    normalize_cache_budget_->Add({{"cache", name}}).Set(static_cast<double>(cache.budget_bytes));
+  }
 }
 
 void PipelineMetrics::ObserveRedis(std::string_view op, double seconds, bool ok) {

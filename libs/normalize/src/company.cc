@@ -135,7 +135,7 @@ bool IsJoiner(UChar32 c) {
 
 }  // namespace
 
-std::string CompanyNameKey(std::string_view name) {
+std::string uncached::CompanyNameKey(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes) return "";
   // Invalid UTF-8 becomes U+FFFD, a symbol, and so a word break.
   icu::UnicodeString text = icu::UnicodeString::fromUTF8(

@@ -67,7 +67,7 @@ std::string_view HostPart(std::string_view s) {
 
 }  // namespace
 
-std::string RegistrableDomain(std::string_view host_or_url) {
+std::string uncached::RegistrableDomain(std::string_view host_or_url) {
   const std::string_view host = HostPart(internal::TrimSpace(host_or_url));
   if (host.empty()) return "";
   const absl::StatusOr<std::string> canonical = internal::CanonicalHost(host);

@@ -80,7 +80,8 @@ absl::Status ParseValid(const PhoneNumberUtil& util, const std::string& text,
 
 }  // namespace
 
-absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view default_region) {
+absl::StatusOr<Phone> uncached::NormalizePhone(std::string_view raw,
+                                               std::string_view default_region) {
   const std::string_view trimmed = internal::TrimSpace(raw);
   if (trimmed.empty()) return absl::InvalidArgumentError("phone number is empty");
   if (trimmed.size() > kMaxInputBytes)
@@ -118,7 +119,8 @@ absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view defa
   return phone;
 }
 
-std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_view default_region) {
+std::optional<std::string> uncached::PhoneFallbackKey(std::string_view raw,
+                                                      std::string_view default_region) {
   constexpr size_t kMinDigits = 7;
   std::string_view text = internal::TrimSpace(raw);
   if (text.size() > kMaxInputBytes || !internal::IsValidUtf8(text)) return std::nullopt;

@@ -15,6 +15,7 @@
 #include "leadrouter/core/hash.h"
 #include "leadrouter/lead/decode.h"
 #include "leadrouter/lead/validate.h"
+#include "leadrouter/normalize/normalize.h"
 #include "leadrouter/pipeline/lead_metrics.h"
 #include "leadrouter/pipeline/observability.h"
 #include "leadrouter/pipeline/source_decode.h"
@@ -178,6 +179,7 @@ void Pipeline::SampleConsumerLag() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_lag_sample_) return;
   next_lag_sample_ = now + kLagSampleInterval;
+  metrics_.SetNormalizeCaches(normalize::CacheStatistics());
   auto lags = consumer_.Lag();
   if (!lags.ok()) {
     spdlog::warn("consumer lag: {}", lags.status().ToString());

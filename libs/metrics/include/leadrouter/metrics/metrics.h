@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadrouter/http/server.h"
+#include "leadrouter/normalize/normalize.h"
 
 namespace prometheus {
 class Counter;
@@ -150,6 +151,11 @@ class PipelineMetrics {
   // partitions not listed (revoked in a rebalance, or lag unknown) are removed, so no stale lag
   // outlives an assignment.
   void SetConsumerLag(const std::vector<PartitionLag>& lags);
+  // The normalizers' caches (normalize::CacheStatistics, cumulative): lookups as
+  // leadrouter_normalize_cache_lookups_total{cache, result="hit"|"miss"}, what each holds as
+  // leadrouter_normalize_cache_bytes{cache} and _entries{cache}, its budget as
+  // leadrouter_normalize_cache_budget_bytes{cache}.
+  void SetNormalizeCaches(const std::vector<normalize::CacheStats>& caches);
 
   // ---- Redis ----
   // One round trip to Redis for `op` (a fixed set, see store::RedisOp): its duration in
@@ -218,6 +224,10 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>* deadletter_by_reason_;
   prometheus::Family<prometheus::Counter>* source_events_;
   prometheus::Family<prometheus::Counter>* batch_failures_;
+  prometheus::Family<prometheus::Counter>* normalize_cache_lookups_;
+  prometheus::Family<prometheus::Gauge>* normalize_cache_bytes_;
+  prometheus::Family<prometheus::Gauge>* normalize_cache_entries_;
+  prometheus::Family<prometheus::Gauge>* normalize_cache_budget_;
   prometheus::Counter* commit_conflicts_;
   prometheus::Counter* conflicted_batches_;
   prometheus::Family<prometheus::Counter>* undeliverable_;
