@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/dedupe/dedupe.h"
+#include "leadrouter/normalize/normalize.h"
 #include "leadrouter/pipeline/assigner.h"
 #include "leadrouter/qualify/qualifier.h"
 
@@ -149,6 +150,42 @@ void BM_DedupeIdentity(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DedupeIdentity);
+
+// Phone numbers as leadgen writes them (random national numbers of several countries, most of
+// them in no assigned range, so they take the fallback key), each seen once: what the phone key
+// costs without help from the caches.
+std::vector<std::pair<std::string, std::string>> UniquePhones() {
+  static const char* const kCountries[][2] = {
+      {"US", "1"}, {"DE", "49"}, {"JP", "81"}, {"GB", "44"}, {"BR", "55"}};
+  std::vector<std::pair<std::string, std::string>> phones;
+  for (int i = 0; i < 4096; ++i) {
+    const auto& country = kCountries[i % 5];
+    phones.emplace_back(
+        absl::StrCat(i % 3 == 0 ? "00" : "+", country[1], " ", 200 + (i * 7919) % 700,
+                     (i * 104729) % 1000, " ", 1000 + (i * 31) % 9000),
+        country[0]);
+  }
+  return phones;
+}
+
+// Arg 0: NormalizePhone then PhoneFallbackKey (each parsing the text); arg 1: PhoneKeyForMatching
+// (one parse shared). Both uncached.
+void BM_PhoneKey(benchmark::State& state) {
+  const auto phones = UniquePhones();
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& [raw, region] = phones[i++ % phones.size()];
+    if (state.range(0) == 0) {
+      auto phone = normalize::uncached::NormalizePhone(raw, region);
+      if (!phone.ok()) benchmark::DoNotOptimize(normalize::uncached::PhoneFallbackKey(raw, region));
+      benchmark::DoNotOptimize(phone);
+    } else {
+      benchmark::DoNotOptimize(normalize::uncached::PhoneKeyForMatching(raw, region));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhoneKey)->Arg(0)->Arg(1);
 
 // The Assigner with dedupe on (arg 1) or off (arg 0) against a real Redis, by batch size: the
 // difference is the dedupe stage (identities, the person/account keys read in the batch's load,

@@ -790,6 +790,17 @@ LeadInputs GeneratedLeadInputs(std::mt19937& rng) {
   return in;
 }
 
+// PhoneKeyForMatching's contract, from the uncached functions: the E.164 form, else the fallback.
+std::optional<PhoneMatchKey> UncachedComposedKey(const std::string& raw,
+                                                 const std::string& region) {
+  if (auto phone = uncached::NormalizePhone(raw, region); phone.ok()) {
+    return PhoneMatchKey{phone->e164, false};
+  }
+  if (auto fallback = uncached::PhoneFallbackKey(raw, region))
+    return PhoneMatchKey{*fallback, true};
+  return std::nullopt;
+}
+
 // The cached entry points return exactly what the uncached functions compute: on every table
 // input, asked twice (the second time from the cache), and on generated lead inputs that recur
 // (LEADROUTER_CACHE_CHECK_LEADS of them, default 10,000; BENCHMARKS.md records a 1,000,000 run).
@@ -804,6 +815,8 @@ TEST(Caches, CachedResultsAreTheUncachedResultsByteForByte) {
                 RenderPhone(uncached::NormalizePhone(p.text, p.region)))
           << p.text;
       ASSERT_EQ(PhoneFallbackKey(p.text, p.region), uncached::PhoneFallbackKey(p.text, p.region))
+          << p.text;
+      ASSERT_EQ(PhoneKeyForMatching(p.text, p.region), UncachedComposedKey(p.text, p.region))
           << p.text;
       ASSERT_EQ(RegistrableDomain(p.text), uncached::RegistrableDomain(p.text)) << p.text;
       ASSERT_EQ(CompanyNameKey(p.text), uncached::CompanyNameKey(p.text)) << p.text;
@@ -820,6 +833,11 @@ TEST(Caches, CachedResultsAreTheUncachedResultsByteForByte) {
         << in.phone << " in " << in.region;
     ASSERT_EQ(PhoneFallbackKey(in.phone, in.region),
               uncached::PhoneFallbackKey(in.phone, in.region))
+        << in.phone << " in " << in.region;
+    ASSERT_EQ(uncached::PhoneKeyForMatching(in.phone, in.region),
+              UncachedComposedKey(in.phone, in.region))
+        << in.phone << " in " << in.region;
+    ASSERT_EQ(PhoneKeyForMatching(in.phone, in.region), UncachedComposedKey(in.phone, in.region))
         << in.phone << " in " << in.region;
     ASSERT_EQ(CompanyNameKey(in.company), uncached::CompanyNameKey(in.company)) << in.company;
     ASSERT_EQ(RegistrableDomain(in.website), uncached::RegistrableDomain(in.website)) << in.website;

@@ -74,12 +74,9 @@ Identity KeyMaker::IdentityOf(const v1::LeadEvent& lead, std::string_view compan
     const std::string& country = lead.company().country();
     const std::string_view region =
         IsAlpha2(country) ? std::string_view(country) : std::string_view(default_phone_region_);
-    if (auto phone = normalize::NormalizePhone(person.phone(), region); phone.ok()) {
+    if (auto phone = normalize::PhoneKeyForMatching(person.phone(), region)) {
       identity.person.push_back(
-          {MatchKey::Field::kPhone, Hmac(MatchKey::Field::kPhone, phone->e164)});
-    } else if (auto fallback = normalize::PhoneFallbackKey(person.phone(), region)) {
-      identity.person.push_back(
-          {MatchKey::Field::kPhone, Hmac(MatchKey::Field::kPhone, *fallback), /*fallback=*/true});
+          {MatchKey::Field::kPhone, Hmac(MatchKey::Field::kPhone, phone->key), phone->fallback});
     }
   }
   const std::string domain = normalize::RegistrableDomain(company_domain);

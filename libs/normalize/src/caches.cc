@@ -15,6 +15,10 @@ size_t OptionalStringBytes(const std::optional<std::string>& s) {
   return s ? s->size() : 0;
 }
 
+size_t PhoneKeyBytes(const std::optional<PhoneMatchKey>& key) {
+  return key ? key->key.size() : 0;
+}
+
 size_t PhoneBytes(const absl::StatusOr<Phone>& phone) {
   return phone.ok() ? phone->e164.size() + phone->extension.size()
                     : phone.status().message().size();
@@ -23,12 +27,17 @@ size_t PhoneBytes(const absl::StatusOr<Phone>& phone) {
 // Budgets: a few MiB each holds tens of thousands of typical inputs (a phone entry is ~140
 // bytes as charged, a company name ~130), far more distinct companies than a day of leads names.
 using PhoneMemo = internal::Memo<absl::StatusOr<Phone>, &PhoneBytes>;
+using PhoneKeyMemo = internal::Memo<std::optional<PhoneMatchKey>, &PhoneKeyBytes>;
 using FallbackMemo = internal::Memo<std::optional<std::string>, &OptionalStringBytes>;
 using StringMemo = internal::Memo<std::string, &StringBytes>;
 
 // Never destroyed: threads still running during static destruction may normalize.
 PhoneMemo& Phones() {
   static PhoneMemo* const memo = new PhoneMemo("phone", 4 << 20);
+  return *memo;
+}
+PhoneKeyMemo& PhoneKeys() {
+  static PhoneKeyMemo* const memo = new PhoneKeyMemo("phone_key", 4 << 20);
   return *memo;
 }
 FallbackMemo& Fallbacks() {
@@ -65,6 +74,12 @@ std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_vi
                          [&] { return uncached::PhoneFallbackKey(raw, default_region); });
 }
 
+std::optional<PhoneMatchKey> PhoneKeyForMatching(std::string_view raw,
+                                                 std::string_view default_region) {
+  return PhoneKeys().Get(PhoneKey(raw, default_region),
+                         [&] { return uncached::PhoneKeyForMatching(raw, default_region); });
+}
+
 std::string RegistrableDomain(std::string_view host_or_url) {
   return Domains().Get(host_or_url, [&] { return uncached::RegistrableDomain(host_or_url); });
 }
@@ -74,7 +89,8 @@ std::string CompanyNameKey(std::string_view name) {
 }
 
 std::vector<CacheStats> CacheStatistics() {
-  return {Phones().Stats(), Fallbacks().Stats(), Domains().Stats(), CompanyNames().Stats()};
+  return {Phones().Stats(), Fallbacks().Stats(), PhoneKeys().Stats(), Domains().Stats(),
+          CompanyNames().Stats()};
 }
 
 }  // namespace leadrouter::normalize

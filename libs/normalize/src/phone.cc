@@ -70,18 +70,46 @@ absl::Status Invalid(const PhoneNumberUtil& util, const PhoneNumber& number) {
       absl::StrCat("phone number is not a valid number for country code +", number.country_code()));
 }
 
-// Parses and validates; OkStatus only for a number IsValidNumber accepts.
-absl::Status ParseValid(const PhoneNumberUtil& util, const std::string& text,
-                        const std::string& region, PhoneNumber* number) {
-  if (absl::Status s = ParseError(util.Parse(text, region, number)); !s.ok()) return s;
-  if (!util.IsValidNumber(*number)) return Invalid(util, *number);
+// One reading of a text in a region: whether libphonenumber parsed it, and what it read.
+struct Reading {
+  bool parsed = false;
+  PhoneNumber number;
+};
+
+// Parses `text` in `region` into `reading`, then validates: OkStatus only for a number
+// IsValidNumber accepts.
+absl::Status ReadValid(const PhoneNumberUtil& util, const std::string& text,
+                       const std::string& region, Reading& reading) {
+  const PhoneNumberUtil::ErrorType error = util.Parse(text, region, &reading.number);
+  reading.parsed = error == PhoneNumberUtil::NO_PARSING_ERROR;
+  if (!reading.parsed) return ParseError(error);
+  if (!util.IsValidNumber(reading.number)) return Invalid(util, reading.number);
   return absl::OkStatus();
 }
 
-}  // namespace
+bool StartsWithDoubleZero(std::string_view text) {
+  return text.size() > 2 && text[0] == '0' && text[1] == '0';
+}
 
-absl::StatusOr<Phone> uncached::NormalizePhone(std::string_view raw,
-                                               std::string_view default_region) {
+// "+" and what follows a leading "00". Built by append, not `"+" + text.substr(2)`: GCC 12 at
+// -O3 reports a false -Wrestrict overlap in that operator+ (GCC bug 105329).
+std::string PlusForm(std::string_view text) {
+  std::string plus_form = "+";
+  plus_form.append(text, 2, std::string::npos);
+  return plus_form;
+}
+
+// What NormalizePhone reads on its way: the trimmed text in the region, and its "+" form when
+// that was tried. Filled only when the input passed the checks before parsing.
+struct Readings {
+  bool filled = false;
+  std::string_view trimmed;
+  Reading text;
+  std::optional<Reading> plus_form;
+};
+
+absl::StatusOr<Phone> Normalize(std::string_view raw, std::string_view default_region,
+                                Readings& readings) {
   const std::string_view trimmed = internal::TrimSpace(raw);
   if (trimmed.empty()) return absl::InvalidArgumentError("phone number is empty");
   if (trimmed.size() > kMaxInputBytes)
@@ -92,35 +120,35 @@ absl::StatusOr<Phone> uncached::NormalizePhone(std::string_view raw,
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   const std::string text(trimmed);
   const std::string region = RegionCode(default_region);
+  readings.filled = true;
+  readings.trimmed = trimmed;
 
-  PhoneNumber number;
-  absl::Status status = ParseValid(util, text, region, &number);
+  absl::Status status = ReadValid(util, text, region, readings.text);
+  const PhoneNumber* number = &readings.text.number;
   // "00" is the international call prefix of most of the world but not of every default region
   // (the US dials 011). A "00 49 ..." lead with region US, or with no region, was almost surely
   // written by someone dialing from Europe: when the region's reading fails, read "00" as "+".
   // No national number starts with "00" in a region whose prefix is not "00", so a number valid
   // in its region's reading is never reinterpreted.
-  if (!status.ok() && text.size() > 2 && text[0] == '0' && text[1] == '0') {
-    PhoneNumber international;
-    // Built by append, not `"+" + text.substr(2)`: GCC 12 at -O3 reports a false
-    // -Wrestrict overlap in that operator+ (GCC bug 105329).
-    std::string plus_form = "+";
-    plus_form.append(text, 2, std::string::npos);
-    if (ParseValid(util, plus_form, region, &international).ok()) {
-      number = international;
+  if (!status.ok() && StartsWithDoubleZero(text)) {
+    readings.plus_form.emplace();
+    if (ReadValid(util, PlusForm(text), region, *readings.plus_form).ok()) {
+      number = &readings.plus_form->number;
       status = absl::OkStatus();
     }
   }
   if (!status.ok()) return status;
 
   Phone phone;
-  util.Format(number, PhoneNumberUtil::E164, &phone.e164);
-  phone.extension = number.extension();
+  util.Format(*number, PhoneNumberUtil::E164, &phone.e164);
+  phone.extension = number->extension();
   return phone;
 }
 
-std::optional<std::string> uncached::PhoneFallbackKey(std::string_view raw,
-                                                      std::string_view default_region) {
+// PhoneFallbackKey; `known`, when given, holds NormalizePhone's readings of the same input,
+// used instead of parsing again where they read the same text.
+std::optional<std::string> Fallback(std::string_view raw, std::string_view default_region,
+                                    const Readings* known) {
   constexpr size_t kMinDigits = 7;
   std::string_view text = internal::TrimSpace(raw);
   if (text.size() > kMaxInputBytes || !internal::IsValidUtf8(text)) return std::nullopt;
@@ -130,29 +158,61 @@ std::optional<std::string> uncached::PhoneFallbackKey(std::string_view raw,
     if (c >= '0' && c <= '9') digits.push_back(c);
   }
   if (digits.size() < kMinDigits) return std::nullopt;
+  // NormalizePhone read the whole trimmed text; only without an extension mark is that the text
+  // read here.
+  if (known != nullptr && (!known->filled || known->trimmed.size() != text.size())) {
+    known = nullptr;
+  }
   // Read the country calling code the way NormalizePhone would have: "00" as "+" first, since
   // that is how NormalizePhone rescues such numbers, then the text in the region.
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   const std::string region = RegionCode(default_region);
-  std::string candidates[2];
-  size_t count = 0;
-  if (text.size() > 2 && text[0] == '0' && text[1] == '0') {
-    candidates[count] = "+";
-    candidates[count++].append(text, 2, std::string::npos);
-  }
-  candidates[count++] = std::string(text);
-  for (size_t i = 0; i < count; ++i) {
-    PhoneNumber number;
-    if (util.Parse(candidates[i], region, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
-        number.country_code() == 0) {
-      continue;
-    }
+  auto key_of = [&](const Reading& reading) -> std::optional<std::string> {
+    if (!reading.parsed || reading.number.country_code() == 0) return std::nullopt;
     std::string national;
-    util.GetNationalSignificantNumber(number, &national);
-    if (national.size() < kMinDigits) continue;
-    return absl::StrCat("fallback +", number.country_code(), " ", national);
+    util.GetNationalSignificantNumber(reading.number, &national);
+    if (national.size() < kMinDigits) return std::nullopt;
+    return absl::StrCat("fallback +", reading.number.country_code(), " ", national);
+  };
+  auto read = [&](const std::string& candidate) {
+    Reading reading;
+    reading.parsed =
+        util.Parse(candidate, region, &reading.number) == PhoneNumberUtil::NO_PARSING_ERROR;
+    return reading;
+  };
+  if (StartsWithDoubleZero(text)) {
+    const std::optional<std::string> key = known != nullptr && known->plus_form
+                                               ? key_of(*known->plus_form)
+                                               : key_of(read(PlusForm(text)));
+    if (key) return key;
   }
+  const std::optional<std::string> key =
+      known != nullptr ? key_of(known->text) : key_of(read(std::string(text)));
+  if (key) return key;
   return absl::StrCat("fallback ", digits);
+}
+
+}  // namespace
+
+absl::StatusOr<Phone> uncached::NormalizePhone(std::string_view raw,
+                                               std::string_view default_region) {
+  Readings readings;
+  return Normalize(raw, default_region, readings);
+}
+
+std::optional<std::string> uncached::PhoneFallbackKey(std::string_view raw,
+                                                      std::string_view default_region) {
+  return Fallback(raw, default_region, nullptr);
+}
+
+std::optional<PhoneMatchKey> uncached::PhoneKeyForMatching(std::string_view raw,
+                                                           std::string_view default_region) {
+  Readings readings;
+  absl::StatusOr<Phone> phone = Normalize(raw, default_region, readings);
+  if (phone.ok()) return PhoneMatchKey{std::move(phone->e164), /*fallback=*/false};
+  std::optional<std::string> fallback = Fallback(raw, default_region, &readings);
+  if (!fallback) return std::nullopt;
+  return PhoneMatchKey{*std::move(fallback), /*fallback=*/true};
 }
 
 }  // namespace leadrouter::normalize

@@ -19,7 +19,8 @@ namespace leadrouter::normalize {
 // Suffix List from /usr/share/publicsuffix via libpsl, libphonenumber's metadata, ICU's data),
 // thread-safe, and idempotent: f(f(x)) == f(x) for every accepted x.
 //
-// NormalizePhone, PhoneFallbackKey, RegistrableDomain and CompanyNameKey remember their results
+// NormalizePhone, PhoneFallbackKey, PhoneKeyForMatching, RegistrableDomain and CompanyNameKey
+// remember their results
 // in process-wide caches bounded in bytes (see CacheStatistics): the same inputs recur (a company
 // name, a website, a person who signs up twice), and parsing a phone number or folding a company
 // name costs microseconds. A cached result is the result, byte for byte; the functions in
@@ -88,6 +89,17 @@ absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view defa
 // a fallback, not its E.164). Pure and thread-safe.
 std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_view default_region);
 
+// The key a phone number is matched by: NormalizePhone's E.164 form when the number is valid,
+// else PhoneFallbackKey's (fallback = true), else nullopt; exactly what calling the two in turn
+// gives, with the text parsed once where both would parse it.
+struct PhoneMatchKey {
+  std::string key;
+  bool fallback = false;
+  friend bool operator==(const PhoneMatchKey&, const PhoneMatchKey&) = default;
+};
+std::optional<PhoneMatchKey> PhoneKeyForMatching(std::string_view raw,
+                                                 std::string_view default_region);
+
 // The registrable domain ("eTLD+1", Public Suffix List) of a host, URL or e-mail domain:
 // "https://Shop.ACME.co.uk:8443/path?q" -> "acme.co.uk", "www.acme.com" -> "acme.com",
 // "bücher.de" -> "xn--bcher-kva.de". Scheme, user info, port, path, query, fragment and a
@@ -117,7 +129,8 @@ std::string CompanyNameKey(std::string_view name);
 // holds now against its budget (entries are charged their key and value bytes plus an estimated
 // overhead; inputs over 256 bytes are never stored).
 struct CacheStats {
-  std::string_view name;  // "phone", "phone_fallback", "registrable_domain", "company_name"
+  // "phone", "phone_fallback", "phone_key", "registrable_domain", "company_name"
+  std::string_view name;
   uint64_t hits = 0;
   uint64_t misses = 0;
   size_t entries = 0;
@@ -131,6 +144,8 @@ std::vector<CacheStats> CacheStatistics();
 namespace uncached {
 absl::StatusOr<Phone> NormalizePhone(std::string_view raw, std::string_view default_region);
 std::optional<std::string> PhoneFallbackKey(std::string_view raw, std::string_view default_region);
+std::optional<PhoneMatchKey> PhoneKeyForMatching(std::string_view raw,
+                                                 std::string_view default_region);
 std::string RegistrableDomain(std::string_view host_or_url);
 std::string CompanyNameKey(std::string_view name);
 }  // namespace uncached
