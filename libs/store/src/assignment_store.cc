@@ -410,7 +410,9 @@ absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const
     args.push_back(lead_id);
   }
   for (const auto& lead_id : r.sla_remove) args.push_back(lead_id);
-  for (const auto& bytes : r.log_events) args.push_back(bytes);
+  // Compressed as records are (~2 KB -> a few hundred bytes): smaller script arguments and a
+  // smaller log; every reader decodes through internal::LogEntries.
+  for (const auto& bytes : r.log_events) args.push_back(EncodeRecord(bytes));
   for (const auto* writes : {&r.hash_sets, &r.hash_deletes}) {
     for (const CommitRequest::HashField& write : *writes) {
       script_keys.push_back(write.key);
@@ -504,7 +506,10 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::LogEntries(
     }
     const std::vector<RedisReply>& fields = entry.elements[1].elements;
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "e") entries.push_back({entry.elements[0].str, fields[i + 1].str});
+      if (fields[i].str != "e") continue;
+      absl::StatusOr<std::string> decoded = DecodeRecord(fields[i + 1].str);
+      entries.push_back(
+          {entry.elements[0].str, decoded.ok() ? *std::move(decoded) : fields[i + 1].str});
     }
   }
   return entries;

@@ -271,6 +271,39 @@ TEST_F(RedisAssignmentStoreTest, UncompressedRecordsAreReadAsTheyAreDamagedOnesA
   EXPECT_EQ(store_->Load({"bad"}).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Log entries are compressed as records are; every reader (ReadLog, TailLog, the outbox through
+// internal::LogEntries) gets the bytes committed. Entries written before (plain serialized
+// events) and a damaged frame are passed on as they are stored.
+TEST_F(RedisAssignmentStoreTest, LogEntriesAreStoredCompressedAndReadBackExactly) {
+  std::string event;
+  while (event.size() < 2000) {
+    event += "assignment rep-ada pool everyone territory rest-of-world reason lowest load; ";
+  }
+  Raw({"XADD", store_->keys().AssignmentLog(), "*", "e", "legacy-plain-bytes"});
+  ASSERT_EQ(Commit({.log_events = {event, ""}, .log_max_events = 100}), CommitResult::kCommitted);
+  std::string damaged = EncodeRecord(event);
+  damaged.resize(damaged.size() - 3);
+  Raw({"XADD", store_->keys().AssignmentLog(), "*", "e", damaged});
+
+  const RedisReply raw = Raw({"XRANGE", store_->keys().AssignmentLog(), "-", "+"});
+  ASSERT_EQ(raw.elements.size(), 4u);
+  const std::string stored = raw.elements[1].elements[1].elements[1].str;
+  EXPECT_EQ(stored.substr(0, 4), std::string("\x28\xb5\x2f\xfd", 4)) << "a zstd frame";
+  EXPECT_LT(stored.size(), event.size() / 4);
+
+  auto entries = store_->ReadLog("0-0", 10);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 4u);
+  EXPECT_EQ((*entries)[0].bytes, "legacy-plain-bytes");
+  EXPECT_EQ((*entries)[1].bytes, event);
+  EXPECT_EQ((*entries)[2].bytes, "");
+  EXPECT_EQ((*entries)[3].bytes, damaged);
+  auto tailed = store_->TailLog("0-0", 10, std::chrono::milliseconds(10));
+  ASSERT_TRUE(tailed.ok()) << tailed.status();
+  ASSERT_EQ(tailed->size(), 4u);
+  EXPECT_EQ((*tailed)[1].bytes, event);
+}
+
 TEST_F(RedisAssignmentStoreTest, KeysCarryTheTenantHashTag) {
   EXPECT_EQ(store_->keys().RoutingState(), "lr:{acme}:routing");
   EXPECT_EQ(store_->keys().UnassignedQueue(), "lr:{acme}:unassigned");

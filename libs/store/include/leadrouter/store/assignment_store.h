@@ -132,7 +132,7 @@ class AssignmentStore {
   // One entry of the assignment log.
   struct LogEntry {
     std::string id;     // the stream id ("<ms>-<seq>"): the subscriber's cursor
-    std::string bytes;  // a serialized AssignmentEvent
+    std::string bytes;  // a serialized AssignmentEvent (stored compressed: see record_codec.h)
   };
   // Up to `limit` entries after `after_id` (exclusive; "0-0" for the beginning), oldest first.
   virtual absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id,
@@ -189,7 +189,9 @@ class AssignmentStore {
 };
 
 namespace internal {
-// The entries of an XRANGE reply, and of an XREAD reply on one stream (empty when it timed out).
+// The entries of an XRANGE reply, and of an XREAD reply on one stream (empty when it timed out),
+// each decoded (DecodeRecord; an entry that does not decode is passed on as it is, so its
+// reader's parse refuses it as before).
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> LogEntries(const RedisReply& reply);
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> XReadEntries(const RedisReply& reply);
 }  // namespace internal

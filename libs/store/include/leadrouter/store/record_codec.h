@@ -13,6 +13,9 @@ namespace leadrouter::store {
 // its qualification rules and its routing explanation, the same words lead after lead: 1.4-2.6 KB
 // become ~230 bytes (7x), where zstd without a dictionary gets under 2x.
 //
+// The entries of the assignment log (serialized v1.AssignmentEvents, the same words) are kept
+// the same way.
+//
 // A record written before compression (the serialized outcome itself, whose first byte is a
 // field tag 0x0A or 0x12, never zstd's 0x28) is read as it is. A new dictionary must get a new id
 // and the old one must stay readable: records live for the idempotency TTL.
