@@ -50,8 +50,8 @@ class Memo {
       }
       if (auto it = previous_.find(lookup); it != previous_.end()) {
         ++hits_;
-        Value value = it->second;
         previous_bytes_ -= Charge(key, it->second);
+        Value value = std::move(it->second);
         previous_.erase(it);
         InsertLocked(key, value);
         return value;

@@ -20,11 +20,10 @@ namespace leadrouter::normalize {
 // thread-safe, and idempotent: f(f(x)) == f(x) for every accepted x.
 //
 // NormalizePhone, PhoneFallbackKey, PhoneKeyForMatching, RegistrableDomain and CompanyNameKey
-// remember their results
-// in process-wide caches bounded in bytes (see CacheStatistics): the same inputs recur (a company
-// name, a website, a person who signs up twice), and parsing a phone number or folding a company
-// name costs microseconds. A cached result is the result, byte for byte; the functions in
-// namespace `uncached` below compute it every time.
+// remember their results in process-wide caches bounded in bytes (see CacheStatistics): the same
+// inputs recur (a company name, a website, a person who signs up twice), and parsing a phone
+// number or folding a company name costs microseconds. A cached result is the result, byte for
+// byte; the functions in namespace `uncached` below compute it every time.
 
 // An e-mail address in canonical form.
 struct Email {
