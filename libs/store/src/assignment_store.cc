@@ -13,33 +13,69 @@
 namespace leadrouter::store {
 namespace {
 
-// KEYS: routing hash, unassigned queue, SLA deadlines, assignment log, then new record keys,
-// replaced record keys, lead index keys, expiring value keys, hash keys of the HSETs, hash keys of
-// the HDELs.
-// ARGV: expected version, ttl, then the counts #new, #replaced, #updates, #deletes, #queue adds,
-// #queue removes, #lead index entries, #expiring values, #sla adds, #sla removes, #log events, the
-// log's approximate max length, #hash sets, #hash deletes; then new bytes, replaced bytes, update
-// field/value pairs, delete fields, queue score/member pairs, queue removals, indexed event ids,
-// value/ttl pairs, sla score/member pairs, sla removals, log entries, hash field/value pairs, hash
-// fields to delete. The version is compared as a canonical decimal
-// string, not a Lua number (Lua 5.1 numbers are doubles). All checks run before the first write,
-// so a refused commit writes nothing; since the first write is where Redis applies its OOM
-// refusal, a script that starts writing finishes. Returns 0 committed, 1 version moved, 2 a record
-// exists.
+// KEYS: routing hash, unassigned queue, SLA deadlines, assignment log, outbox, then guarded value
+// keys, guarded record keys, new record keys, replaced record keys, lead index keys, expiring
+// value keys, hash keys of the HSETs, hash keys of the HDELs.
+// ARGV: expected version ('' for a guarded commit), ttl, then the counts #new, #replaced,
+// #updates, #deletes, #queue adds, #queue removes, #lead index entries, #expiring values, #sla
+// adds, #sla removes, #log events, the log's approximate max length, #hash sets, #hash deletes,
+// #guarded scopes, #guarded values, #guarded records, #scopes written, #logged records; then
+// guarded scope/version
+// pairs, guarded value exists-flag/value pairs, guarded record exists-flag/stamp pairs, the
+// scopes written, new bytes, replaced bytes, update field/value pairs, delete fields, queue
+// score/member pairs, queue removals, indexed event ids, value/ttl pairs, sla score/member pairs,
+// sla removals, log entries, logged records (0-based indexes into the record bytes), hash
+// field/value pairs, hash fields to delete. Versions are compared
+// as canonical decimal strings, not Lua numbers (Lua 5.1 numbers are doubles). All checks run
+// before the first write, so a refused commit writes nothing; since the first write is where
+// Redis applies its OOM refusal, a script that starts writing finishes. Returns 0 committed, 1
+// version moved (or a guard failed), 2 a record exists.
 constexpr std::string_view kCommitScript = R"lua(
-local version = redis.call('HGET', KEYS[1], 'version')
-if version == false then version = '0' end
-if version ~= ARGV[1] then return 1 end
 local n = {}
-for i = 3, 16 do n[#n + 1] = tonumber(ARGV[i]) end
+for i = 3, 21 do n[#n + 1] = tonumber(ARGV[i]) end
 local n_new, n_rep, n_upd, n_del, n_qadd, n_qrem = n[1], n[2], n[3], n[4], n[5], n[6]
 local n_idx, n_exp, n_sadd, n_srem, n_log, log_max = n[7], n[8], n[9], n[10], n[11], n[12]
-local n_hset, n_hdel = n[13], n[14]
+local n_hset, n_hdel, n_gscope, n_gval, n_grec, n_bump = n[13], n[14], n[15], n[16], n[17], n[18]
+local n_logrec = n[19]
+if ARGV[1] ~= '' then
+  local version = redis.call('HGET', KEYS[1], 'version')
+  if version == false then version = '0' end
+  if version ~= ARGV[1] then return 1 end
+end
+local a = 22
+for i = 1, n_gscope do
+  local version = redis.call('HGET', KEYS[1], 'v:' .. ARGV[a])
+  if version == false then version = '0' end
+  if version ~= ARGV[a + 1] then return 1 end
+  a = a + 2
+end
 local k = 5
+for i = 1, n_gval do
+  local value = redis.call('GET', KEYS[k + i])
+  if ARGV[a] == '0' then
+    if value ~= false then return 1 end
+  elseif value ~= ARGV[a + 1] then
+    return 1
+  end
+  a = a + 2
+end
+k = k + n_gval
+for i = 1, n_grec do
+  local value = redis.call('GET', KEYS[k + i])
+  if ARGV[a] == '0' then
+    if value ~= false then return 1 end
+  elseif value == false or redis.sha1hex(value) ~= ARGV[a + 1] then
+    return 1
+  end
+  a = a + 2
+end
+k = k + n_grec
+local bump_at = a
+a = a + n_bump
 for i = 1, n_new do
   if redis.call('EXISTS', KEYS[k + i]) == 1 then return 2 end
 end
-local a = 17
+local record_at = a
 for i = 1, n_new + n_rep do
   redis.call('SET', KEYS[k + i], ARGV[a], 'EX', ARGV[2])
   a = a + 1
@@ -89,7 +125,7 @@ end
 -- The outbox (KEYS[5]) counts what was appended and what its forwarder has published: the log
 -- is trimmed to about log_max entries only while fewer than that wait to be forwarded, so an
 -- entry is never trimmed before it reached Kafka (MAXLEN ~ keeps at least log_max entries).
-if n_log > 0 then
+if n_log + n_logrec > 0 then
   if redis.call('HEXISTS', KEYS[5], 'position') == 0 then
     -- The first append under an outbox: older entries were published when they were made.
     local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
@@ -97,13 +133,16 @@ if n_log > 0 then
     if #last > 0 then at = last[1][1] end
     redis.call('HSET', KEYS[5], 'position', at, 'appended', 0, 'forwarded', 0)
   end
-  local appended = redis.call('HINCRBY', KEYS[5], 'appended', n_log)
+  local appended = redis.call('HINCRBY', KEYS[5], 'appended', n_log + n_logrec)
   local backlog = appended - tonumber(redis.call('HGET', KEYS[5], 'forwarded'))
-  for i = 1, n_log do
+  for i = 1, n_log + n_logrec do
+    -- 'e': an event's own bytes; 'o': the bytes of a record of this commit (its assignment).
+    local field, value = 'e', ARGV[a]
+    if i > n_log then field, value = 'o', ARGV[record_at + tonumber(ARGV[a])] end
     if backlog <= log_max then
-      redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', 'e', ARGV[a])
+      redis.call('XADD', KEYS[4], 'MAXLEN', '~', log_max, '*', field, value)
     else
-      redis.call('XADD', KEYS[4], '*', 'e', ARGV[a])
+      redis.call('XADD', KEYS[4], '*', field, value)
     end
     a = a + 1
   end
@@ -120,11 +159,15 @@ end
 if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx + n_exp + n_sadd + n_srem + n_log +
     n_hset + n_hdel > 0 then
   redis.call('HINCRBY', KEYS[1], 'version', 1)
+  for i = 0, n_bump - 1 do
+    redis.call('HINCRBY', KEYS[1], 'v:' .. ARGV[bump_at + i], 1)
+  end
 end
 return 0
 )lua";
 
 constexpr char kVersionField[] = "version";
+constexpr std::string_view kScopeVersionPrefix = "v:";
 
 // The store on one Redis connection: plain commands for the reads, one Lua script for Commit.
 class RedisAssignmentStore final : public AssignmentStore {
@@ -135,10 +178,11 @@ class RedisAssignmentStore final : public AssignmentStore {
         commit_script_(std::string(kCommitScript)) {}
 
   using AssignmentStore::Load;
+  using AssignmentStore::LoadRecords;
   using AssignmentStore::RecordUndeliverable;
   absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
                                 const std::vector<std::string>& value_keys) override;
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+  absl::StatusOr<StampedRecords> LoadStampedRecords(
       const std::vector<std::string>& event_ids) override;
   absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
       const std::vector<std::string>& keys) override;
@@ -254,15 +298,22 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RedisAssignment
   return fields;
 }
 
-absl::StatusOr<std::vector<std::optional<std::string>>> RedisAssignmentStore::LoadRecords(
+absl::StatusOr<AssignmentStore::StampedRecords> RedisAssignmentStore::LoadStampedRecords(
     const std::vector<std::string>& event_ids) {
   std::vector<std::string> record_keys;
   record_keys.reserve(event_ids.size());
   for (const std::string& event_id : event_ids) record_keys.push_back(keys().EventRecord(event_id));
   auto records = LoadValues(record_keys);
   if (!records.ok()) return records.status();
+  StampedRecords stamped;
+  stamped.stamps.reserve(records->size());
+  for (const std::optional<std::string>& stored : *records) {
+    stamped.stamps.push_back(stored ? std::optional<std::string>(RecordStamp(*stored))
+                                    : std::nullopt);
+  }
   if (absl::Status s = DecodeRecords(event_ids, *records); !s.ok()) return s;
-  return records;
+  stamped.records = *std::move(records);
+  return stamped;
 }
 
 absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
@@ -292,6 +343,16 @@ absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
   Snapshot snapshot;
   const std::vector<RedisReply>& fields = (*replies)[0].elements;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (std::string_view(fields[i].str).starts_with(kScopeVersionPrefix)) {
+      int64_t& version = snapshot.scope_versions[fields[i].str.substr(kScopeVersionPrefix.size())];
+      const std::string& v = fields[i + 1].str;
+      auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), version);
+      if (error != std::errc() || end != v.data() + v.size()) {
+        return absl::DataLossError(
+            absl::StrCat(keys().RoutingState(), " holds a non-integer ", fields[i].str, ": ", v));
+      }
+      continue;
+    }
     if (fields[i].str == kVersionField) {
       const std::string& v = fields[i + 1].str;
       auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), snapshot.version);
@@ -318,19 +379,73 @@ absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
   return snapshot;
 }
 
+absl::StatusOr<std::vector<std::optional<std::string>>> AssignmentStore::LoadRecords(
+    const std::vector<std::string>& event_ids) {
+  absl::StatusOr<StampedRecords> stamped = LoadStampedRecords(event_ids);
+  if (!stamped.ok()) return stamped.status();
+  return std::move(stamped->records);
+}
+
+std::string_view ScopeOfField(std::string_view field) {
+  const size_t first = field.find(':');
+  if (first == std::string_view::npos) return field;
+  const size_t second = field.find(':', first + 1);
+  return second == std::string_view::npos ? field : field.substr(0, second);
+}
+
+std::string ScopeVersionField(std::string_view scope) {
+  std::string field(kScopeVersionPrefix);
+  field += scope;
+  return field;
+}
+
+std::vector<std::string> AssignmentStore::WrittenScopes(const CommitRequest& r) {
+  std::vector<std::string> scopes;
+  for (const auto& [field, value] : r.state_updates) scopes.emplace_back(ScopeOfField(field));
+  for (const std::string& field : r.state_deletes) scopes.emplace_back(ScopeOfField(field));
+  std::sort(scopes.begin(), scopes.end());
+  scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
+  return scopes;
+}
+
 absl::Status AssignmentStore::CheckCommitRequest(const CommitRequest& r) const {
   const bool writes_records =
       !r.new_records.empty() || !r.replaced_records.empty() || !r.lead_index.empty();
   if (writes_records && r.ttl.count() <= 0) {
     return absl::InvalidArgumentError("record ttl must be positive");
   }
-  if (r.state_updates.count(kVersionField) ||
-      std::find(r.state_deletes.begin(), r.state_deletes.end(), kVersionField) !=
-          r.state_deletes.end()) {
-    return absl::InvalidArgumentError("the state field \"version\" belongs to the store");
+  auto store_owned = [](std::string_view field) {
+    return field == kVersionField || field.starts_with(kScopeVersionPrefix);
+  };
+  for (const auto& [field, value] : r.state_updates) {
+    if (store_owned(field)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the state field \"", field, "\" belongs to the store"));
+    }
   }
-  if (!r.log_events.empty() && r.log_max_events <= 0) {
+  for (const std::string& field : r.state_deletes) {
+    if (store_owned(field)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the state field \"", field, "\" belongs to the store"));
+    }
+  }
+  if (r.guards) {
+    for (const auto& [key, value] : r.guards->values) {
+      if (key.rfind(keys().prefix(), 0) != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "guarded key '", key, "' is not one of tenant ", keys().tenant(), "'s keys"));
+      }
+    }
+  }
+  if ((!r.log_events.empty() || !r.log_records.empty()) && r.log_max_events <= 0) {
     return absl::InvalidArgumentError("log_max_events must be positive when logging events");
+  }
+  for (size_t record : r.log_records) {
+    if (record >= r.new_records.size() + r.replaced_records.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("log_records names record ", record, " of ",
+                       r.new_records.size() + r.replaced_records.size()));
+    }
   }
   // Within one commit the existence check cannot see the commit's own writes, so a duplicate
   // would silently overwrite its twin.
@@ -371,15 +486,45 @@ absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const
   std::vector<std::string> script_keys{keys().RoutingState(), keys().UnassignedQueue(),
                                        keys().SlaDeadlines(), keys().AssignmentLog(),
                                        keys().Outbox()};
-  std::vector<std::string> args{
-      std::to_string(r.expected_version),     std::to_string(r.ttl.count()),
-      std::to_string(r.new_records.size()),   std::to_string(r.replaced_records.size()),
-      std::to_string(r.state_updates.size()), std::to_string(r.state_deletes.size()),
-      std::to_string(r.queue_add.size()),     std::to_string(r.queue_remove.size()),
-      std::to_string(r.lead_index.size()),    std::to_string(r.expiring_values.size()),
-      std::to_string(r.sla_add.size()),       std::to_string(r.sla_remove.size()),
-      std::to_string(r.log_events.size()),    std::to_string(r.log_max_events),
-      std::to_string(r.hash_sets.size()),     std::to_string(r.hash_deletes.size())};
+  const CommitRequest::Guards no_guards;
+  const CommitRequest::Guards& guards = r.guards ? *r.guards : no_guards;
+  const std::vector<std::string> written_scopes = WrittenScopes(r);
+  std::vector<std::string> args{r.guards ? std::string() : std::to_string(r.expected_version),
+                                std::to_string(r.ttl.count()),
+                                std::to_string(r.new_records.size()),
+                                std::to_string(r.replaced_records.size()),
+                                std::to_string(r.state_updates.size()),
+                                std::to_string(r.state_deletes.size()),
+                                std::to_string(r.queue_add.size()),
+                                std::to_string(r.queue_remove.size()),
+                                std::to_string(r.lead_index.size()),
+                                std::to_string(r.expiring_values.size()),
+                                std::to_string(r.sla_add.size()),
+                                std::to_string(r.sla_remove.size()),
+                                std::to_string(r.log_events.size()),
+                                std::to_string(r.log_max_events),
+                                std::to_string(r.hash_sets.size()),
+                                std::to_string(r.hash_deletes.size()),
+                                std::to_string(guards.scopes.size()),
+                                std::to_string(guards.values.size()),
+                                std::to_string(guards.records.size()),
+                                std::to_string(written_scopes.size()),
+                                std::to_string(r.log_records.size())};
+  for (const auto& [scope, version] : guards.scopes) {
+    args.push_back(scope);
+    args.push_back(std::to_string(version));
+  }
+  for (const auto& [key, value] : guards.values) {
+    script_keys.push_back(key);
+    args.push_back(value ? "1" : "0");
+    args.push_back(value.value_or(""));
+  }
+  for (const auto& [event_id, stamp] : guards.records) {
+    script_keys.push_back(keys().EventRecord(event_id));
+    args.push_back(stamp ? "1" : "0");
+    args.push_back(stamp.value_or(""));
+  }
+  args.insert(args.end(), written_scopes.begin(), written_scopes.end());
   for (const auto* records : {&r.new_records, &r.replaced_records}) {
     for (const auto& [event_id, bytes] : *records) {
       script_keys.push_back(keys().EventRecord(event_id));
@@ -413,6 +558,7 @@ absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const
   // Compressed as records are (~2 KB -> a few hundred bytes): smaller script arguments and a
   // smaller log; every reader decodes through internal::LogEntries.
   for (const auto& bytes : r.log_events) args.push_back(EncodeRecord(bytes));
+  for (size_t record : r.log_records) args.push_back(std::to_string(record));
   for (const auto* writes : {&r.hash_sets, &r.hash_deletes}) {
     for (const CommitRequest::HashField& write : *writes) {
       script_keys.push_back(write.key);
@@ -506,10 +652,18 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> internal::LogEntries(
     }
     const std::vector<RedisReply>& fields = entry.elements[1].elements;
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str != "e") continue;
+      const bool event = fields[i].str == "e", record = fields[i].str == "o";
+      if (!event && !record) continue;
       absl::StatusOr<std::string> decoded = DecodeRecord(fields[i + 1].str);
-      entries.push_back(
-          {entry.elements[0].str, decoded.ok() ? *std::move(decoded) : fields[i + 1].str});
+      if (!decoded.ok()) {
+        entries.push_back({entry.elements[0].str, fields[i + 1].str});
+      } else if (event) {
+        entries.push_back({entry.elements[0].str, *std::move(decoded)});
+      } else {
+        const std::optional<std::string_view> assignment = AssignmentOfOutcome(*decoded);
+        entries.push_back(
+            {entry.elements[0].str, assignment ? std::string(*assignment) : *std::move(decoded)});
+      }
     }
   }
   return entries;

@@ -1,5 +1,6 @@
 #include "leadrouter/store/record_codec.h"
 
+#include <openssl/evp.h>
 #include <zstd.h>
 
 #include <cstdint>
@@ -91,6 +92,45 @@ absl::StatusOr<std::string> DecodeRecord(std::string_view stored) {
                      ZSTD_isError(size) ? ZSTD_getErrorName(size) : "short frame"));
   }
   return out;
+}
+
+std::optional<std::string_view> AssignmentOfOutcome(std::string_view outcome) {
+  // Every field of an EventOutcome is a message (wire type 2): tag, length, bytes.
+  auto varint = [&outcome](size_t& at) -> std::optional<uint64_t> {
+    uint64_t value = 0;
+    for (int shift = 0; at < outcome.size() && shift < 64; shift += 7) {
+      const auto byte = static_cast<unsigned char>(outcome[at++]);
+      value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return value;
+    }
+    return std::nullopt;
+  };
+  std::optional<std::string_view> assignment;
+  for (size_t at = 0; at < outcome.size();) {
+    const std::optional<uint64_t> tag = varint(at);
+    if (!tag || (*tag & 7) != 2) return std::nullopt;
+    const std::optional<uint64_t> length = varint(at);
+    if (!length || *length > outcome.size() - at) return std::nullopt;
+    if (*tag >> 3 == 1) {
+      if (assignment) return std::nullopt;  // never written twice by a serializer
+      assignment = outcome.substr(at, *length);
+    }
+    at += *length;
+  }
+  return assignment;
+}
+
+std::string RecordStamp(std::string_view stored) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(stored.data(), stored.size(), digest, &size, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * size, '0');
+  for (unsigned int i = 0; i < size; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  return hex;
 }
 
 }  // namespace leadrouter::store

@@ -57,9 +57,9 @@ class InterleavingStore : public store::AssignmentStore {
                                 const std::vector<std::string>& value_keys) override {
     return inner_.Load(event_ids, value_keys);
   }
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+  absl::StatusOr<StampedRecords> LoadStampedRecords(
       const std::vector<std::string>& event_ids) override {
-    return inner_.LoadRecords(event_ids);
+    return inner_.LoadStampedRecords(event_ids);
   }
   absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
       const std::vector<std::string>& keys) override {

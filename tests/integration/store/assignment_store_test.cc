@@ -146,6 +146,109 @@ TEST_P(AssignmentStoreTest, StaleVersionWritesNothing) {
   EXPECT_FALSE(snapshot.records[0].has_value());
 }
 
+// Issue 20: a guarded commit is refused only by a commit that wrote what it read, so instances
+// deciding on other pools, reps and people do not serialise each other.
+TEST_P(AssignmentStoreTest, EveryWrittenScopeGetsItsOwnVersion) {
+  ASSERT_EQ(Commit({.state_updates = {{"pool:west:step", "1"},
+                                      {"pool:west:credit:ada", "2"},
+                                      {"rep:ada:open", "1"}}}),
+            CommitResult::kCommitted);
+  ASSERT_EQ(Commit({.expected_version = 1, .state_deletes = {"rep:ada:open"}}),
+            CommitResult::kCommitted);
+  const auto snapshot = Load({});
+  EXPECT_EQ(snapshot.version, 2);
+  EXPECT_THAT(snapshot.scope_versions, ElementsAre(Pair("pool:west", 1), Pair("rep:ada", 2)));
+  EXPECT_THAT(snapshot.state,
+              ElementsAre(Pair("pool:west:credit:ada", "2"), Pair("pool:west:step", "1")))
+      << "the versions are the store's, not state";
+}
+
+TEST_P(AssignmentStoreTest, AGuardedCommitIsRefusedOnlyByAWriteToWhatItRead) {
+  ASSERT_EQ(Commit({.state_updates = {{"pool:west:step", "1"}, {"pool:east:step", "1"}}}),
+            CommitResult::kCommitted);
+  const auto loaded = Load({});
+  ASSERT_EQ(loaded.scope_versions.at("pool:west"), 1);
+  // Another instance moves the east pool (and the tenant's version).
+  ASSERT_EQ(Commit({.expected_version = 1, .state_updates = {{"pool:east:step", "2"}}}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(Commit({.guards = CommitRequest::Guards{.scopes = {{"pool:west", 1}, {"rep:ada", 0}}},
+                    .new_records = {{"w1", "west"}},
+                    .state_updates = {{"pool:west:step", "2"}, {"rep:ada:open", "1"}}}),
+            CommitResult::kCommitted)
+      << "east's commit touched nothing this one read";
+  // Decided on west at version 1, which the commit above moved to 2: refused, nothing written.
+  EXPECT_EQ(Commit({.guards = CommitRequest::Guards{.scopes = {{"pool:west", 1}}},
+                    .new_records = {{"w2", "stale"}},
+                    .state_updates = {{"pool:west:step", "9"}}}),
+            CommitResult::kVersionMoved);
+  const auto snapshot = Load({"w1", "w2"});
+  EXPECT_EQ(snapshot.state.at("pool:west:step"), "2");
+  EXPECT_EQ(snapshot.state.at("pool:east:step"), "2");
+  EXPECT_EQ(snapshot.state.at("rep:ada:open"), "1");
+  EXPECT_THAT(snapshot.records, ElementsAre(Optional(std::string("west")), std::nullopt));
+  EXPECT_EQ(snapshot.scope_versions.at("pool:west"), 2);
+  EXPECT_EQ(snapshot.scope_versions.at("rep:ada"), 1);
+  EXPECT_EQ(snapshot.version, 3);
+  // A whole-tenant commit still sees every write, guarded ones included.
+  EXPECT_EQ(Commit({.expected_version = 2, .state_updates = {{"x", "1"}}}),
+            CommitResult::kVersionMoved);
+}
+
+TEST_P(AssignmentStoreTest, GuardedValuesAndRecordsMustBeAsTheyWereRead) {
+  const std::string person = store_->keys().Person("p1");
+  ASSERT_EQ(Commit({.new_records = {{"e1", "live"}}}), CommitResult::kCommitted);
+  auto stamped = store_->LoadStampedRecords({"e1", "none"});
+  ASSERT_TRUE(stamped.ok()) << stamped.status();
+  EXPECT_THAT(stamped->records, ElementsAre(Optional(std::string("live")), std::nullopt));
+  ASSERT_TRUE(stamped->stamps[0].has_value());
+  EXPECT_FALSE(stamped->stamps[1].has_value());
+  const CommitRequest::Guards read{.values = {{person, std::nullopt}},
+                                   .records = {{"e1", stamped->stamps[0]}, {"none", std::nullopt}}};
+
+  // The person appeared since the read: refused.
+  ASSERT_EQ(Commit({.expected_version = 1,
+                    .expiring_values = {{person, "e9", std::chrono::seconds(60)}}}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(Commit({.guards = read, .new_records = {{"e2", "dup"}}}), CommitResult::kVersionMoved);
+  // Read again, then the earlier record changes (a return, say): refused.
+  CommitRequest::Guards again = read;
+  again.values = {{person, "e9"}};
+  ASSERT_EQ(Commit({.expected_version = 2, .replaced_records = {{"e1", "returned"}}}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(Commit({.guards = again, .new_records = {{"e2", "dup"}}}), CommitResult::kVersionMoved);
+  // Read once more: everything as read, committed.
+  auto fresh = store_->LoadStampedRecords({"e1"});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(fresh->stamps[0], stamped->stamps[0]);
+  again.records = {{"e1", fresh->stamps[0]}, {"none", std::nullopt}};
+  EXPECT_EQ(Commit({.guards = again, .new_records = {{"e2", "dup"}}}), CommitResult::kCommitted);
+  EXPECT_THAT(Load({"e2"}).records, ElementsAre(Optional(std::string("dup"))));
+}
+
+TEST_P(AssignmentStoreTest, TheStoresVersionFieldsAndForeignGuardsAreRefused) {
+  for (const char* field : {"version", "v:pool:west", "v:"}) {
+    const auto updated = store_->Commit({.state_updates = {{field, "9"}}});
+    EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(std::string(updated.status().message()), HasSubstr(field));
+    EXPECT_EQ(store_->Commit({.state_deletes = {field}}).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << field;
+  }
+  const auto foreign = store_->Commit(
+      {.guards = CommitRequest::Guards{.values = {{"lr:{other}:person:x", std::nullopt}}}});
+  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(foreign.status().message()), HasSubstr("lr:{other}:person:x"));
+  EXPECT_FALSE(Exists(store_->keys().RoutingState()));
+}
+
+TEST(ScopeOfFieldTest, IsTheNameUpToItsSecondColon) {
+  EXPECT_EQ(store::ScopeOfField("pool:west:credit:ada"), "pool:west");
+  EXPECT_EQ(store::ScopeOfField("rep:ada:open"), "rep:ada");
+  EXPECT_EQ(store::ScopeOfField("rep:ada"), "rep:ada");
+  EXPECT_EQ(store::ScopeOfField("x"), "x");
+  EXPECT_EQ(store::ScopeVersionField("pool:west"), "v:pool:west");
+}
+
 TEST_P(AssignmentStoreTest, ExistingRecordWritesNothingAndKeepsTheVersion) {
   ASSERT_EQ(Commit({.expected_version = 0, .new_records = {{"e1", "first"}}}),
             CommitResult::kCommitted);
@@ -302,6 +405,50 @@ TEST_F(RedisAssignmentStoreTest, LogEntriesAreStoredCompressedAndReadBackExactly
   ASSERT_TRUE(tailed.ok()) << tailed.status();
   ASSERT_EQ(tailed->size(), 4u);
   EXPECT_EQ((*tailed)[1].bytes, event);
+}
+
+// Issue 20: a transition that is the assignment of a record of the same commit is stored once,
+// as the record's bytes (stream field "o"), and read back as the assignment alone.
+TEST_P(AssignmentStoreTest, ALoggedRecordIsReadBackAsItsAssignmentInOrder) {
+  std::string assignment;
+  while (assignment.size() < 300) assignment += "assignment of rep-ada in pool everyone; ";
+  // A serialized EventOutcome holding it: field 1, length-delimited (two varint bytes here).
+  std::string outcome = "\x0a";
+  outcome += static_cast<char>(0x80 | (assignment.size() & 0x7F));
+  outcome += static_cast<char>(assignment.size() >> 7);
+  outcome += assignment;
+  ASSERT_EQ(store::AssignmentOfOutcome(outcome), std::optional<std::string_view>(assignment));
+  // With a first message after it (field 3), as a re-routed lead's record has.
+  const std::string rerouted = outcome + "\x1a\x03old";
+  ASSERT_EQ(store::AssignmentOfOutcome(rerouted), std::optional<std::string_view>(assignment));
+  ASSERT_EQ(store::AssignmentOfOutcome("\x12\x03nur"), std::nullopt) << "a nurture record";
+  ASSERT_EQ(Commit({.new_records = {{"n1", "nurture"}, {"a1", outcome}},
+                    .replaced_records = {{"a0", rerouted}, {"a2", "\x12\x03nur"}},
+                    .log_events = {"first"},
+                    .log_records = {1, 2, 3},
+                    .log_max_events = 100}),
+            CommitResult::kCommitted);
+  auto entries = store_->ReadLog("0-0", 10);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 4u);
+  EXPECT_EQ((*entries)[0].bytes, "first");
+  EXPECT_EQ((*entries)[1].bytes, assignment);
+  EXPECT_EQ((*entries)[2].bytes, assignment);
+  EXPECT_EQ((*entries)[3].bytes, "\x12\x03nur") << "no assignment in it: as stored";
+  EXPECT_THAT(Load({"a1"}).records, ElementsAre(Optional(outcome)));
+  if (backend() == Backend::kRedis) {
+    const RedisReply raw = Raw({"XRANGE", store_->keys().AssignmentLog(), "-", "+"});
+    ASSERT_EQ(raw.elements.size(), 4u);
+    EXPECT_EQ(raw.elements[1].elements[1].elements[0].str, "o");
+    EXPECT_EQ(raw.elements[1].elements[1].elements[1].str, *Get(store_->keys().EventRecord("a1")))
+        << "the log entry is the stored record";
+  }
+  const auto bad = store_->Commit({.new_records = {{"x", outcome}},
+                                   .ttl = std::chrono::seconds(60),
+                                   .log_records = {1},
+                                   .log_max_events = 100});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("log_records"));
 }
 
 TEST_F(RedisAssignmentStoreTest, KeysCarryTheTenantHashTag) {

@@ -6,11 +6,13 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "leadrouter/store/record_codec.h"
 
 namespace leadrouter::testing {
 namespace {
 
 constexpr char kVersionField[] = "version";
+constexpr std::string_view kScopeVersionPrefix = "v:";
 
 absl::StatusOr<int64_t> ParseInt(std::string_view text) {
   int64_t value = 0;
@@ -114,6 +116,32 @@ void FakeAssignmentStore::SetLocked(const std::string& key, std::string value,
   strings_[key] = {std::move(value), clock_.Now() + ttl};
 }
 
+bool FakeAssignmentStore::GuardsHoldLocked(const CommitRequest::Guards& guards) const {
+  const auto hash = hashes_.find(keys().RoutingState());
+  for (const auto& [scope, expected] : guards.scopes) {
+    int64_t version = 0;
+    if (hash != hashes_.end()) {
+      if (auto field = hash->second.find(store::ScopeVersionField(scope));
+          field != hash->second.end()) {
+        version = ParseInt(field->second).value_or(-1);
+      }
+    }
+    if (version != expected) return false;
+  }
+  for (const auto& [key, expected] : guards.values) {
+    const StringValue* value = FindLocked(key);
+    if (expected ? value == nullptr || value->value != *expected : value != nullptr) return false;
+  }
+  for (const auto& [event_id, expected] : guards.records) {
+    const StringValue* record = FindLocked(keys().EventRecord(event_id));
+    if (expected ? record == nullptr || store::RecordStamp(record->value) != *expected
+                 : record != nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int64_t FakeAssignmentStore::VersionLocked() const {
   auto hash = hashes_.find(keys().RoutingState());
   if (hash == hashes_.end()) return 0;
@@ -162,7 +190,16 @@ absl::StatusOr<store::AssignmentStore::Snapshot> FakeAssignmentStore::Load(
   Snapshot snapshot;
   if (auto hash = hashes_.find(keys().RoutingState()); hash != hashes_.end()) {
     for (const auto& [field, value] : hash->second) {
-      if (field != kVersionField) snapshot.state.emplace(field, value);
+      if (field.starts_with(kScopeVersionPrefix)) {
+        absl::StatusOr<int64_t> version = ParseInt(value);
+        if (!version.ok()) {
+          return absl::DataLossError(
+              absl::StrCat(keys().RoutingState(), " holds a non-integer ", field));
+        }
+        snapshot.scope_versions[field.substr(kScopeVersionPrefix.size())] = *version;
+      } else if (field != kVersionField) {
+        snapshot.state.emplace(field, value);
+      }
     }
   }
   snapshot.version = VersionLocked();
@@ -180,11 +217,19 @@ absl::StatusOr<store::AssignmentStore::Snapshot> FakeAssignmentStore::Load(
   return snapshot;
 }
 
-absl::StatusOr<std::vector<std::optional<std::string>>> FakeAssignmentStore::LoadRecords(
+absl::StatusOr<store::AssignmentStore::StampedRecords> FakeAssignmentStore::LoadStampedRecords(
     const std::vector<std::string>& event_ids) {
   std::vector<std::string> record_keys;
   for (const std::string& event_id : event_ids) record_keys.push_back(keys().EventRecord(event_id));
-  return LoadValues(record_keys);
+  absl::StatusOr<std::vector<std::optional<std::string>>> records = LoadValues(record_keys);
+  if (!records.ok()) return records.status();
+  StampedRecords stamped;
+  for (const std::optional<std::string>& record : *records) {
+    stamped.stamps.push_back(record ? std::optional<std::string>(store::RecordStamp(*record))
+                                    : std::nullopt);
+  }
+  stamped.records = *std::move(records);
+  return stamped;
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> FakeAssignmentStore::LoadValues(
@@ -233,7 +278,11 @@ absl::StatusOr<store::AssignmentStore::CommitResult> FakeAssignmentStore::Commit
   if (absl::Status valid = CheckCommitRequest(r); !valid.ok()) return valid;
   if (absl::Status failure = TakeFailureLocked(Call::kCommit); !failure.ok()) return failure;
 
-  if (VersionLocked() != r.expected_version) return CommitResult::kVersionMoved;
+  if (!r.guards) {
+    if (VersionLocked() != r.expected_version) return CommitResult::kVersionMoved;
+  } else if (!GuardsHoldLocked(*r.guards)) {
+    return CommitResult::kVersionMoved;
+  }
   for (const auto& [event_id, bytes] : r.new_records) {
     if (FindLocked(keys().EventRecord(event_id)) != nullptr) return CommitResult::kRecordExists;
   }
@@ -261,6 +310,13 @@ absl::StatusOr<store::AssignmentStore::CommitResult> FakeAssignmentStore::Commit
   for (const std::string& lead_id : r.sla_remove) sla_.erase(lead_id);
   for (const auto& [lead_id, deadline_s] : r.sla_add) sla_[lead_id] = deadline_s;
   for (const std::string& bytes : r.log_events) log_.emplace_back(NextLogIdLocked(), bytes);
+  for (size_t record : r.log_records) {
+    const std::string& outcome = record < r.new_records.size()
+                                     ? r.new_records[record].second
+                                     : r.replaced_records[record - r.new_records.size()].second;
+    const std::optional<std::string_view> assignment = store::AssignmentOfOutcome(outcome);
+    log_.emplace_back(NextLogIdLocked(), assignment ? std::string(*assignment) : outcome);
+  }
   for (const CommitRequest::HashField& write : r.hash_sets)
     hashes_[write.key][write.field] = write.value;
   for (const CommitRequest::HashField& write : r.hash_deletes) {
@@ -270,15 +326,21 @@ absl::StatusOr<store::AssignmentStore::CommitResult> FakeAssignmentStore::Commit
                      !r.state_updates.empty() || !r.state_deletes.empty() || !r.queue_add.empty() ||
                      !r.queue_remove.empty() || !r.lead_index.empty() ||
                      !r.expiring_values.empty() || !r.sla_add.empty() || !r.sla_remove.empty() ||
-                     !r.log_events.empty() || !r.hash_sets.empty() || !r.hash_deletes.empty();
+                     !r.log_events.empty() || !r.log_records.empty() || !r.hash_sets.empty() ||
+                     !r.hash_deletes.empty();
   if (wrote) {
     routing[kVersionField] = std::to_string(VersionLocked() + 1);
+    for (const std::string& scope : WrittenScopes(r)) {
+      const std::string field = store::ScopeVersionField(scope);
+      absl::StatusOr<int64_t> version = ParseInt(routing[field]);
+      routing[field] = std::to_string(version.ok() ? *version + 1 : 1);
+    }
     ++committed_;
   } else if (routing.empty()) {
     hashes_.erase(keys().RoutingState());
   }
   lock.unlock();
-  if (!r.log_events.empty()) appended_.notify_all();
+  if (!r.log_events.empty() || !r.log_records.empty()) appended_.notify_all();
   return CommitResult::kCommitted;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,13 +17,20 @@
 
 namespace leadrouter::store {
 
-// The shared decision state of one tenant: a hash of routing counters with a version, the
+// The shared decision state of one tenant: a hash of routing counters with versions, the
 // stored outcome of every input event (under its event id), and the queue of unassigned leads.
 //
-// Usage is optimistic concurrency: Load, decide in memory, Commit with the version that was
-// loaded; on kVersionMoved or kRecordExists, Load again and decide again. Commit is one atomic
-// Lua script, so any number of processes may race without double-assigning, skipping a turn or
+// Usage is optimistic concurrency: Load, decide in memory, Commit with what the decision read;
+// on kVersionMoved or kRecordExists, Load again and decide again. Commit is one atomic Lua
+// script, so any number of processes may race without double-assigning, skipping a turn or
 // exceeding a cap: every commit is decided on exactly the state it replaces.
+//
+// Two grains of "what the decision read" (CommitRequest): the whole tenant (expected_version,
+// moved by every commit that writes), or guards naming exactly the scopes, values and records it
+// read. A state field's scope is its name up to its second ':' ("pool:west" for
+// "pool:west:step", "rep:ada" for "rep:ada:open"); the store keeps one version per scope, moved
+// by every commit that writes or deletes a field of it. Guarded commits of instances deciding on
+// disjoint scopes and keys never refuse each other.
 //
 // An interface, so the code above it (the pipeline, the lifecycle, claims) can be tested with an
 // in-memory store (tests/support: testing::FakeAssignmentStore, checked against this contract
@@ -40,8 +48,10 @@ class AssignmentStore {
   virtual ~AssignmentStore() = default;
 
   struct Snapshot {
-    int64_t version = 0;                              // 0 before the first commit
-    std::map<std::string, std::string> state;         // the routing hash without "version"
+    int64_t version = 0;                       // 0 before the first commit
+    std::map<std::string, std::string> state;  // the routing hash without the store's versions
+    // The version of every scope of `state` that a commit ever wrote (absent: 0).
+    std::map<std::string, int64_t> scope_versions;
     std::vector<std::optional<std::string>> records;  // records[i] belongs to event_ids[i]
     std::vector<std::optional<std::string>> values;   // values[i] belongs to value_keys[i]
   };
@@ -55,7 +65,15 @@ class AssignmentStore {
   }
 
   // One round trip (MGET): the stored records of these events; nullopt where there is none.
-  virtual absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+      const std::vector<std::string>& event_ids);
+  // The same with each record's stamp (an opaque digest of its stored bytes): what a guarded
+  // Commit names to apply only while those records are unchanged.
+  struct StampedRecords {
+    std::vector<std::optional<std::string>> records;  // records[i] belongs to event_ids[i]
+    std::vector<std::optional<std::string>> stamps;   // nullopt exactly where records[i] is
+  };
+  virtual absl::StatusOr<StampedRecords> LoadStampedRecords(
       const std::vector<std::string>& event_ids) = 0;
   // One round trip (MGET) of full key names (e.g. KeySchema::Account); nullopt where a key is
   // missing or not a string. No round trip for an empty list.
@@ -71,7 +89,19 @@ class AssignmentStore {
 
   // Every field has a default, so designated initializers may name only what they use.
   struct CommitRequest {
+    // Whole-tenant concurrency: applies only while the tenant's version is still this one (the
+    // Snapshot's). Ignored when `guards` is set.
     int64_t expected_version = 0;
+    // Finer concurrency: applies only while every guard holds, whatever else moved.
+    struct Guards {
+      // Scopes with the version the decision read (Snapshot::scope_versions; 0 when absent).
+      std::vector<std::pair<std::string, int64_t>> scopes{};
+      // Full key names of string values with the value read (nullopt: the key did not exist).
+      std::vector<std::pair<std::string, std::optional<std::string>>> values{};
+      // Event ids with the stamp of the record read (LoadStampedRecords; nullopt: none).
+      std::vector<std::pair<std::string, std::optional<std::string>>> records{};
+    };
+    std::optional<Guards> guards{};
     // New outcomes: written only if none of these events has a record yet.
     std::vector<std::pair<std::string /*event_id*/, std::string /*bytes*/>> new_records{};
     // Replacements of existing records (a queued lead that got routed later).
@@ -95,9 +125,13 @@ class AssignmentStore {
     // Accept-SLA deadlines: lead id -> deadline (seconds since the epoch); and removals.
     std::vector<std::pair<std::string /*lead_id*/, int64_t /*deadline, s*/>> sla_add{};
     std::vector<std::string> sla_remove{};
-    // AssignmentEvents (serialized) appended to the shared assignment log, in order; the log is
+    // AssignmentEvents (serialized) appended to the shared assignment log, in order; then the
+    // assignments of the records `log_records` names (indexes into new_records followed by
+    // replaced_records, each a serialized EventOutcome holding an assignment), in order: the
+    // store keeps such an event once, compressed, for its record and its log entry. The log is
     // trimmed to about log_max_events entries.
     std::vector<std::string> log_events{};
+    std::vector<size_t> log_records{};
     int64_t log_max_events = 0;
     // Fields of other hashes of the tenant (e.g. KeySchema::Claims): HSET, and HDEL (value
     // ignored). Not the routing hash, which state_updates writes.
@@ -110,15 +144,20 @@ class AssignmentStore {
     std::vector<HashField> hash_deletes{};
   };
   enum class CommitResult {
-    kCommitted,     // everything written, version + 1
-    kVersionMoved,  // the state changed since Load; nothing written
+    kCommitted,     // everything written, version + 1, each written scope's version + 1
+    kVersionMoved,  // what the decision read changed since Load; nothing written
     kRecordExists,  // a new record's event already has one; nothing written
   };
-  // Atomically: if the version is still expected_version and no new record exists, applies every
-  // part of the request and bumps the version (a request with nothing in it writes nothing).
-  // InvalidArgument for a duplicate event id, a non-positive ttl, a state field named "version",
-  // or an expiring value or hash field outside the tenant's keys.
+  // Atomically: if the version is still expected_version (or every guard holds) and no new
+  // record exists, applies every part of the request and bumps the tenant's version and the
+  // version of every scope whose fields it writes or deletes (a request with nothing in it
+  // writes nothing). InvalidArgument for a duplicate event id, a non-positive ttl, a state field
+  // named "version" or starting with "v:" (the store's own), a guard or an expiring value or
+  // hash field outside the tenant's keys.
   virtual absl::StatusOr<CommitResult> Commit(const CommitRequest& request) = 0;
+  // The scopes whose versions a commit moves: those of its state updates and deletes, sorted,
+  // each once.
+  static std::vector<std::string> WrittenScopes(const CommitRequest& request);
 
   // Up to `limit` lead ids whose accept-SLA deadline is at or before `now_s`, earliest first.
   virtual absl::StatusOr<std::vector<core::LeadId>> DueSlaLeads(int64_t now_s, size_t limit) = 0;
@@ -187,6 +226,12 @@ class AssignmentStore {
  private:
   KeySchema keys_;
 };
+
+// The scope of a routing-state field: its name up to its second ':' (the whole name when it has
+// fewer).
+std::string_view ScopeOfField(std::string_view field);
+// The field of the routing hash holding a scope's version: "v:<scope>".
+std::string ScopeVersionField(std::string_view scope);
 
 namespace internal {
 // The entries of an XRANGE reply, and of an XREAD reply on one stream (empty when it timed out),

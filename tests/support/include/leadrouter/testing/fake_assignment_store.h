@@ -24,7 +24,8 @@ namespace leadrouter::testing {
 // assertions against it and against Redis, so the two agree on what the code above relies on:
 //
 // - Commit is all or nothing, refused as kVersionMoved / kRecordExists before any write, with
-//   the same InvalidArgument checks; it bumps the version only when it writes something.
+//   the same InvalidArgument checks; it bumps the version (and the written scopes' versions)
+//   only when it writes something; a guarded commit checks its guards instead of the version.
 // - String keys (records, the lead index, expiring values) expire by the injected clock; an
 //   expiring value rewritten with the value it has keeps a longer remaining expiry.
 // - The queue and the SLA index are ordered by score, then by member, as sorted sets are; in
@@ -43,7 +44,7 @@ class FakeAssignmentStore final : public store::AssignmentStore {
  public:
   // What FailNext makes fail.
   enum class Call {
-    kLoad,    // Load, LoadRecords, LoadValues, LoadHashFields, LoadHash, EventIdOfLead
+    kLoad,    // Load, LoadStampedRecords, LoadValues, LoadHashFields, LoadHash, EventIdOfLead
     kCommit,  // Commit, RecordUndeliverable
     kQueue,   // PeekUnassigned, DueSlaLeads, SlaPendingCount
     kLog,     // ReadLog, TailLog, LogLastId, LogTrimmedUpTo
@@ -78,10 +79,11 @@ class FakeAssignmentStore final : public store::AssignmentStore {
 
   // --- store::AssignmentStore ---
   using store::AssignmentStore::Load;
+  using store::AssignmentStore::LoadRecords;
   using store::AssignmentStore::RecordUndeliverable;
   absl::StatusOr<Snapshot> Load(const std::vector<std::string>& event_ids,
                                 const std::vector<std::string>& value_keys) override;
-  absl::StatusOr<std::vector<std::optional<std::string>>> LoadRecords(
+  absl::StatusOr<StampedRecords> LoadStampedRecords(
       const std::vector<std::string>& event_ids) override;
   absl::StatusOr<std::vector<std::optional<std::string>>> LoadValues(
       const std::vector<std::string>& keys) override;
@@ -126,6 +128,7 @@ class FakeAssignmentStore final : public store::AssignmentStore {
   const StringValue* FindLocked(const std::string& key) const;
   void SetLocked(const std::string& key, std::string value, std::chrono::seconds ttl);
   int64_t VersionLocked() const;
+  bool GuardsHoldLocked(const CommitRequest::Guards& guards) const;
   StreamId NextLogIdLocked();
   static std::vector<std::string> ByScore(const SortedSet& set);
   static absl::StatusOr<StreamId> ParseStreamId(const std::string& id);
