@@ -58,15 +58,21 @@ v1::EventOutcome DecideDuplicate(const config::Config& config, core::TimePoint n
 
 // The outcome for a lead without a stored one; routing effects go into `state`. Adds the time
 // spent qualifying to `qualify_seconds`; the routing decision of a qualified lead into `route`.
+// `qualified`: the lead's qualification when the plan has it (else evaluated here).
 v1::EventOutcome DecideNew(const config::Config& config, core::TimePoint now,
                            const v1::LeadEvent& lead,
+                           const std::optional<qualify::Decision>& qualified,
                            const std::optional<dedupe::AccountOwner>& owner,
                            routing::RoutingState& state, double& qualify_seconds,
                            std::optional<routing::RoutingDecision>& route) {
-  const auto qualify_started = std::chrono::steady_clock::now();
-  const qualify::Decision decision = config.qualifier->Evaluate(lead);
-  qualify_seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - qualify_started).count();
+  std::optional<qualify::Decision> evaluated;
+  if (!qualified) {
+    const auto qualify_started = std::chrono::steady_clock::now();
+    evaluated = config.qualifier->Evaluate(lead);
+    qualify_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - qualify_started).count();
+  }
+  const qualify::Decision& decision = qualified ? *qualified : *evaluated;
   const std::string lead_id = LeadIdFor(config.redis.tenant, lead.event_id());
   v1::EventOutcome outcome;
 
@@ -172,6 +178,16 @@ BatchPlan PlanBatch(const std::vector<const v1::LeadEvent*>& leads,
   return plan;
 }
 
+double QualifyPlan(const config::Config& config, BatchPlan& plan) {
+  const auto started = std::chrono::steady_clock::now();
+  plan.qualifications.clear();
+  plan.qualifications.reserve(plan.events.size());
+  for (const v1::LeadEvent* lead : plan.events) {
+    plan.qualifications.emplace_back(config.qualifier->Evaluate(*lead));
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
 std::vector<std::string> EarlierEventIds(
     const BatchPlan& plan, const std::vector<std::optional<std::string>>& key_values) {
   const std::unordered_set<std::string> in_batch(plan.event_ids.begin(), plan.event_ids.end());
@@ -236,9 +252,16 @@ BatchDecision DecideBatch(const config::Config& config, const dedupe::KeyMaker* 
     if (!outcome) {
       const std::optional<dedupe::AccountOwner> owner =
           key_maker != nullptr ? dedupe::FindAccountOwner(identity, known) : std::nullopt;
-      outcome = std::make_shared<v1::EventOutcome>(
-          DecideNew(config, now, lead, owner, state, decision.qualify_seconds, routes[u]));
-      routed_any |= routes[u].has_value();
+      outcome = std::make_shared<v1::EventOutcome>(DecideNew(
+          config, now, lead, u < plan.qualifications.size() ? plan.qualifications[u] : std::nullopt,
+          owner, state, decision.qualify_seconds, routes[u]));
+      if (routes[u]) {
+        routed_any = true;
+        decision.reads.pools.insert(routes[u]->pools_tried.begin(), routes[u]->pools_tried.end());
+        for (const routing::CandidateTrace& candidate : routes[u]->candidates) {
+          decision.reads.reps.insert(candidate.rep_id);
+        }
+      }
       if (owner && outcome->has_assignment() &&
           dedupe::IsOwner(owner->owners, outcome->assignment().rep_id())) {
         matched[u] = LeadResult::Match::kAccount;

@@ -96,7 +96,7 @@ absl::StatusOr<routing::RoutingState> StateFromFields(
 std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& state) {
   std::map<std::string, std::string> fields;
   for (const auto& [id, rep] : state.reps) {
-    const std::string prefix = absl::StrCat("rep:", id, ":");
+    const std::string prefix = absl::StrCat(RepScope(id), ":");
     fields[prefix + "open"] = std::to_string(rep.open_leads);
     if (!rep.day.empty()) fields[prefix + "day"] = rep.day;
     fields[prefix + "day_count"] = std::to_string(rep.assigned_on_day);
@@ -121,7 +121,7 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
     }
   }
   for (const auto& [name, pool] : state.pools) {
-    const std::string prefix = absl::StrCat("pool:", name, ":");
+    const std::string prefix = absl::StrCat(PoolScope(name), ":");
     fields[prefix + "step"] = std::to_string(pool.step);
     if (!pool.present.empty()) fields[prefix + "present"] = pool.present;
     for (const auto& [rep, credit] : pool.credit) {
@@ -143,6 +143,13 @@ std::map<std::string, std::string> ChangedFields(const std::map<std::string, std
     if (it == before.end() ? value != "0" : it->second != value) changed[field] = value;
   }
   return changed;
+}
+
+std::string PoolScope(const std::string& pool) {
+  return absl::StrCat("pool:", pool);
+}
+std::string RepScope(const std::string& rep_id) {
+  return absl::StrCat("rep:", rep_id);
 }
 
 }  // namespace leadrouter::decide

@@ -1,7 +1,9 @@
 #include "leadrouter/pipeline/assigner.h"
 
 #include <chrono>
+#include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "leadrouter/core/backoff.h"
@@ -56,6 +58,39 @@ std::vector<std::string> KeyNames(const store::KeySchema& keys,
   return names;
 }
 
+// Guards (store::AssignmentStore::CommitRequest::Guards) on exactly what a batch's decision
+// read: the scopes of the pools and reps it routed over and of every counter it writes (their
+// versions as loaded), the dedupe keys (their values as loaded) and the earlier records the
+// person keys pointed at (their stamps). Another instance's commit refuses this one only when it
+// wrote one of those.
+store::AssignmentStore::CommitRequest::Guards BatchGuards(
+    const decide::StateReads& reads, const std::map<std::string, int64_t>& scope_versions,
+    const store::AssignmentStore::CommitRequest& commit, const std::vector<std::string>& key_names,
+    const std::vector<std::optional<std::string>>& key_values,
+    const std::vector<std::string>& earlier_ids,
+    const std::vector<std::optional<std::string>>& earlier_stamps) {
+  std::set<std::string> scopes;
+  for (const std::string& pool : reads.pools) scopes.insert(decide::PoolScope(pool));
+  for (const std::string& rep : reads.reps) scopes.insert(decide::RepScope(rep));
+  for (std::string& scope : store::AssignmentStore::WrittenScopes(commit)) {
+    scopes.insert(std::move(scope));
+  }
+  store::AssignmentStore::CommitRequest::Guards guards;
+  guards.scopes.reserve(scopes.size());
+  for (const std::string& scope : scopes) {
+    const auto version = scope_versions.find(scope);
+    guards.scopes.emplace_back(scope, version == scope_versions.end() ? 0 : version->second);
+  }
+  guards.values.reserve(key_names.size());
+  for (size_t k = 0; k < key_names.size() && k < key_values.size(); ++k) {
+    guards.values.emplace_back(key_names[k], key_values[k]);
+  }
+  for (size_t i = 0; i < earlier_ids.size() && i < earlier_stamps.size(); ++i) {
+    guards.records.emplace_back(earlier_ids[i], earlier_stamps[i]);
+  }
+  return guards;
+}
+
 }  // namespace
 
 store::AssignmentStore::CommitRequest ToCommitRequest(
@@ -66,11 +101,18 @@ store::AssignmentStore::CommitRequest ToCommitRequest(
   commit.expected_version = expected_version;
   commit.ttl = config.redis.idempotency_ttl;
   commit.log_max_events = config.lifecycle.stream_retention_events;
-  for (const auto& [event_id, record] : writes.new_records) {
-    commit.new_records.emplace_back(event_id, record->SerializeAsString());
-  }
-  for (const auto& [event_id, record] : writes.replaced_records) {
-    commit.replaced_records.emplace_back(event_id, record->SerializeAsString());
+  // A logged transition that is the assignment of a record written with it is serialized once,
+  // as the record (the store keeps it once for both).
+  std::unordered_map<const v1::AssignmentEvent*, size_t> record_of_assignment;
+  for (const auto* records : {&writes.new_records, &writes.replaced_records}) {
+    for (const auto& [event_id, record] : *records) {
+      if (record->has_assignment()) {
+        record_of_assignment.emplace(&record->assignment(),
+                                     commit.new_records.size() + commit.replaced_records.size());
+      }
+      (records == &writes.new_records ? commit.new_records : commit.replaced_records)
+          .emplace_back(event_id, record->SerializeAsString());
+    }
   }
   if (writes.state) commit.state_updates = ChangedFields(loaded_state, *writes.state);
   commit.queue_add = writes.queue_add;
@@ -81,8 +123,19 @@ store::AssignmentStore::CommitRequest ToCommitRequest(
   }
   commit.sla_add = writes.sla_add;
   commit.sla_remove = writes.sla_remove;
-  commit.log_events.reserve(writes.log.size());
-  for (const auto& event : writes.log) commit.log_events.push_back(event->SerializeAsString());
+  // The store appends log_events before log_records, so only the events after the last one that
+  // is no record's assignment go by reference: the log keeps its order.
+  size_t by_reference = writes.log.size();
+  while (by_reference > 0 && record_of_assignment.contains(writes.log[by_reference - 1].get())) {
+    --by_reference;
+  }
+  for (size_t i = 0; i < writes.log.size(); ++i) {
+    if (i < by_reference) {
+      commit.log_events.push_back(writes.log[i]->SerializeAsString());
+    } else {
+      commit.log_records.push_back(record_of_assignment.at(writes.log[i].get()));
+    }
+  }
   return commit;
 }
 
@@ -110,9 +163,12 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
   };
   auto started = SteadyClock::now();
   // Who each lead is, and the dedupe keys to read with the routing state (computed once).
-  const decide::BatchPlan plan = decide::PlanBatch(leads, key_maker_.get());
+  decide::BatchPlan plan = decide::PlanBatch(leads, key_maker_.get());
   const std::vector<std::string> key_names = KeyNames(store_.keys(), plan.keys);
   timings_.dedupe += since(started);
+  // Before the load: the time between load and commit is when another instance's commit can
+  // refuse this one, so it holds only what depends on the shared state.
+  timings_.qualify += decide::QualifyPlan(*config_, plan);
 
   core::Backoff backoff(kContentionBackoffStart, kContentionBackoffMax,
                         reinterpret_cast<uintptr_t>(this));
@@ -136,10 +192,12 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     // only when some person was seen before).
     started = SteadyClock::now();
     const std::vector<std::string> earlier_ids = decide::EarlierEventIds(plan, snapshot.key_values);
+    std::vector<std::optional<std::string>> earlier_stamps;
     if (!earlier_ids.empty()) {
-      auto bytes = store_.LoadRecords(earlier_ids);
-      if (!bytes.ok()) return bytes.status();
-      auto earlier = ParseRecords(earlier_ids, *bytes);
+      auto stored = store_.LoadStampedRecords(earlier_ids);
+      if (!stored.ok()) return stored.status();
+      earlier_stamps = std::move(stored->stamps);
+      auto earlier = ParseRecords(earlier_ids, stored->records);
       if (!earlier.ok()) return earlier.status();
       for (size_t i = 0; i < earlier_ids.size(); ++i) {
         if ((*earlier)[i]) snapshot.earlier.emplace(earlier_ids[i], std::move((*earlier)[i]));
@@ -155,8 +213,10 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
       timings_.qualify += decision.qualify_seconds;
       return std::move(decision.results);
     }
-    const store::AssignmentStore::CommitRequest commit =
+    store::AssignmentStore::CommitRequest commit =
         ToCommitRequest(decision.writes, store_.keys(), loaded->state, *config_, loaded->version);
+    commit.guards = BatchGuards(decision.reads, loaded->scope_versions, commit, key_names,
+                                snapshot.key_values, earlier_ids, earlier_stamps);
     timings_.route += since(started) - decision.qualify_seconds;
     timings_.qualify += decision.qualify_seconds;
     started = SteadyClock::now();

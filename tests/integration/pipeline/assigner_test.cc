@@ -210,6 +210,98 @@ pools: [{name: main, members: [{rep: r1}, {rep: r2}]}]
   EXPECT_EQ(assigner.last_timings().commit_conflicts, 0);
 }
 
+// Issue 20: a commit of another instance refuses this one only when it wrote what this one read.
+// Here the other instance routes a lead of the other territory (other pool, other reps) and
+// nurtures one: neither touches the west pool or its reps, so the west batch commits at once.
+TEST_F(AssignerTest, InstancesRoutingOtherPoolsDoNotMakeEachOtherDecideAgain) {
+  const auto cfg = Config(R"(
+reps: [{id: w1}, {id: w2}, {id: e1}, {id: e2}]
+pools:
+  - {name: west, members: [w1, w2]}
+  - {name: east, members: [e1, e2]}
+territories:
+  - {name: na, match: {countries: [US]}, pool: west}
+  - {name: emea, match: {countries: [DE]}, pool: east}
+qualification:
+  requirements: [{name: no-competitors, field: company.domain, in: [rival.example], negate: true}]
+)");
+  ASSERT_NE(cfg, nullptr);
+  core::FakeClock clock(kMonday);
+  auto first_store = Store();
+  auto second_store = Store();
+  ASSERT_NE(first_store, nullptr);
+  ASSERT_NE(second_store, nullptr);
+  Assigner other(*second_store, cfg, clock);
+  v1::LeadEvent rival = Lead("rival", "US");
+  rival.mutable_company()->set_website("https://rival.example");
+  InterleavingStore interleaving(*first_store, [&] {
+    const v1::LeadEvent east = Lead("east", "DE");
+    auto results = other.DecideBatch({&east, &rival});
+    ASSERT_TRUE(results.ok()) << results.status();
+    EXPECT_EQ((*results)[0].outcome->assignment().pool(), "east");
+    EXPECT_TRUE((*results)[1].outcome->has_nurture());
+  });
+  Assigner assigner(interleaving, cfg, clock);
+  const v1::LeadEvent west = Lead("west", "US");
+  auto results = assigner.DecideBatch({&west});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(assigner.last_timings().commit_conflicts, 0);
+  EXPECT_EQ((*results)[0].outcome->assignment().pool(), "west");
+  // Both commits are there, each pool moved once.
+  EXPECT_EQ(RedisCommand({"HGET", first_store->keys().RoutingState(), "pool:west:step"}).str, "1");
+  EXPECT_EQ(RedisCommand({"HGET", first_store->keys().RoutingState(), "pool:east:step"}).str, "1");
+}
+
+// The earlier lead a duplicate joins is read too: when another instance converts it between
+// this batch's load and commit, the batch decides again and the new lead is a new assignment,
+// not a duplicate of a lead that is no longer live.
+TEST_F(AssignerTest, AnEarlierLeadChangedBeforeTheCommitMakesItsDuplicateDecideAgain) {
+  setenv("LEADROUTER_TEST_ASSIGNER_DEDUPE_KEY", "assigner-test-secret-0123456789", 1);
+  const auto cfg = Config(R"(
+reps: [{id: r1}, {id: r2}]
+pools: [{name: main, members: [r1, r2]}]
+dedupe: {hmac_key_env: LEADROUTER_TEST_ASSIGNER_DEDUPE_KEY}
+)");
+  ASSERT_NE(cfg, nullptr);
+  core::FakeClock clock(kMonday);
+  auto first_store = Store();
+  auto second_store = Store();
+  ASSERT_NE(first_store, nullptr);
+  ASSERT_NE(second_store, nullptr);
+  v1::LeadEvent earlier = Lead("earlier");
+  earlier.mutable_person()->set_email("pat@acme.example");
+  v1::LeadEvent again = Lead("again");
+  again.mutable_person()->set_email("pat@acme.example");
+  {
+    Assigner setup(*second_store, cfg, clock);
+    auto first = setup.DecideBatch({&earlier});
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_EQ((*first)[0].outcome->assignment().status(), v1::ASSIGNMENT_STATUS_ASSIGNED);
+  }
+  InterleavingStore interleaving(*first_store, [&] {
+    // Another instance records the conversion (as the lifecycle does: whole-tenant version).
+    auto loaded = second_store->Load({"earlier"});
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ASSERT_TRUE(loaded->records[0].has_value());
+    v1::EventOutcome converted;
+    ASSERT_TRUE(converted.ParseFromString(*loaded->records[0]));
+    converted.mutable_assignment()->set_status(v1::ASSIGNMENT_STATUS_CONVERTED);
+    auto committed =
+        second_store->Commit({.expected_version = loaded->version,
+                              .replaced_records = {{"earlier", converted.SerializeAsString()}},
+                              .ttl = std::chrono::seconds(3600)});
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    ASSERT_EQ(*committed, store::AssignmentStore::CommitResult::kCommitted);
+  });
+  Assigner assigner(interleaving, cfg, clock);
+  auto results = assigner.DecideBatch({&again});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(assigner.last_timings().commit_conflicts, 1);
+  const v1::AssignmentEvent& decided = (*results)[0].outcome->assignment();
+  EXPECT_EQ(decided.status(), v1::ASSIGNMENT_STATUS_ASSIGNED) << decided.reason();
+  EXPECT_NE(decided.lead_id(), decide::LeadIdFor(cfg->redis.tenant, "earlier"));
+}
+
 TEST_F(AssignerTest, CapsHoldAcrossInstancesAndOverflowThenQueue) {
   const auto cfg = Config(R"(
 reps:

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "leadrouter/core/clock.h"
 #include "leadrouter/decide/writes.h"
 #include "leadrouter/dedupe/dedupe.h"
+#include "leadrouter/qualify/qualifier.h"
 #include "leadrouter/routing/engine.h"
 #include "leadrouter/v1/assignment.pb.h"
 #include "leadrouter/v1/lead.pb.h"
@@ -61,10 +63,16 @@ struct BatchPlan {
   std::vector<size_t> distinct_of;           // input index -> index into event_ids
   std::vector<dedupe::Identity> identities;  // per distinct event; empty without dedupe
   std::vector<KeyRef> keys;                  // the dedupe keys to read, each once
+  // Per distinct event, its qualification when QualifyPlan ran (DecideBatch qualifies the
+  // leads it decides itself otherwise): qualification reads nothing shared, so a caller with
+  // optimistic concurrency does it once, before its load, and not again on every attempt.
+  std::vector<std::optional<qualify::Decision>> qualifications;
 };
 // `leads` must outlive the plan. `key_maker` null: no dedupe.
 BatchPlan PlanBatch(const std::vector<const v1::LeadEvent*>& leads,
                     const dedupe::KeyMaker* key_maker);
+// Qualifies every distinct event of `plan` against config.qualifier; returns the seconds spent.
+double QualifyPlan(const config::Config& config, BatchPlan& plan);
 
 // The state a batch is decided on.
 struct BatchSnapshot {
@@ -82,10 +90,19 @@ struct BatchSnapshot {
 std::vector<std::string> EarlierEventIds(const BatchPlan& plan,
                                          const std::vector<std::optional<std::string>>& key_values);
 
+// What of the routing state a decision read: the pools tried and the reps considered for every
+// lead it routed (RoutingDecision::pools_tried and ::candidates: the engine reads the counters
+// of nothing else). Leads it did not route (replays, duplicates, nurture) read none of it.
+struct StateReads {
+  std::set<std::string> pools;
+  std::set<std::string> reps;
+};
+
 struct BatchDecision {
   std::vector<LeadResult> results;  // one per input lead, in input order
   Writes writes;                    // empty when every event was a replay
-  double qualify_seconds = 0;       // time spent in the qualifier (for the stage metrics)
+  StateReads reads;
+  double qualify_seconds = 0;  // time spent in the qualifier (for the stage metrics)
 };
 // A second occurrence of an event id within the batch is a replay of the first.
 BatchDecision DecideBatch(const config::Config& config, const dedupe::KeyMaker* key_maker,

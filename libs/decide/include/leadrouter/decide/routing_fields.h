@@ -23,4 +23,10 @@ std::map<std::string, std::string> FieldsFromState(const routing::RoutingState& 
 std::map<std::string, std::string> ChangedFields(const std::map<std::string, std::string>& before,
                                                  const routing::RoutingState& after);
 
+// The scope of a pool's and of a rep's fields: every field of the pool starts with "pool:<name>:",
+// every field of the rep with "rep:<id>:" (the store keeps a version per scope: a field's name up
+// to its second ':').
+std::string PoolScope(const std::string& pool);
+std::string RepScope(const std::string& rep_id);
+
 }  // namespace leadrouter::decide

@@ -38,9 +38,13 @@ using decide::LeadResult;
 // its I/O against Redis. One round trip loads the shared routing state and the stored outcomes of
 // the batch's event ids (a second one the leads person keys point at, when some person was seen
 // before); the batch is decided in memory; one atomic compare-and-set script writes the new
-// outcomes, the changed counters and the unassigned-queue changes. When another instance committed
-// in between, nothing is written and the batch is decided again from fresh state, so fairness and
-// caps hold across any number of instances. Thread-compatible: one instance per thread.
+// outcomes, the changed counters and the unassigned-queue changes, guarded by exactly what the
+// decision read (the versions of the pools and reps it routed over, the dedupe keys, the earlier
+// records its duplicates join: store::AssignmentStore::CommitRequest::Guards). When another
+// instance wrote any of that in between, nothing is written and the batch is decided again from
+// fresh state, so fairness and caps hold across any number of instances; commits over other
+// pools, reps and people do not disturb it. Qualification reads nothing shared and runs once,
+// before the load. Thread-compatible: one instance per thread.
 class Assigner {
  public:
   Assigner(store::AssignmentStore& store, std::shared_ptr<const config::Config> config,
@@ -105,9 +109,10 @@ using decide::ToTimestamp;
 using decide::StateFromFields;
 
 // What a decision's Writes are as a commit of the Redis store: key names from `keys`, records
-// serialized (compressed by the store), the counters that differ from the loaded hash
-// `loaded_state`, records' and log's bounds from `config`. `expected_version` is the version the
-// decision was made on.
+// serialized once (compressed by the store; a logged assignment of a record is logged by
+// reference to it), the counters that differ from the loaded hash `loaded_state`, records' and
+// log's bounds from `config`. `expected_version` is the version the decision was made on (the
+// whole-tenant guard; DecideBatch sets finer guards).
 store::AssignmentStore::CommitRequest ToCommitRequest(
     const decide::Writes& writes, const store::KeySchema& keys,
     const std::map<std::string, std::string>& loaded_state, const config::Config& config,
