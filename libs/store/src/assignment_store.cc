@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -23,7 +24,8 @@ namespace {
 // guarded scope/version
 // pairs, guarded value exists-flag/value pairs, guarded record exists-flag/stamp pairs, the
 // scopes written, new bytes, replaced bytes, update field/value pairs, delete fields, queue
-// score/member pairs, queue removals, indexed event ids, value/ttl pairs, sla score/member pairs,
+// score/member pairs, queue removals, indexed event ids, value/ttl/mode triples, sla score/member
+// pairs,
 // sla removals, log entries, logged records (0-based indexes into the record bytes), hash
 // field/value pairs, hash fields to delete. Versions are compared
 // as canonical decimal strings, not Lua numbers (Lua 5.1 numbers are doubles). All checks run
@@ -104,12 +106,17 @@ end
 k = k + n_idx
 for i = 1, n_exp do
   -- An unchanged value keeps a longer remaining expiry: leads into a claimed account renew its
-  -- owner for the idle period but never cut the claim's longer period short.
-  local key, ttl = KEYS[k + i], tonumber(ARGV[a + 1])
-  if redis.call('GET', key) ~= ARGV[a] or redis.call('TTL', key) < ttl then
+  -- owner for the idle period but never cut the claim's longer period short. The client says
+  -- which it is when a guard told it the current value ('s': changed, 'r': unchanged).
+  local key, mode = KEYS[k + i], ARGV[a + 2]
+  if mode == 's' then
+    redis.call('SET', key, ARGV[a], 'EX', ARGV[a + 1])
+  elseif mode == 'r' then
+    redis.call('EXPIRE', key, ARGV[a + 1], 'GT')
+  elseif redis.call('GET', key) ~= ARGV[a] or redis.call('TTL', key) < tonumber(ARGV[a + 1]) then
     redis.call('SET', key, ARGV[a], 'EX', ARGV[a + 1])
   end
-  a = a + 2
+  a = a + 3
 end
 k = k + n_exp
 -- Removals first: a lead re-routed in this commit drops its old deadline and gets a new one.
@@ -545,10 +552,23 @@ absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const
     script_keys.push_back(keys().LeadIndex(lead_id));
     args.push_back(event_id);
   }
+  // Where a guard holds a key's value, the commit knows it (the script checks the guards first),
+  // so the script need not read it again before each write.
+  std::unordered_map<std::string_view, std::optional<std::string_view>> known;
+  for (const auto& [key, value] : guards.values) {
+    known.emplace(key, value ? std::optional<std::string_view>(*value) : std::nullopt);
+  }
   for (const auto& value : r.expiring_values) {
     script_keys.push_back(value.key);
     args.push_back(value.value);
     args.push_back(std::to_string(value.ttl.count()));
+    auto current = known.find(value.key);
+    if (current == known.end()) {
+      args.push_back("?");
+    } else {
+      args.push_back(current->second == std::string_view(value.value) ? "r" : "s");
+      current->second = value.value;
+    }
   }
   for (const auto& [lead_id, deadline_s] : r.sla_add) {
     args.push_back(std::to_string(deadline_s));

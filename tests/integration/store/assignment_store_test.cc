@@ -691,6 +691,48 @@ TEST_P(AssignmentStoreTest, AnUnchangedExpiringValueKeepsItsLongerExpiry) {
   EXPECT_GT(Ttl(key), 400) << "a longer one extends it";
 }
 
+// The same rules when a guard names the key (the Redis script then writes without reading it
+// again), also for a key written twice in one commit.
+TEST_P(AssignmentStoreTest, AGuardedExpiringValueFollowsTheSameRules) {
+  const std::string key = store_->keys().Account("acct");
+  const std::string person = store_->keys().Person("p");
+  auto guarded = [&](std::optional<std::string> account, std::optional<std::string> person_value,
+                     std::vector<CommitRequest::ExpiringValue> values) {
+    return Commit({.guards = CommitRequest::Guards{.values = {{key, std::move(account)},
+                                                              {person, std::move(person_value)}}},
+                   .expiring_values = std::move(values)});
+  };
+  using std::chrono::seconds;
+  ASSERT_EQ(guarded(std::nullopt, std::nullopt, {{key, "rep-a", seconds(1000)}}),
+            CommitResult::kCommitted);
+  ASSERT_EQ(guarded("rep-a", std::nullopt, {{key, "rep-a", seconds(100)}}),
+            CommitResult::kCommitted);
+  EXPECT_GT(Ttl(key), 900) << "the same value keeps the longer expiry";
+  ASSERT_EQ(guarded("rep-a", std::nullopt, {{key, "rep-b", seconds(100)}}),
+            CommitResult::kCommitted);
+  EXPECT_LE(Ttl(key), 100) << "a new value gets its own";
+  EXPECT_EQ(Get(key), std::optional<std::string>("rep-b"));
+  ASSERT_EQ(guarded("rep-b", std::nullopt, {{key, "rep-b", seconds(500)}}),
+            CommitResult::kCommitted);
+  EXPECT_GT(Ttl(key), 400) << "a longer one extends it";
+  // Twice in one commit: a new value, then the same value with a shorter and a longer expiry.
+  ASSERT_EQ(guarded("rep-b", std::nullopt,
+                    {{person, "e1", seconds(50)},
+                     {person, "e2", seconds(300)},
+                     {person, "e2", seconds(100)},
+                     {key, "rep-c", seconds(200)},
+                     {key, "rep-c", seconds(700)}}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(Get(person), std::optional<std::string>("e2"));
+  EXPECT_GT(Ttl(person), 200);
+  EXPECT_LE(Ttl(person), 300);
+  EXPECT_EQ(Get(key), std::optional<std::string>("rep-c"));
+  EXPECT_GT(Ttl(key), 600);
+  // A guard that no longer holds writes nothing.
+  EXPECT_EQ(guarded("rep-b", "e2", {{key, "rep-z", seconds(5)}}), CommitResult::kVersionMoved);
+  EXPECT_EQ(Get(key), std::optional<std::string>("rep-c"));
+}
+
 TEST_P(AssignmentStoreTest, QueueAdditionsComeBeforeRemovalsAndTiesOrderByMember) {
   ASSERT_EQ(Commit({.queue_add = {{"b", 10}, {"a", 10}, {"c", 5}}}), CommitResult::kCommitted);
   auto queue = store_->PeekUnassigned(2);
