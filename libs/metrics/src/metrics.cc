@@ -19,6 +19,14 @@ namespace {
 
 // Speed-to-lead matters from milliseconds (the pipeline) to hours (an outage), so the buckets
 // span both.
+// Speed to lead is compared with the broker's own latency (milliseconds): finer below 100 ms.
+const prometheus::Histogram::BucketBoundaries& SpeedToLeadBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1,
+      0.25,  0.5,    1,     2.5,    5,    10,    30,   60,   300,  900,  3600};
+  return *buckets;
+}
+
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -300,13 +308,20 @@ PipelineMetrics::PipelineMetrics() : registry_(std::make_shared<prometheus::Regi
                      .Help("Time from polling an event to committing its offset.")
                      .Register(*registry_)
                      .Add({}, LatencyBuckets());
-  lead_to_assignment_ =
-      &prometheus::BuildHistogram()
-           .Name("leadrouter_lead_to_assignment_seconds")
-           .Help(
-               "Speed to lead: time from the lead's occurred_at to its assignment being published.")
-           .Register(*registry_)
-           .Add({}, LatencyBuckets());
+  lead_to_assignment_ = &prometheus::BuildHistogram()
+                             .Name("leadrouter_lead_to_assignment_seconds")
+                             .Help(
+                                 "Speed to lead: time from the lead's occurred_at to its "
+                                 "assignment committed (in Redis and on the stream).")
+                             .Register(*registry_)
+                             .Add({}, SpeedToLeadBuckets());
+  lead_to_kafka_ = &prometheus::BuildHistogram()
+                        .Name("leadrouter_lead_to_kafka_seconds")
+                        .Help(
+                            "Speed to lead on Kafka: time from the lead's occurred_at to Kafka "
+                            "acknowledging its first assignment.")
+                        .Register(*registry_)
+                        .Add({}, SpeedToLeadBuckets());
   subscribers_ = &prometheus::BuildGauge()
                       .Name("leadrouter_stream_subscribers")
                       .Help("Open StreamAssignments gRPC streams.")
@@ -501,6 +516,10 @@ void PipelineMetrics::ObserveProcessing(double seconds) {
 
 void PipelineMetrics::ObserveLeadToAssignment(double seconds) {
   lead_to_assignment_->Observe(seconds);
+}
+
+void PipelineMetrics::ObserveLeadToKafka(double seconds) {
+  lead_to_kafka_->Observe(seconds);
 }
 
 void PipelineMetrics::MessageUndeliverable(std::string_view kind, std::string_view reason) {

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -22,6 +24,20 @@ namespace {
 constexpr std::chrono::milliseconds kReadBlock{500};
 
 // The milliseconds part of a stream id ("<ms>-<seq>").
+// A lead's first assignment to a rep (straight away or from the unassigned queue), not a
+// re-route after a return or an expiry, nor an acceptance or a duplicate.
+bool IsFirstAssignment(const v1::AssignmentEvent& event) {
+  if (event.status() != v1::ASSIGNMENT_STATUS_ASSIGNED) return false;
+  return std::count_if(event.history().begin(), event.history().end(), [](const auto& entry) {
+           return entry.status() == v1::ASSIGNMENT_STATUS_ASSIGNED;
+         }) == 1;
+}
+
+core::TimePoint OccurredAt(const v1::AssignmentEvent& event) {
+  return core::TimePoint(std::chrono::seconds(event.lead_occurred_at().seconds()) +
+                         std::chrono::nanoseconds(event.lead_occurred_at().nanos()));
+}
+
 int64_t StreamIdMillis(std::string_view id) {
   int64_t ms = 0;
   const std::string_view millis = id.substr(0, id.find('-'));
@@ -194,6 +210,9 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
 
   std::vector<kafka::OutgoingMessage> messages;
   messages.reserve(entries->size());
+  // Per message, the lead's occurred_at when it is the lead's first assignment (speed to lead).
+  std::vector<std::optional<core::TimePoint>> first_assignment_of;
+  first_assignment_of.reserve(entries->size());
   for (const auto& entry : *entries) {
     v1::AssignmentEvent event;
     absl::StatusOr<kafka::OutgoingMessage> message =
@@ -207,6 +226,9 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
       continue;
     }
     messages.push_back(*std::move(message));
+    first_assignment_of.push_back(IsFirstAssignment(event)
+                                      ? std::optional<core::TimePoint>(OccurredAt(event))
+                                      : std::nullopt);
   }
   std::vector<kafka::RefusedMessage> refused;
   const absl::Status produced =
@@ -219,6 +241,15 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
       Pause(std::chrono::seconds(1), stop);
     }
     return false;
+  }
+  const core::TimePoint acknowledged_at = std::chrono::system_clock::now();
+  for (const kafka::RefusedMessage& r : refused) {
+    if (r.index < first_assignment_of.size()) first_assignment_of[r.index].reset();
+  }
+  for (const std::optional<core::TimePoint>& occurred : first_assignment_of) {
+    if (!occurred) continue;
+    metrics_.ObserveLeadToKafka(
+        std::max(0.0, std::chrono::duration<double>(acknowledged_at - *occurred).count()));
   }
   for (const kafka::RefusedMessage& r : refused) {
     metrics_.MessageUndeliverable("assignment", r.reason);

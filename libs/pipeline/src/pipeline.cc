@@ -393,6 +393,7 @@ absl::Status Pipeline::Prepare(PreparedBatch& prepared) {
   lead_ptrs.reserve(leads.size());
   for (const auto& lead : leads) lead_ptrs.push_back(&lead);
   auto results = assigner_->DecideBatch(lead_ptrs);
+  prepared.committed_at = clock_.Now();
   const Assigner::StageTimings& timings = assigner_->last_timings();
   metrics_.ObserveStage("dedupe", timings.dedupe);
   metrics_.ObserveStage("qualify", timings.qualify);
@@ -459,7 +460,6 @@ absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status&
   }
 
   const double processing = Seconds(std::chrono::steady_clock::now() - prepared.started).count();
-  const auto published_at = clock_.Now();
   metrics_.EventsConsumed(static_cast<double>(prepared.consumed_events));
   for (const auto& reason : prepared.rejected_reasons) metrics_.EventDeadLettered(reason);
   for (const auto& source : prepared.rejected_sources) metrics_.SourceEvent(source, "dead_letter");
@@ -502,7 +502,10 @@ absl::Status Pipeline::Finish(const PreparedBatch& prepared, const absl::Status&
     metrics_.LeadAssigned(v1::LeadSourceKind_Name(assignment.lead().source_kind()));
     const auto occurred = std::chrono::system_clock::time_point(std::chrono::nanoseconds(
         google::protobuf::util::TimeUtil::TimestampToNanoseconds(assignment.lead_occurred_at())));
-    metrics_.ObserveLeadToAssignment(std::max(0.0, Seconds(published_at - occurred).count()));
+    // Stamped at the commit, not here: this runs after the outputs' acknowledgement, the offset
+    // commit and (pipelined) the next batch's preparation.
+    metrics_.ObserveLeadToAssignment(
+        std::max(0.0, Seconds(prepared.committed_at - occurred).count()));
   }
   for (size_t i = 0; i < prepared.messages.size(); ++i) metrics_.ObserveProcessing(processing);
   return absl::OkStatus();

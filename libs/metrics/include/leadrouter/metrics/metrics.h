@@ -98,8 +98,12 @@ class PipelineMetrics {
   void ConfigReload(std::string_view result);
   // Seconds from the first poll of the batch holding the event until its offset was committed.
   void ObserveProcessing(double seconds);
-  // Seconds from the lead's occurred_at until its assignment was published (speed-to-lead).
+  // Seconds from the lead's occurred_at until its assignment was committed (in Redis and on the
+  // stream: speed-to-lead as a gRPC subscriber sees it).
   void ObserveLeadToAssignment(double seconds);
+  // Seconds from the lead's occurred_at until Kafka acknowledged its first assignment (the
+  // outbox's publication: speed-to-lead as a Kafka consumer sees it).
+  void ObserveLeadToKafka(double seconds);
   // stage: "redis", "kafka_produce", "kafka_commit", "kafka_consume", "enrich".
   void BatchFailed(std::string_view stage);
   // A batch's compare-and-set commits refused because the routing state changed between its
@@ -240,6 +244,7 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Gauge>* config_info_;
   prometheus::Histogram* processing_;
   prometheus::Histogram* lead_to_assignment_;
+  prometheus::Histogram* lead_to_kafka_;
   prometheus::Gauge* subscribers_;
   prometheus::Gauge* unassigned_depth_;
   prometheus::Gauge* consumer_paused_;

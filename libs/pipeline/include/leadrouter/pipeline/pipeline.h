@@ -97,6 +97,7 @@ class Pipeline {
     size_t consumed_events = 0;
     std::vector<std::pair<std::string, size_t>> filtered;  // (source, records dropped)
     std::chrono::steady_clock::time_point started;
+    core::TimePoint committed_at{};                // when its outcomes were durable in Redis
     std::shared_ptr<const config::Config> config;  // the one it was decided with
   };
   // Publishes one batch's outputs at a time on its own thread (defined in pipeline.cc).
