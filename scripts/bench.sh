@@ -566,8 +566,8 @@ How it is measured:
   \`leadrouter_events_outcome_total\` both reach exactly N (checked every 50 ms). leads/s is counted
   from the first poll that sees events consumed to the poll that sees the last outcome.
 - (d) \`leadgen --rate $rate\` for ${latency_seconds} s with occurred_at = produce time; p50/p99/p999 of
-  \`leadrouter_lead_to_kafka_seconds\` (stamped when Kafka acknowledged the lead's first
-  assignment, published by the outbox) and of \`leadrouter_lead_to_assignment_seconds\` (stamped
+  \`leadrouter_lead_to_kafka_seconds\` (stamped when Kafka acknowledged the first assignment of
+  the lead, published by the outbox) and of \`leadrouter_lead_to_assignment_seconds\` (stamped
   when the batch's commit returned) over that interval only (bucket counts after minus before),
   interpolated linearly inside the buckets (1, 2.5, 5, 7.5, 10, 15, 20, 30, 40, 50, 75, 100 ms,
   ...): the resolution is the bucket, not the millisecond. It includes the producer's and the
@@ -693,6 +693,44 @@ ${ingest_section}
     Redis 1,032 B per live lead (target 500). What the profile says is next: libphonenumber's
     validation of unseen numbers (~30% of the daemon's CPU on leadgen's mix), the commit's
     arguments and Lua, then the tenant-wide version.
+- Issue 20, step 2 (2026-12-04; release build; each line says which runs):
+  - Two instances refused each other's commits because every commit moved one tenant-wide
+    version. A batch's commit now carries guards on exactly what its decision read: a version
+    per scope of the routing hash (\`pool:<name>\`, \`rep:<id>\`, moved by every commit that
+    writes a field of it), the person and account keys with the values read, and the earlier
+    records its duplicates join with a stamp (SHA-1 of the stored bytes, \`redis.sha1hex\` in the
+    script). Qualification, which reads nothing shared, moved before the load, out of the window
+    in which another commit can refuse this one. Batches decided again with two instances on
+    100,000 leads (the scaling section of bench.sh run alone, builds alternated): before 42.8%,
+    38.6%, 32.8%; after 25.4%, 25.2%, 17.4%. In full bench runs: 41.6% before, 24.9%, 19.9% and
+    15.9% (the run of the tables above) after.
+  - Why not 5%: with the example config every batch of ~500 leads routes over all four pools
+    and all three reps (the pool \`everyone\` holds every rep), so any two batches that overlap
+    in time read the same scopes and the guards cannot tell them apart. What decides the rate is
+    the window between a batch's load and its script, against the other instance's batch
+    period: in the stage table of the 19:40 run route (outcomes, serialization) 9.6 ms and the
+    client side of redis_commit (compression, arguments) within its 22.9 ms, of ~67 ms per
+    batch. Instances with pools of their own do not refuse each other at all
+    (\`AssignerTest.InstancesRoutingOtherPoolsDoNotMakeEachOtherDecideAgain\`). Lower needs a
+    window that holds only the routed leads (a third of them): nurture and duplicates decided
+    and encoded before the routing state is read.
+  - One serialization and one compression per assigned lead instead of two: its log entry is a
+    reference to its record in the script's arguments (stream field \`o\`), read back as the
+    assignment alone. CPU per lead of one instance 130.1 us in the morning's run, 104.4 us after
+    this step (same machine, same command); the 19:40 run measured 143.9 us with every stage
+    slower (dedupe 19.9 vs 15.7 ms per batch): the machine is shared, compare within a run.
+  - The value guards cost Redis one GET per dedupe key: the script's time per lead went 19.8 ->
+    25.8 us (two runs); the guarded keys are now written without reading them again (\`SET\` for
+    a changed value, \`EXPIRE ... GT\` for an unchanged one, chosen by the client that knows the
+    value), 21.6 and 28.0 us in the two runs after: within this machine's noise, not the 6 us
+    target, which needs the rest of the slim commit (the lead index, the per-record
+    \`EXISTS\`).
+  - Latency: \`leadrouter_lead_to_assignment_seconds\` was stamped after the outputs'
+    acknowledgement, the offset commit and the next batch's preparation; it is now stamped at
+    the commit (p99 29.3 ms in the 19:40 run, 48.0 ms the old way in the morning's), and
+    \`leadrouter_lead_to_kafka_seconds\` when Kafka acknowledged the lead's first assignment
+    (the issue's measure): p99 42.2 ms over a broker p99 of 12.5 ms, target 17.5 ms. Both
+    histograms have buckets at 7.5, 15, 20, 30, 40 ms now.
 
 ## What the numbers say
 
@@ -711,7 +749,7 @@ $(awk -v l="$leads_per_s" -v k="$kafka_ceiling" -v e="$evalsha" -v b500="$b500" 
   printf "Two instances in one group drain %.2fx one instance", l2 / l
   if (l2 / l >= 1.5) printf ", which fits a daemon bound\nby waiting, not by the machine. At"
   else printf ": a second process buys little\non this machine. At"
-  printf " %s leads/s offered, p50 %s ms and p99 %s ms to Kafka's acknowledgement, over a broker whose own p50/p99 are\n", "2000", p50, p99
+  printf " %s leads/s offered, p50 %s ms and p99 %s ms to the Kafka acknowledgement, over a broker whose own p50/p99 are\n", "2000", p50, p99
   printf "%s/%s ms. Peak RSS %s MB, Redis %.0f bytes per stored lead\n", rp50, rp99, rss, bpl
   printf "(the stored lead, its index, its person and account keys and its entry in the stream log;\n"
   printf "%.0f bytes without the stream log, which is capped whatever the number of leads).\n", bpl2
