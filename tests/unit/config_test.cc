@@ -109,6 +109,9 @@ TEST(ConfigTest, ErrorsNameTheField) {
             "config: grpc.listen: must be host:port, got \"nowhere\"");
   EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: \"a b\"}]"),
             "config: reps[0].id: must be 1-64 of [A-Za-z0-9._-]");
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: k:1}\nreps: [{id: a}]\n"
+                    "pools: [{name: \"emea:north\", members: [a]}]"),
+            "config: pools[0].name: must not contain ':'");
 }
 
 TEST(ConfigTest, UnknownFieldsAreRefusedNotIgnored) {

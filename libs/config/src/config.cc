@@ -707,6 +707,10 @@ void ParsePools(const YAML::Node& n, const std::string& p, routing::RoutingRules
     MapReader r(n[i], Index(p, i), errors);
     routing::Pool pool;
     r.String("name", pool.name, /*required=*/true);
+    if (pool.name.find(':') != std::string::npos) {
+      // The pool's counters are stored as "pool:<name>:<counter>" and versioned by that prefix.
+      errors.Add(Join(r.path(), "name"), "must not contain ':'");
+    }
     std::string strategy = "weighted_round_robin";
     r.String("strategy", strategy);
     if (auto it = kStrategies.find(strategy); it != kStrategies.end()) {
