@@ -58,6 +58,7 @@ leadrouter_outbox_failures_total
 leadrouter_config_info
 leadrouter_event_processing_seconds
 leadrouter_lead_to_assignment_seconds
+leadrouter_lead_to_kafka_seconds
 leadrouter_stream_subscribers
 leadrouter_dedupe_matches_total
 leadrouter_stage_seconds
@@ -89,6 +90,7 @@ leadrouter_kafka_produce_errors_total
 HISTOGRAMS="
 leadrouter_event_processing_seconds
 leadrouter_lead_to_assignment_seconds
+leadrouter_lead_to_kafka_seconds
 leadrouter_time_to_accept_seconds
 leadrouter_redis_command_seconds
 leadrouter_grpc_request_seconds
