@@ -68,7 +68,7 @@ store::AssignmentStore::CommitRequest::Guards BatchGuards(
     const store::AssignmentStore::CommitRequest& commit, const std::vector<std::string>& key_names,
     const std::vector<std::optional<std::string>>& key_values,
     const std::vector<std::string>& earlier_ids,
-    const std::vector<std::optional<std::string>>& earlier_stamps) {
+    const std::vector<std::optional<std::string>>& earlier_stamps, int64_t unscoped_commits) {
   std::set<std::string> scopes;
   for (const std::string& pool : reads.pools) scopes.insert(decide::PoolScope(pool));
   for (const std::string& rep : reads.reps) scopes.insert(decide::RepScope(rep));
@@ -76,6 +76,7 @@ store::AssignmentStore::CommitRequest::Guards BatchGuards(
     scopes.insert(std::move(scope));
   }
   store::AssignmentStore::CommitRequest::Guards guards;
+  guards.unscoped_commits = unscoped_commits;
   guards.scopes.reserve(scopes.size());
   for (const std::string& scope : scopes) {
     const auto version = scope_versions.find(scope);
@@ -215,8 +216,9 @@ absl::StatusOr<std::vector<LeadResult>> Assigner::DecideBatch(
     }
     store::AssignmentStore::CommitRequest commit =
         ToCommitRequest(decision.writes, store_.keys(), loaded->state, *config_, loaded->version);
-    commit.guards = BatchGuards(decision.reads, loaded->scope_versions, commit, key_names,
-                                snapshot.key_values, earlier_ids, earlier_stamps);
+    commit.guards =
+        BatchGuards(decision.reads, loaded->scope_versions, commit, key_names, snapshot.key_values,
+                    earlier_ids, earlier_stamps, loaded->unscoped_commits);
     timings_.route += since(started) - decision.qualify_seconds;
     timings_.qualify += decision.qualify_seconds;
     started = SteadyClock::now();

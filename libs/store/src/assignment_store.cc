@@ -20,7 +20,8 @@ namespace {
 // ARGV: expected version ('' for a guarded commit), ttl, then the counts #new, #replaced,
 // #updates, #deletes, #queue adds, #queue removes, #lead index entries, #expiring values, #sla
 // adds, #sla removes, #log events, the log's approximate max length, #hash sets, #hash deletes,
-// #guarded scopes, #guarded values, #guarded records, #scopes written, #logged records; then
+// #guarded scopes, #guarded values, #guarded records, #scopes written, #logged records, the
+// unscoped commits a guarded commit expects (Snapshot::unscoped_commits); then
 // guarded scope/version
 // pairs, guarded value exists-flag/value pairs, guarded record exists-flag/stamp pairs, the
 // scopes written, new bytes, replaced bytes, update field/value pairs, delete fields, queue
@@ -43,8 +44,15 @@ if ARGV[1] ~= '' then
   local version = redis.call('HGET', KEYS[1], 'version')
   if version == false then version = '0' end
   if version ~= ARGV[1] then return 1 end
+else
+  -- A writer that keeps no scope versions (an older leadrouter, mid rolling upgrade) moves only
+  -- 'version': every commit of this script moves 'v:' with it, so their difference counts the
+  -- other writer's commits, and one since the load refuses a guarded commit.
+  local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+  local scoped = tonumber(redis.call('HGET', KEYS[1], 'v:') or '0')
+  if version - scoped ~= tonumber(ARGV[22]) then return 1 end
 end
-local a = 22
+local a = 23
 for i = 1, n_gscope do
   local version = redis.call('HGET', KEYS[1], 'v:' .. ARGV[a])
   if version == false then version = '0' end
@@ -166,6 +174,7 @@ end
 if n_new + n_rep + n_upd + n_del + n_qadd + n_qrem + n_idx + n_exp + n_sadd + n_srem + n_log +
     n_hset + n_hdel > 0 then
   redis.call('HINCRBY', KEYS[1], 'version', 1)
+  redis.call('HINCRBY', KEYS[1], 'v:', 1)
   for i = 0, n_bump - 1 do
     redis.call('HINCRBY', KEYS[1], 'v:' .. ARGV[bump_at + i], 1)
   end
@@ -371,6 +380,13 @@ absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
     }
     snapshot.state.emplace(fields[i].str, fields[i + 1].str);
   }
+  // "v:" (the empty scope) counts this store's commits; the rest of the version, other writers'.
+  if (auto scoped = snapshot.scope_versions.find(""); scoped != snapshot.scope_versions.end()) {
+    snapshot.unscoped_commits = snapshot.version - scoped->second;
+    snapshot.scope_versions.erase(scoped);
+  } else {
+    snapshot.unscoped_commits = snapshot.version;
+  }
   size_t next_reply = 1;
   if (!event_ids.empty()) {
     auto records = MgetValues((*replies)[next_reply++], event_ids.size());
@@ -516,7 +532,8 @@ absl::StatusOr<AssignmentStore::CommitResult> RedisAssignmentStore::Commit(const
                                 std::to_string(guards.values.size()),
                                 std::to_string(guards.records.size()),
                                 std::to_string(written_scopes.size()),
-                                std::to_string(r.log_records.size())};
+                                std::to_string(r.log_records.size()),
+                                std::to_string(guards.unscoped_commits)};
   for (const auto& [scope, version] : guards.scopes) {
     args.push_back(scope);
     args.push_back(std::to_string(version));

@@ -194,6 +194,38 @@ TEST_P(AssignmentStoreTest, AGuardedCommitIsRefusedOnlyByAWriteToWhatItRead) {
             CommitResult::kVersionMoved);
 }
 
+// Mid rolling upgrade an older leadrouter commits by the tenant version alone, moving no scope
+// version: a guarded commit cannot tell what it wrote, so any such commit since the load refuses
+// it.
+TEST_P(AssignmentStoreTest, ACommitOfAWriterWithoutScopeVersionsRefusesAGuardedOne) {
+  ASSERT_EQ(Commit({.state_updates = {{"pool:west:step", "1"}}}), CommitResult::kCommitted);
+  auto olderWriterCommits = [&] {
+    if (fake_ != nullptr) {
+      fake_->BumpVersion();
+    } else {
+      Raw({"HINCRBY", store_->keys().RoutingState(), "version", "1"});
+      Raw({"HSET", store_->keys().RoutingState(), "pool:east:step", "7"});
+    }
+  };
+  olderWriterCommits();  // before the load: no matter
+  const auto loaded = Load({});
+  EXPECT_EQ(loaded.version, 2);
+  EXPECT_EQ(loaded.unscoped_commits, 1);
+  EXPECT_FALSE(loaded.scope_versions.contains("")) << "the store's own count is not a scope";
+  const CommitRequest::Guards guards{.scopes = {{"pool:west", 1}},
+                                     .unscoped_commits = loaded.unscoped_commits};
+  olderWriterCommits();
+  EXPECT_EQ(Commit({.guards = guards, .state_updates = {{"pool:west:step", "2"}}}),
+            CommitResult::kVersionMoved);
+  const auto again = Load({});
+  EXPECT_EQ(again.unscoped_commits, 2);
+  EXPECT_EQ(Commit({.guards = CommitRequest::Guards{.scopes = {{"pool:west", 1}},
+                                                    .unscoped_commits = again.unscoped_commits},
+                    .state_updates = {{"pool:west:step", "2"}}}),
+            CommitResult::kCommitted);
+  EXPECT_EQ(Load({}).unscoped_commits, 2) << "this store's commits are not counted as unscoped";
+}
+
 TEST_P(AssignmentStoreTest, GuardedValuesAndRecordsMustBeAsTheyWereRead) {
   const std::string person = store_->keys().Person("p1");
   ASSERT_EQ(Commit({.new_records = {{"e1", "live"}}}), CommitResult::kCommitted);

@@ -118,6 +118,13 @@ void FakeAssignmentStore::SetLocked(const std::string& key, std::string value,
 
 bool FakeAssignmentStore::GuardsHoldLocked(const CommitRequest::Guards& guards) const {
   const auto hash = hashes_.find(keys().RoutingState());
+  int64_t scoped = 0;
+  if (hash != hashes_.end()) {
+    if (auto field = hash->second.find(store::ScopeVersionField("")); field != hash->second.end()) {
+      scoped = ParseInt(field->second).value_or(-1);
+    }
+  }
+  if (VersionLocked() - scoped != guards.unscoped_commits) return false;
   for (const auto& [scope, expected] : guards.scopes) {
     int64_t version = 0;
     if (hash != hashes_.end()) {
@@ -206,6 +213,8 @@ absl::StatusOr<store::AssignmentStore::Snapshot> FakeAssignmentStore::Load(
   if (snapshot.version < 0) {
     return absl::DataLossError(absl::StrCat(keys().RoutingState(), " holds a non-integer version"));
   }
+  snapshot.unscoped_commits = snapshot.version - snapshot.scope_versions[""];
+  snapshot.scope_versions.erase("");
   for (const std::string& event_id : event_ids) {
     const StringValue* record = FindLocked(keys().EventRecord(event_id));
     snapshot.records.push_back(record ? std::optional<std::string>(record->value) : std::nullopt);
@@ -330,7 +339,9 @@ absl::StatusOr<store::AssignmentStore::CommitResult> FakeAssignmentStore::Commit
                      !r.hash_deletes.empty();
   if (wrote) {
     routing[kVersionField] = std::to_string(VersionLocked() + 1);
-    for (const std::string& scope : WrittenScopes(r)) {
+    std::vector<std::string> moved = WrittenScopes(r);
+    moved.emplace_back();  // "v:": this store's commits (Snapshot::unscoped_commits)
+    for (const std::string& scope : moved) {
       const std::string field = store::ScopeVersionField(scope);
       absl::StatusOr<int64_t> version = ParseInt(routing[field]);
       routing[field] = std::to_string(version.ok() ? *version + 1 : 1);

@@ -52,6 +52,9 @@ class AssignmentStore {
     std::map<std::string, std::string> state;  // the routing hash without the store's versions
     // The version of every scope of `state` that a commit ever wrote (absent: 0).
     std::map<std::string, int64_t> scope_versions;
+    // Commits of writers that keep no scope versions (an older leadrouter during a rolling
+    // upgrade): a guarded commit is refused when one happened since the load.
+    int64_t unscoped_commits = 0;
     std::vector<std::optional<std::string>> records;  // records[i] belongs to event_ids[i]
     std::vector<std::optional<std::string>> values;   // values[i] belongs to value_keys[i]
   };
@@ -100,6 +103,8 @@ class AssignmentStore {
       std::vector<std::pair<std::string, std::optional<std::string>>> values{};
       // Event ids with the stamp of the record read (LoadStampedRecords; nullopt: none).
       std::vector<std::pair<std::string, std::optional<std::string>>> records{};
+      // Snapshot::unscoped_commits as loaded: another writer's commit since refuses this one.
+      int64_t unscoped_commits = 0;
     };
     std::optional<Guards> guards{};
     // New outcomes: written only if none of these events has a record yet.
