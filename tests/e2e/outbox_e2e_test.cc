@@ -226,12 +226,15 @@ TEST_F(OutboxTest, EveryTransitionReachesTheTopicAfterAnOutageInLogOrder) {
   const std::vector<std::string> events = Publish(30);
   ASSERT_TRUE(WaitForRecords(events.size(), 60s));
   ASSERT_TRUE(WaitForOutboxCaughtUp(30s));
-  // Speed to lead on Kafka: one observation per lead's first assignment, when Kafka acked it.
+  // Speed to lead on Kafka: an observation per lead's first assignment when Kafka acked it (more
+  // only if a batch was published twice, which at-least-once allows on a holder's handover).
   auto first_assignments_acked = [&] {
     return Metric(0, "leadrouter_lead_to_kafka_seconds_count") +
            Metric(1, "leadrouter_lead_to_kafka_seconds_count");
   };
-  EXPECT_EQ(first_assignments_acked(), static_cast<double>(events.size()));
+  const double acked_before_the_outage = first_assignments_acked();
+  EXPECT_GE(acked_before_the_outage, static_cast<double>(events.size()));
+  EXPECT_LT(acked_before_the_outage, 2.0 * static_cast<double>(events.size()));
 
   ASSERT_EQ(::kill(kafka_->pid(), SIGUSR1), 0);
   ASSERT_TRUE(kafka_->WaitForLine("brokers down", 10s).ok());
@@ -250,8 +253,8 @@ TEST_F(OutboxTest, EveryTransitionReachesTheTopicAfterAnOutageInLogOrder) {
   ASSERT_TRUE(WaitForOutboxCaughtUp(90s));
   EXPECT_EQ(Metric(0, "leadrouter_outbox_holder") + Metric(1, "leadrouter_outbox_holder"), 1)
       << "exactly one instance forwards";
-  EXPECT_EQ(first_assignments_acked(), static_cast<double>(events.size()))
-      << "re-routes after a return or an expiry are not a lead's first assignment";
+  EXPECT_EQ(first_assignments_acked(), acked_before_the_outage)
+      << "re-routes after a return or an expiry are no lead's first assignment";
   ExpectTopicIsTheLog(*stub);
 }
 
