@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "leadrouter/core/backoff.h"
+#include "leadrouter/decide/outcome.h"
 #include "leadrouter/pipeline/messages.h"
 #include "leadrouter/v1/assignment.pb.h"
 
@@ -31,11 +32,6 @@ bool IsFirstAssignment(const v1::AssignmentEvent& event) {
   return std::count_if(event.history().begin(), event.history().end(), [](const auto& entry) {
            return entry.status() == v1::ASSIGNMENT_STATUS_ASSIGNED;
          }) == 1;
-}
-
-core::TimePoint OccurredAt(const v1::AssignmentEvent& event) {
-  return core::TimePoint(std::chrono::seconds(event.lead_occurred_at().seconds()) +
-                         std::chrono::nanoseconds(event.lead_occurred_at().nanos()));
 }
 
 int64_t StreamIdMillis(std::string_view id) {
@@ -226,9 +222,10 @@ bool OutboxForwarder::ForwardRound(const std::atomic<bool>& stop) {
       continue;
     }
     messages.push_back(*std::move(message));
-    first_assignment_of.push_back(IsFirstAssignment(event)
-                                      ? std::optional<core::TimePoint>(OccurredAt(event))
-                                      : std::nullopt);
+    first_assignment_of.push_back(
+        IsFirstAssignment(event)
+            ? std::optional<core::TimePoint>(decide::ToTimePoint(event.lead_occurred_at()))
+            : std::nullopt);
   }
   std::vector<kafka::RefusedMessage> refused;
   const absl::Status produced =

@@ -21,15 +21,13 @@ namespace {
 // #updates, #deletes, #queue adds, #queue removes, #lead index entries, #expiring values, #sla
 // adds, #sla removes, #log events, the log's approximate max length, #hash sets, #hash deletes,
 // #guarded scopes, #guarded values, #guarded records, #scopes written, #logged records, the
-// unscoped commits a guarded commit expects (Snapshot::unscoped_commits); then
-// guarded scope/version
-// pairs, guarded value exists-flag/value pairs, guarded record exists-flag/stamp pairs, the
-// scopes written, new bytes, replaced bytes, update field/value pairs, delete fields, queue
-// score/member pairs, queue removals, indexed event ids, value/ttl/mode triples, sla score/member
-// pairs,
-// sla removals, log entries, logged records (0-based indexes into the record bytes), hash
-// field/value pairs, hash fields to delete. Versions are compared
-// as canonical decimal strings, not Lua numbers (Lua 5.1 numbers are doubles). All checks run
+// unscoped commits a guarded commit expects (Snapshot::unscoped_commits); then guarded
+// scope/version pairs, guarded value exists-flag/value pairs, guarded record exists-flag/stamp
+// pairs, the scopes written, new bytes, replaced bytes, update field/value pairs, delete fields,
+// queue score/member pairs, queue removals, indexed event ids, value/ttl/mode triples, sla
+// score/member pairs, sla removals, log entries, logged records (0-based indexes into the record
+// bytes), hash field/value pairs, hash fields to delete. Versions are compared as canonical
+// decimal strings, not Lua numbers (Lua 5.1 numbers are doubles). All checks run
 // before the first write, so a refused commit writes nothing; since the first write is where
 // Redis applies its OOM refusal, a script that starts writing finishes. Returns 0 committed, 1
 // version moved (or a guard failed), 2 a record exists.
@@ -359,26 +357,22 @@ absl::StatusOr<AssignmentStore::Snapshot> RedisAssignmentStore::Load(
   Snapshot snapshot;
   const std::vector<RedisReply>& fields = (*replies)[0].elements;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (std::string_view(fields[i].str).starts_with(kScopeVersionPrefix)) {
-      int64_t& version = snapshot.scope_versions[fields[i].str.substr(kScopeVersionPrefix.size())];
-      const std::string& v = fields[i + 1].str;
-      auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), version);
-      if (error != std::errc() || end != v.data() + v.size()) {
-        return absl::DataLossError(
-            absl::StrCat(keys().RoutingState(), " holds a non-integer ", fields[i].str, ": ", v));
-      }
+    const std::string& field = fields[i].str;
+    int64_t* version = nullptr;
+    if (field == kVersionField) {
+      version = &snapshot.version;
+    } else if (std::string_view(field).starts_with(kScopeVersionPrefix)) {
+      version = &snapshot.scope_versions[field.substr(kScopeVersionPrefix.size())];
+    } else {
+      snapshot.state.emplace(field, fields[i + 1].str);
       continue;
     }
-    if (fields[i].str == kVersionField) {
-      const std::string& v = fields[i + 1].str;
-      auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), snapshot.version);
-      if (error != std::errc() || end != v.data() + v.size()) {
-        return absl::DataLossError(
-            absl::StrCat(keys().RoutingState(), " holds a non-integer version: ", v));
-      }
-      continue;
+    const std::string& v = fields[i + 1].str;
+    auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), *version);
+    if (error != std::errc() || end != v.data() + v.size()) {
+      return absl::DataLossError(
+          absl::StrCat(keys().RoutingState(), " holds a non-integer ", field, ": ", v));
     }
-    snapshot.state.emplace(fields[i].str, fields[i + 1].str);
   }
   // "v:" (the empty scope) counts this store's commits; the rest of the version, other writers'.
   if (auto scoped = snapshot.scope_versions.find(""); scoped != snapshot.scope_versions.end()) {
