@@ -2,8 +2,13 @@
 // handler failures and TLS set-up errors.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -97,6 +102,79 @@ TEST_F(HttpServerTest, AThrowingHandlerIs500AndTheServerGoesOn) {
   auto after = HttpRequest(base_ + "/v1/sources/a", "x");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->status, 201);
+}
+
+TEST(HttpServerStreamTest, AStreamedBodyIsSentChunkByChunkUntilItsProducerStops) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto server = Server::Start({}, {{"/events", [calls](const Request&) {
+                                      Response response;
+                                      response.content_type = "text/event-stream";
+                                      response.stream = [calls](const StreamWriter& write) {
+                                        const int n = ++*calls;
+                                        if (!write(absl::StrCat("data: ", n, "\n\n"))) return false;
+                                        return n < 3;
+                                      };
+                                      return response;
+                                    }}});
+  ASSERT_TRUE(server.ok()) << server.status();
+  HttpRequestOptions get;
+  get.method = "GET";
+  auto response =
+      HttpRequest(absl::StrCat("http://127.0.0.1:", (*server)->port(), "/events"), "", get);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  EXPECT_EQ(response->headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(*calls, 3);
+}
+
+TEST(HttpServerStreamTest, AnEndlessStreamEndsWhenItsClientLeavesOrTheServerStops) {
+  auto left = std::make_shared<std::atomic<bool>>(false);
+  auto routes = std::map<std::string, Handler>{
+      {"/forever",
+       [left](const Request&) {
+         Response response;
+         response.content_type = "text/event-stream";
+         response.stream = [left](const StreamWriter& write) {
+           std::this_thread::sleep_for(std::chrono::milliseconds(20));
+           if (!write(": still here\n\n")) {
+             left->store(true);
+             return false;
+           }
+           return true;
+         };
+         return response;
+       }},
+      {"/throws", [](const Request&) {
+         Response response;
+         response.stream = [](const StreamWriter&) -> bool { throw std::runtime_error("boom"); };
+         return response;
+       }}};
+  auto server = Server::Start({}, routes);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string base = absl::StrCat("http://127.0.0.1:", (*server)->port());
+
+  // A producer that throws ends its body; the server goes on.
+  HttpRequestOptions get;
+  get.method = "GET";
+  auto thrown = HttpRequest(base + "/throws", "", get);
+  ASSERT_TRUE(thrown.ok()) << thrown.status();
+  EXPECT_EQ(thrown->body, "");
+
+  // A client that gives up: its stream notices at the next write and stops.
+  HttpRequestOptions impatient = get;
+  impatient.timeout = std::chrono::milliseconds(300);
+  EXPECT_FALSE(HttpRequest(base + "/forever", "", impatient).ok()) << "the body never ends";
+  for (int i = 0; i < 500 && !left->load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(left->load()) << "the stream kept going after its client left";
+
+  // A client still reading when the server stops: the destructor ends its stream and returns.
+  std::thread reader([&] { (void)HttpRequest(base + "/forever", "", get); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server->reset();
+  reader.join();
 }
 
 TEST(HttpServerStartTest, UnusableTlsFilesAndAddressesAreNamed) {

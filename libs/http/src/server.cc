@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <exception>
 #include <thread>
 
@@ -20,11 +21,33 @@ namespace {
 
 constexpr std::string_view kJsonType = "application/json";
 
-void Fill(const Response& response, httplib::Response& out) {
+void Fill(const Response& response, httplib::Response& out,
+          const std::atomic<bool>* stopping = nullptr) {
   out.status = response.status;
   out.set_header("Cache-Control", "no-store");
   for (const auto& [name, value] : response.headers) out.set_header(name, value);
-  out.set_content(response.body, response.content_type);
+  if (!response.stream || stopping == nullptr) {
+    out.set_content(response.body, response.content_type);
+    return;
+  }
+  out.set_chunked_content_provider(
+      response.content_type,
+      [stream = response.stream, stopping](size_t /*offset*/, httplib::DataSink& sink) {
+        bool written = true;
+        const StreamWriter write = [&sink, &written](std::string_view chunk) {
+          written = written && sink.write(chunk.data(), chunk.size());
+          return written;
+        };
+        bool more = false;
+        try {
+          more = !stopping->load() && stream(write);
+        } catch (const std::exception&) {
+          more = false;  // the headers are gone: all that is left is to end the body
+        }
+        if (!more || !written) sink.done();
+        // false would make httplib drop the connection; done() ends the chunked body cleanly.
+        return true;
+      });
 }
 
 std::string JsonError(std::string_view code, std::string_view message) {
@@ -55,7 +78,8 @@ struct Server::Impl {
   std::map<std::string, Handler> routes;
   std::unique_ptr<httplib::Server> server;
   std::thread listener;
-  std::string tls_error;  // set while loading the certificate or key
+  std::string tls_error;              // set while loading the certificate or key
+  std::atomic<bool> stopping{false};  // streamed responses end at their next call
 
   // The exact route for `path`, else the longest prefix route ("/a/*") it starts with.
   const Handler* Find(const std::string& path) const {
@@ -132,10 +156,11 @@ struct Server::Impl {
     } catch (const std::exception&) {
       response = {500, "text/plain; charset=utf-8", "internal error\n", {}};
     }
-    Fill(response, out);
+    Fill(response, out, &stopping);
   }
 
   ~Impl() {
+    stopping.store(true);
     if (server != nullptr) server->stop();
     if (listener.joinable()) listener.join();
   }

@@ -28,16 +28,25 @@ struct Request {
   std::string Header(std::string_view name) const;
 };
 
+// Sends one chunk of a streamed body; false once the client is gone (or a write timed out).
+using StreamWriter = std::function<bool(std::string_view chunk)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body{};
   std::vector<std::pair<std::string, std::string>> headers{};  // extra headers
+  // Set: the body is produced while it is sent (chunked; Server-Sent Events), and `body` is
+  // ignored. After the headers the server calls it again and again on the handler's worker
+  // thread; each call writes what it has and returns whether to go on. A call should return
+  // within a second or so (wait with a timeout): between calls the server ends the response
+  // when it is stopping, and a writer that failed ends it too.
+  std::function<bool(const StreamWriter& write)> stream{};
 };
 
 // Handles one request. Runs on one of the server's worker threads; must not throw (an
 // exception is answered 500) and should not block for long (each blocked handler holds a
-// worker).
+// worker; so does a streamed response, for as long as it streams).
 using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
