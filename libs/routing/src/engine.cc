@@ -111,18 +111,6 @@ std::string Item(const char* list, size_t i, const std::string& name) {
   return absl::StrFormat("%s[%d] (\"%s\")", list, i, name);
 }
 
-std::string StrategyName(Strategy s) {
-  switch (s) {
-    case Strategy::kWeightedRoundRobin:
-      return "weighted_round_robin";
-    case Strategy::kLeastLoaded:
-      return "least_loaded";
-    case Strategy::kConversionWeighted:
-      return "conversion_weighted";
-  }
-  return "unknown";
-}
-
 int WeekdayIndex(absl::Weekday wd) {
   switch (wd) {
     case absl::Weekday::monday:
@@ -259,6 +247,18 @@ std::string Mismatch(const TerritoryMatch& m, const CompiledMatch& c, const Lead
 
 }  // namespace
 
+std::string_view StrategyName(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::kWeightedRoundRobin:
+      return "weighted_round_robin";
+    case Strategy::kLeastLoaded:
+      return "least_loaded";
+    case Strategy::kConversionWeighted:
+      return "conversion_weighted";
+  }
+  return "unknown";
+}
+
 std::string PresentSignature(Strategy strategy,
                              std::vector<std::pair<std::string, int64_t>> present_members) {
   std::sort(present_members.begin(), present_members.end());
@@ -271,7 +271,7 @@ std::string PresentSignature(Strategy strategy,
     h ^= 0xff;  // a separator no id or number contains
     h *= 1099511628211ULL;
   };
-  add(StrategyName(strategy));
+  add(std::string(StrategyName(strategy)));
   for (const auto& [id, weight] : present_members) {
     add(id);
     add(std::to_string(weight));
@@ -539,9 +539,9 @@ std::optional<size_t> Engine::Compiled::RunPool(size_t p, const LeadFacts& lead,
     t.chosen = i == *chosen;
     t.why = absl::StrCat(t.chosen ? "chosen: " : "eligible: ", notes[i]);
   }
-  why = absl::StrCat("pool ", Quote(pool.name), " (", StrategyName(pool.strategy), ") chose ",
-                     ids[*chosen], ": ", pool.strategy == Strategy::kLeastLoaded ? "lowest " : "",
-                     notes[*chosen]);
+  why = absl::StrCat("pool ", Quote(pool.name), " (", std::string(StrategyName(pool.strategy)),
+                     ") chose ", ids[*chosen], ": ",
+                     pool.strategy == Strategy::kLeastLoaded ? "lowest " : "", notes[*chosen]);
   if (restarted && pool.strategy != Strategy::kLeastLoaded) {
     absl::StrAppend(&why, " (rotation restarted: the present members changed)");
   }

@@ -43,18 +43,6 @@ std::string FormatUtc(core::TimePoint t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
 }
 
-const char* StrategyName(routing::Strategy s) {
-  switch (s) {
-    case routing::Strategy::kWeightedRoundRobin:
-      return "weighted_round_robin";
-    case routing::Strategy::kLeastLoaded:
-      return "least_loaded";
-    case routing::Strategy::kConversionWeighted:
-      return "conversion_weighted";
-  }
-  return "unknown";
-}
-
 bool IsCatchAll(const routing::TerritoryMatch& m) {
   return m.countries.empty() && m.regions.empty() && m.postal_prefixes.empty() &&
          m.industries.empty() && m.segments.empty() && m.source_kinds.empty() &&
@@ -161,7 +149,7 @@ Report Simulate(const config::Config& config, const std::vector<std::string>& js
 
   std::map<std::string, size_t> pool_at;
   for (const routing::Pool& p : rules.pools) {
-    PoolRow row{.name = p.name, .strategy = StrategyName(p.strategy)};
+    PoolRow row{.name = p.name, .strategy = std::string(routing::StrategyName(p.strategy))};
     for (const routing::PoolMember& m : p.members) {
       row.members.push_back(absl::StrCat(m.rep_id, " (weight ", m.weight, ")"));
     }

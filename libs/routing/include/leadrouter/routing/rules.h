@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "leadrouter/core/clock.h"
@@ -48,6 +49,9 @@ enum class Strategy {
   // relative to the pool's, within [1/2, 2] of the configured weight.
   kConversionWeighted,
 };
+
+// The name of a strategy as the config file spells it ("weighted_round_robin", ...).
+std::string_view StrategyName(Strategy strategy);
 
 struct PoolMember {
   std::string rep_id;
