@@ -37,23 +37,6 @@ bool CursorBefore(const std::string& a, const std::string& b) {
 
 namespace {
 
-// Which events one subscriber gets: the reps and pools it asked for, within what its token may
-// see (checked against the config of the moment it subscribed).
-struct StreamFilter {
-  std::set<std::string> reps;
-  std::set<std::string> pools;
-  Principal principal;
-  std::shared_ptr<const config::Config> config;
-
-  bool Wants(const v1::AssignmentEvent& event) const {
-    if (!reps.empty() && !reps.count(event.rep_id())) return false;
-    if (!pools.empty() && !pools.count(event.pool())) return false;
-    if (principal.Unrestricted()) return true;
-    // A restricted token sees only its reps' events (not the unassigned queue).
-    return !event.rep_id().empty() && principal.MayActFor(event.rep_id(), config->routing);
-  }
-};
-
 class StreamReactor;
 
 // The state of one StreamAssignments call that the hub can hold safely: the reactor is deleted
@@ -266,78 +249,36 @@ grpc::ServerUnaryReactor* Offload(Executor& executor, Response* response, Work w
   return reactor;
 }
 
-// Authenticates, checks the scope and that the caller may act for `rep_id`.
-absl::StatusOr<Principal> AuthorizeFor(const Authorizer& authorizer,
-                                       const grpc::CallbackServerContext& context, Scope scope,
-                                       const std::string& rep_id, const config::Config& config) {
-  auto principal = authorizer.Authorize(context, scope);
-  if (!principal.ok()) return principal.status();
-  if (!rep_id.empty()) {
-    if (absl::Status may = authorizer.RequireActFor(*principal, rep_id, config.routing);
-        !may.ok()) {
-      return may;
-    }
-  }
-  return principal;
-}
-
-template <typename Request>
-absl::Status RequireIds(const Request& request) {
-  if (request.lead_id().empty()) return absl::InvalidArgumentError("lead_id: required");
-  if (request.rep_id().empty()) return absl::InvalidArgumentError("rep_id: required");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 RouterServiceImpl::RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit,
-                                     LeadOperations& operations, const Authorizer& authorizer)
-    : hub_(hub),
-      subscriber_queue_limit_(subscriber_queue_limit),
-      operations_(operations),
-      authorizer_(authorizer) {}
+                                     ServiceCalls& calls)
+    : hub_(hub), subscriber_queue_limit_(subscriber_queue_limit), calls_(calls) {}
 
 grpc::ServerWriteReactor<v1::AssignmentEvent>* RouterServiceImpl::StreamAssignments(
     grpc::CallbackServerContext* context, const v1::StreamAssignmentsRequest* request) {
   auto reject = [](const absl::Status& status) {
     return new RejectingReactor(ToGrpcStatus(status));
   };
-  auto principal = authorizer_.Authorize(*context, Scope::kStream);
+  auto principal = calls_.authorizer().Authenticate(*context);
   if (!principal.ok()) return reject(principal.status());
-  StreamFilter filter;
-  filter.config = operations_.CurrentConfig();
-  for (int i = 0; i < request->rep_ids_size(); ++i) {
-    if (request->rep_ids(i).empty()) {
-      return reject(absl::InvalidArgumentError(absl::StrCat("rep_ids[", i, "]: is empty")));
-    }
-    if (absl::Status may =
-            authorizer_.RequireActFor(*principal, request->rep_ids(i), filter.config->routing);
-        !may.ok()) {
-      return reject(may);
-    }
-    filter.reps.insert(request->rep_ids(i));
-  }
-  for (int i = 0; i < request->pools_size(); ++i) {
-    if (request->pools(i).empty()) {
-      return reject(absl::InvalidArgumentError(absl::StrCat("pools[", i, "]: is empty")));
-    }
-    filter.pools.insert(request->pools(i));
-  }
-  filter.principal = *std::move(principal);
+  auto filter = calls_.FilterFor(*principal, *request);
+  if (!filter.ok()) return reject(filter.status());
   const std::string& after = request->after_cursor();
   uint64_t ms = 0, seq = 0;
   if (!after.empty() && !ParseCursor(after, ms, seq)) {
     return reject(absl::InvalidArgumentError(
         absl::StrCat("after_cursor: ", QuoteForError(after), " is not a cursor (<ms>-<seq>)")));
   }
-  auto sink = std::make_shared<StreamSink>(std::move(filter), subscriber_queue_limit_,
+  auto sink = std::make_shared<StreamSink>(*std::move(filter), subscriber_queue_limit_,
                                            /*catching_up=*/!after.empty());
   auto* reactor = new StreamReactor(hub_, sink);
   if (!after.empty()) {
     // The backlog is read on the executor (Redis I/O); live events are held by the sink
     // meanwhile, and both are ordered by cursor.
     executor_.Submit([this, sink, after] {
-      auto trimmed = operations_.LogTrimmedUpTo();
+      LeadOperations& operations = calls_.operations();
+      auto trimmed = operations.LogTrimmedUpTo();
       if (!trimmed.ok()) return sink->Fail(ToGrpcStatus(trimmed.status()));
       if (CursorBefore(after, *trimmed)) {
         return sink->Fail(ToGrpcStatus(absl::OutOfRangeError(absl::StrCat(
@@ -347,7 +288,7 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>* RouterServiceImpl::StreamAssignme
       std::string cursor = after;
       constexpr size_t kPage = 500;
       while (true) {
-        auto page = operations_.ReadLog(cursor, kPage);
+        auto page = operations.ReadLog(cursor, kPage);
         if (!page.ok()) return sink->Fail(ToGrpcStatus(page.status()));
         sink->Replay(*page);
         if (page->size() < kPage) break;
@@ -359,163 +300,99 @@ grpc::ServerWriteReactor<v1::AssignmentEvent>* RouterServiceImpl::StreamAssignme
   return reactor;
 }
 
-template <typename Request>
-grpc::ServerUnaryReactor* RouterServiceImpl::Act(
-    grpc::CallbackServerContext* context, const Request& request, v1::LeadUpdate* response,
-    absl::StatusOr<v1::LeadUpdate> (LeadOperations::*operation)(const Request&,
-                                                                const std::string&)) {
-  if (absl::Status ids = RequireIds(request); !ids.ok()) return Done(ids);
-  auto principal = AuthorizeFor(authorizer_, *context, Scope::kAct, request.rep_id(),
-                                *operations_.CurrentConfig());
+// A unary RPC: authenticate on the callback thread (no I/O), then the call itself, its checks
+// included, on the executor.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* Unary(ServiceCalls& calls, Executor& executor,
+                                grpc::CallbackServerContext& context, const Request* request,
+                                Response* response,
+                                absl::StatusOr<Response> (ServiceCalls::*call)(const Principal&,
+                                                                               const Request&)) {
+  auto principal = calls.authorizer().Authenticate(context);
   if (!principal.ok()) return Done(principal.status());
-  return Offload(executor_, response, [this, &request, operation, actor = principal->name] {
-    return (operations_.*operation)(request, actor);
+  return Offload(executor, response, [&calls, request, call, caller = *std::move(principal)] {
+    return (calls.*call)(caller, *request);
   });
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::AcceptLead(grpc::CallbackServerContext* context,
                                                         const v1::AcceptLeadRequest* request,
                                                         v1::LeadUpdate* response) {
-  return Act(context, *request, response, &LeadOperations::Accept);
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::Accept);
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::ReturnLead(grpc::CallbackServerContext* context,
                                                         const v1::ReturnLeadRequest* request,
                                                         v1::LeadUpdate* response) {
-  return Act(context, *request, response, &LeadOperations::Return);
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::Return);
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::ConvertLead(grpc::CallbackServerContext* context,
                                                          const v1::ConvertLeadRequest* request,
                                                          v1::LeadUpdate* response) {
-  return Act(context, *request, response, &LeadOperations::Convert);
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::Convert);
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::ExplainLead(grpc::CallbackServerContext* context,
                                                          const v1::ExplainLeadRequest* request,
                                                          v1::AssignmentEvent* response) {
-  if (request->lead_id().empty()) return Done(absl::InvalidArgumentError("lead_id: required"));
-  // Either scope may explain; a restricted token only its reps' leads.
-  auto principal = authorizer_.Authenticate(*context);
-  if (!principal.ok()) return Done(principal.status());
-  if (!principal->Has(Scope::kAct) && !principal->Has(Scope::kStream)) {
-    return Done(authorizer_.Require(*principal, Scope::kAct));
-  }
-  return Offload(
-      executor_, response,
-      [this, request, principal = *std::move(principal)]() -> absl::StatusOr<v1::AssignmentEvent> {
-        auto explained = operations_.Explain(request->lead_id());
-        if (!explained.ok()) return explained.status();
-        if (!principal.Unrestricted() &&
-            (explained->rep_id().empty() ||
-             !principal.MayActFor(explained->rep_id(), operations_.CurrentConfig()->routing))) {
-          return absl::PermissionDeniedError(absl::StrCat(principal.name, " may not see lead ",
-                                                          QuoteForError(request->lead_id())));
-        }
-        return explained;
-      });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::Explain);
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::ClaimAccounts(grpc::CallbackServerContext* context,
                                                            const v1::ClaimAccountsRequest* request,
                                                            v1::ClaimAccountsResponse* response) {
-  if (request->rep_id().empty()) return Done(absl::InvalidArgumentError("rep_id: required"));
-  auto principal = AuthorizeFor(authorizer_, *context, Scope::kAct, request->rep_id(),
-                                *operations_.CurrentConfig());
-  if (!principal.ok()) return Done(principal.status());
-  return Offload(executor_, response, [this, request, actor = principal->name] {
-    return operations_.ClaimAccounts(*request, actor);
-  });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::ClaimAccounts);
 }
 
 grpc::ServerUnaryReactor* RouterServiceImpl::ListClaims(grpc::CallbackServerContext* context,
                                                         const v1::ListClaimsRequest* request,
                                                         v1::ListClaimsResponse* response) {
-  auto principal = authorizer_.Authenticate(*context);
-  if (!principal.ok()) return Done(principal.status());
-  if (!principal->Has(Scope::kAct) && !principal->Has(Scope::kStream)) {
-    return Done(authorizer_.Require(*principal, Scope::kAct));
-  }
-  const auto config = operations_.CurrentConfig();
-  v1::ListClaimsRequest narrowed = *request;
-  for (int i = 0; i < request->rep_ids_size(); ++i) {
-    if (request->rep_ids(i).empty()) {
-      return Done(absl::InvalidArgumentError(absl::StrCat("rep_ids[", i, "]: is empty")));
-    }
-    if (absl::Status may =
-            authorizer_.RequireActFor(*principal, request->rep_ids(i), config->routing);
-        !may.ok()) {
-      return Done(may);
-    }
-  }
-  // A token limited to some reps sees only their claims and conflicts.
-  if (request->rep_ids().empty() && !principal->Unrestricted()) {
-    for (const config::RepConfig& rep : config->reps) {
-      if (principal->MayActFor(rep.id, config->routing)) narrowed.add_rep_ids(rep.id);
-    }
-    if (narrowed.rep_ids().empty()) {
-      return Done(absl::PermissionDeniedError(
-          absl::StrCat(principal->name, " may not see any configured rep's claims")));
-    }
-  }
-  return Offload(executor_, response, [this, narrowed = std::move(narrowed)] {
-    return operations_.ListClaims(narrowed);
-  });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::ListClaims);
 }
 
-AdminServiceImpl::AdminServiceImpl(LeadOperations& operations, const Authorizer& authorizer)
-    : operations_(operations), authorizer_(authorizer) {}
+AdminServiceImpl::AdminServiceImpl(ServiceCalls& calls) : calls_(calls) {}
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetAvailability(
     grpc::CallbackServerContext* context, const v1::SetAvailabilityRequest* request,
     v1::RepLoad* response) {
-  if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Offload(executor_, response,
-                 [this, request] { return operations_.SetAvailability(*request); });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::SetAvailability);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetCapacity(grpc::CallbackServerContext* context,
                                                         const v1::SetCapacityRequest* request,
                                                         v1::RepLoad* response) {
-  if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Offload(executor_, response,
-                 [this, request] { return operations_.SetCapacity(*request); });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::SetCapacity);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListUnassigned(grpc::CallbackServerContext* context,
                                                            const v1::ListUnassignedRequest* request,
                                                            v1::ListUnassignedResponse* response) {
-  if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  if (request->limit() < 0 || request->limit() > 1000) {
-    return Done(absl::InvalidArgumentError(
-        absl::StrCat("limit: must be between 0 and 1000, got ", request->limit())));
-  }
-  const int limit = request->limit() == 0 ? 100 : request->limit();
-  return Offload(executor_, response, [this, limit] { return operations_.ListUnassigned(limit); });
-}
-
-grpc::ServerUnaryReactor* AdminServiceImpl::ListRepLoad(grpc::CallbackServerContext* context,
-                                                        const v1::ListRepLoadRequest* /*request*/,
-                                                        v1::ListRepLoadResponse* response) {
-  if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Offload(executor_, response, [this] { return operations_.ListRepLoad(); });
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::ListUnassigned);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ResolveClaimConflict(
     grpc::CallbackServerContext* context, const v1::ResolveClaimConflictRequest* request,
     v1::ClaimConflict* response) {
-  auto principal = authorizer_.Authorize(*context, Scope::kAdmin);
+  return Unary(calls_, executor_, *context, request, response, &ServiceCalls::ResolveClaimConflict);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListRepLoad(grpc::CallbackServerContext* context,
+                                                        const v1::ListRepLoadRequest* /*request*/,
+                                                        v1::ListRepLoadResponse* response) {
+  auto principal = calls_.authorizer().Authenticate(*context);
   if (!principal.ok()) return Done(principal.status());
-  return Offload(executor_, response, [this, request, actor = principal->name] {
-    return operations_.ResolveClaimConflict(*request, actor);
-  });
+  return Offload(executor_, response,
+                 [this, caller = *std::move(principal)] { return calls_.ListRepLoad(caller); });
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ReloadConfig(grpc::CallbackServerContext* context,
                                                          const v1::ReloadConfigRequest* /*request*/,
                                                          v1::ReloadConfigResponse* response) {
-  if (auto p = authorizer_.Authorize(*context, Scope::kAdmin); !p.ok()) return Done(p.status());
-  return Offload(executor_, response, [this] { return operations_.ReloadConfig(); });
+  auto principal = calls_.authorizer().Authenticate(*context);
+  if (!principal.ok()) return Done(principal.status());
+  return Offload(executor_, response,
+                 [this, caller = *std::move(principal)] { return calls_.ReloadConfig(caller); });
 }
 
 }  // namespace leadrouter::api

@@ -109,9 +109,10 @@ absl::Status Daemon::StartParts() {
   // life of the process like the rest of the grpc section.
   leads_ = std::make_unique<pipeline::LeadService>(configs_, redis_, *producer_, metrics_,
                                                    core::SystemClock::Get());
+  calls_ = std::make_unique<api::ServiceCalls>(*leads_, authorizer_);
   router_service_ = std::make_unique<api::RouterServiceImpl>(hub_, options_.subscriber_queue_limit,
-                                                             *leads_, authorizer_);
-  admin_service_ = std::make_unique<api::AdminServiceImpl>(*leads_, authorizer_);
+                                                             *calls_);
+  admin_service_ = std::make_unique<api::AdminServiceImpl>(*calls_);
   auto started_grpc =
       api::GrpcServer::Start(options_.grpc_listen, {router_service_.get(), admin_service_.get()},
                              options_.grpc_tls, &rpc_metrics_);

@@ -145,11 +145,10 @@ absl::StatusOr<v1::AssignmentEvent> LeadService::Explain(const std::string& lead
   return lifecycle.Explain(core::LeadId(lead_id));
 }
 
-absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(
-    const std::string& after_cursor, size_t limit) {
-  auto store = Borrow();
-  if (!store.ok()) return store.status();
-  auto entries = (**store).ReadLog(after_cursor, limit);
+namespace {
+
+absl::StatusOr<std::vector<api::SharedAssignment>> LogEvents(
+    const absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>>& entries) {
   if (!entries.ok()) return entries.status();
   std::vector<api::SharedAssignment> events;
   for (const auto& entry : *entries) {
@@ -158,6 +157,21 @@ absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(
     events.push_back(*std::move(event));
   }
   return events;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLog(
+    const std::string& after_cursor, size_t limit) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  return LogEvents((**store).ReadLog(after_cursor, limit));
+}
+
+absl::StatusOr<std::vector<api::SharedAssignment>> LeadService::ReadLogTail(size_t limit) {
+  auto store = Borrow();
+  if (!store.ok()) return store.status();
+  return LogEvents((**store).ReadLogTail(limit));
 }
 
 absl::StatusOr<std::string> LeadService::LogTrimmedUpTo() {

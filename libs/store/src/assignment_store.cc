@@ -209,6 +209,7 @@ class RedisAssignmentStore final : public AssignmentStore {
   absl::StatusOr<int64_t> SlaPendingCount() override;
   absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& lead_id) override;
   absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id, size_t limit) override;
+  absl::StatusOr<std::vector<LogEntry>> ReadLogTail(size_t limit) override;
   absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
                                                 std::chrono::milliseconds block) override;
   absl::StatusOr<std::string> LogLastId() override;
@@ -721,6 +722,19 @@ absl::StatusOr<std::vector<AssignmentStore::LogEntry>> RedisAssignmentStore::Rea
     return absl::InvalidArgumentError(absl::StrCat("cursor \"", after_id, "\": ", reply->str));
   }
   return internal::LogEntries(*reply);
+}
+
+absl::StatusOr<std::vector<AssignmentStore::LogEntry>> RedisAssignmentStore::ReadLogTail(
+    size_t limit) {
+  absl::StatusOr<RedisReply> reply =
+      connection_->Command({"XREVRANGE", keys().AssignmentLog(), "+", "-", "COUNT",
+                            std::to_string(std::max<size_t>(limit, 1))},
+                           RedisOp::kLog);
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::InternalError(absl::StrCat("XREVRANGE: ", reply->str));
+  auto entries = internal::LogEntries(*reply);
+  if (entries.ok()) std::reverse(entries->begin(), entries->end());
+  return entries;
 }
 
 absl::StatusOr<std::vector<AssignmentStore::LogEntry>> RedisAssignmentStore::TailLog(

@@ -60,7 +60,8 @@ class LongRequestTest : public testing::RedisFixture {
     producer_ = std::move(*producer);
     leads_ = std::make_unique<pipeline::LeadService>(*configs_, options_, *producer_, metrics_,
                                                      core::SystemClock::Get());
-    router_ = std::make_unique<api::RouterServiceImpl>(hub_, 100, *leads_, authorizer_);
+    calls_ = std::make_unique<api::ServiceCalls>(*leads_, authorizer_);
+    router_ = std::make_unique<api::RouterServiceImpl>(hub_, 100, *calls_);
     auto server = api::GrpcServer::Start("127.0.0.1:0", {router_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -84,6 +85,7 @@ class LongRequestTest : public testing::RedisFixture {
   api::AssignmentHub hub_;
   const api::Authorizer authorizer_{std::vector<config::GrpcToken>{}};
   std::unique_ptr<pipeline::LeadService> leads_;
+  std::unique_ptr<api::ServiceCalls> calls_;
   std::unique_ptr<api::RouterServiceImpl> router_;
   std::unique_ptr<api::GrpcServer> server_;
   std::unique_ptr<v1::RouterService::Stub> stub_;

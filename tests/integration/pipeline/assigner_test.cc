@@ -84,6 +84,9 @@ class InterleavingStore : public store::AssignmentStore {
                                                 size_t limit) override {
     return inner_.ReadLog(after_id, limit);
   }
+  absl::StatusOr<std::vector<LogEntry>> ReadLogTail(size_t limit) override {
+    return inner_.ReadLogTail(limit);
+  }
   absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
                                                 std::chrono::milliseconds block) override {
     return inner_.TailLog(after_id, limit, block);

@@ -830,6 +830,26 @@ TEST_P(AssignmentStoreTest, TheLogReadsInOrderFromACursorAndTailsWhatComesNext) 
   EXPECT_EQ(store_->ReadLog("not-a-cursor", 1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(AssignmentStoreTest, TheLogsTailIsItsNewestEntriesOldestFirst) {
+  auto empty = store_->ReadLogTail(5);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty()) << "no log yet";
+  ASSERT_EQ(Commit({.log_events = {"one", "two", "three"}, .log_max_events = 100}),
+            CommitResult::kCommitted);
+  auto all = store_->ReadLog("0-0", 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  auto tail = store_->ReadLogTail(2);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].bytes, "two");
+  EXPECT_EQ((*tail)[0].id, (*all)[1].id);
+  EXPECT_EQ((*tail)[1].bytes, "three");
+  EXPECT_EQ((*tail)[1].id, (*all)[2].id) << "a viewer resumes from the last one's id";
+  auto more_than_there_is = store_->ReadLogTail(10);
+  ASSERT_TRUE(more_than_there_is.ok());
+  EXPECT_EQ(more_than_there_is->size(), 3u);
+}
+
 TEST_P(AssignmentStoreTest, UndeliverableRecordsAreKeptByIdWithTheirFields) {
   ASSERT_TRUE(store_
                   ->RecordUndeliverable({{"evt-1", {{"reason", "too_large"}, {"size", "2000000"}}}},

@@ -382,6 +382,19 @@ absl::StatusOr<std::optional<core::EventId>> FakeAssignmentStore::EventIdOfLead(
   return std::optional<core::EventId>(core::EventId(indexed->value));
 }
 
+absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>> FakeAssignmentStore::ReadLogTail(
+    size_t limit) {
+  std::lock_guard lock(mu_);
+  if (absl::Status failure = TakeFailureLocked(Call::kLog); !failure.ok()) return failure;
+  std::vector<LogEntry> entries;
+  for (auto it = log_.rbegin(); it != log_.rend() && entries.size() < std::max<size_t>(limit, 1);
+       ++it) {
+    entries.push_back({Format(it->first), it->second});
+  }
+  std::reverse(entries.begin(), entries.end());
+  return entries;
+}
+
 absl::StatusOr<std::vector<store::AssignmentStore::LogEntry>> FakeAssignmentStore::ReadLog(
     const std::string& after_id, size_t limit) {
   std::lock_guard lock(mu_);

@@ -37,6 +37,8 @@ class LeadOperations {
   // first, each with its `cursor` set.
   virtual absl::StatusOr<std::vector<SharedAssignment>> ReadLog(const std::string& after_cursor,
                                                                 size_t limit) = 0;
+  // The newest `limit` events of the log, oldest first, each with its `cursor` set.
+  virtual absl::StatusOr<std::vector<SharedAssignment>> ReadLogTail(size_t limit) = 0;
   // "0-0" when the log never lost an entry, else its oldest retained cursor: an older cursor may
   // have missed trimmed events.
   virtual absl::StatusOr<std::string> LogTrimmedUpTo() = 0;

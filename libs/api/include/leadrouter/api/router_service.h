@@ -6,6 +6,7 @@
 #include "leadrouter/api/auth.h"
 #include "leadrouter/api/executor.h"
 #include "leadrouter/api/lead_operations.h"
+#include "leadrouter/api/service_calls.h"
 #include "leadrouter/v1/admin_service.grpc.pb.h"
 #include "leadrouter/v1/router_service.grpc.pb.h"
 
@@ -22,17 +23,17 @@ namespace leadrouter::api {
 // CRM never stalls routing or other subscribers. Stream events are filtered to the reps the
 // caller may see.
 //
-// The unary lifecycle RPCs authorize (scope act, and the token must cover the rep) on the
-// callback thread, then run the operation (a few Redis round trips and one Kafka produce) on the
-// service's own executor, never on gRPC's callback pool; so does the resume backlog. Errors map to
-// gRPC codes with a message naming the field. Thread-safe; must outlive the grpc::Server using it.
+// The unary RPCs authenticate on the callback thread, then run the call (ServiceCalls: the
+// scope and rep checks, shared with the console's JSON endpoints, then a few Redis round trips
+// and one Kafka produce) on the service's own executor, never on gRPC's callback pool; so does
+// the resume backlog. Errors map to gRPC codes with a message naming the field. Thread-safe;
+// must outlive the grpc::Server using it.
 class RouterServiceImpl final : public v1::RouterService::CallbackService {
  public:
   // Threads for the RPCs' Redis and Kafka work (each call holds one for a few round trips).
   static constexpr size_t kWorkerThreads = 4;
 
-  RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit, LeadOperations& operations,
-                    const Authorizer& authorizer);
+  RouterServiceImpl(AssignmentHub& hub, size_t subscriber_queue_limit, ServiceCalls& calls);
 
   grpc::ServerWriteReactor<v1::AssignmentEvent>* StreamAssignments(
       grpc::CallbackServerContext* context, const v1::StreamAssignmentsRequest* request) override;
@@ -56,17 +57,9 @@ class RouterServiceImpl final : public v1::RouterService::CallbackService {
                                        v1::ListClaimsResponse* response) override;
 
  private:
-  // The shared path of the lifecycle RPCs: ids present, scope act, may act for the rep, run.
-  template <typename Request>
-  grpc::ServerUnaryReactor* Act(grpc::CallbackServerContext* context, const Request& request,
-                                v1::LeadUpdate* response,
-                                absl::StatusOr<v1::LeadUpdate> (LeadOperations::*operation)(
-                                    const Request&, const std::string&));
-
   AssignmentHub& hub_;
   size_t subscriber_queue_limit_;
-  LeadOperations& operations_;
-  const Authorizer& authorizer_;
+  ServiceCalls& calls_;
   // Redis / Kafka work of the RPCs; declared last so it is joined before the rest goes away.
   Executor executor_{kWorkerThreads};
 };
@@ -74,7 +67,7 @@ class RouterServiceImpl final : public v1::RouterService::CallbackService {
 // leadrouter.v1.AdminService: every method needs the admin scope. Thread-safe.
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
-  AdminServiceImpl(LeadOperations& operations, const Authorizer& authorizer);
+  explicit AdminServiceImpl(ServiceCalls& calls);
 
   grpc::ServerUnaryReactor* SetAvailability(grpc::CallbackServerContext* context,
                                             const v1::SetAvailabilityRequest* request,
@@ -96,8 +89,7 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
                                                  v1::ClaimConflict* response) override;
 
  private:
-  LeadOperations& operations_;
-  const Authorizer& authorizer_;
+  ServiceCalls& calls_;
   Executor executor_{2};
 };
 

@@ -137,6 +137,8 @@ class Daemon {
   api::AssignmentHub hub_;
   const api::Authorizer authorizer_;
   std::unique_ptr<pipeline::LeadService> leads_;
+  // The RPCs without a transport, shared by gRPC and the console.
+  std::unique_ptr<api::ServiceCalls> calls_;
   std::unique_ptr<api::RouterServiceImpl> router_service_;
   std::unique_ptr<api::AdminServiceImpl> admin_service_;
   core::Watchdog watchdog_;

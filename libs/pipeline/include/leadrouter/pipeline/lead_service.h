@@ -42,6 +42,7 @@ class LeadService final : public api::LeadOperations {
   absl::StatusOr<v1::LeadUpdate> Convert(const v1::ConvertLeadRequest& request,
                                          const std::string& actor) override;
   absl::StatusOr<v1::AssignmentEvent> Explain(const std::string& lead_id) override;
+  absl::StatusOr<std::vector<api::SharedAssignment>> ReadLogTail(size_t limit) override;
   absl::StatusOr<std::vector<api::SharedAssignment>> ReadLog(const std::string& after_cursor,
                                                              size_t limit) override;
   absl::StatusOr<std::string> LogTrimmedUpTo() override;

@@ -181,6 +181,8 @@ class AssignmentStore {
   // Up to `limit` entries after `after_id` (exclusive; "0-0" for the beginning), oldest first.
   virtual absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id,
                                                         size_t limit) = 0;
+  // The newest `limit` entries (at least one), oldest first: where a viewer of the log starts.
+  virtual absl::StatusOr<std::vector<LogEntry>> ReadLogTail(size_t limit) = 0;
   // Blocks up to `block` for entries after `after_id` ("$": only entries added from now on).
   // Empty when none arrived. The connection's command timeout must exceed `block`.
   virtual absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,

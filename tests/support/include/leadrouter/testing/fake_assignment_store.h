@@ -96,6 +96,7 @@ class FakeAssignmentStore final : public store::AssignmentStore {
   absl::StatusOr<int64_t> SlaPendingCount() override;
   absl::StatusOr<std::optional<core::EventId>> EventIdOfLead(const core::LeadId& lead_id) override;
   absl::StatusOr<std::vector<LogEntry>> ReadLog(const std::string& after_id, size_t limit) override;
+  absl::StatusOr<std::vector<LogEntry>> ReadLogTail(size_t limit) override;
   absl::StatusOr<std::vector<LogEntry>> TailLog(const std::string& after_id, size_t limit,
                                                 std::chrono::milliseconds block) override;
   absl::StatusOr<std::string> LogLastId() override;
