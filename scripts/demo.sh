@@ -27,8 +27,17 @@ pids+=($!)
 bootstrap="$(wait_for_line 'bootstrap=' 30 "$work/kafka.out" | cut -d= -f2)"
 echo "   kafka at $bootstrap (try: kcat -L -b $bootstrap)"
 
-# The documented example config, as is, pointed at this demo's servers.
-example_config "$bootstrap" "$redis_port" leadrouter-demo >"$work/leadrouter.yaml"
+# The documented example config pointed at this demo's servers, with two API tokens (sales-ops:
+# everything; dashboard: watch only) and the sales-ops console on a free port.
+admin_token="demo-sales-ops-$RANDOM$RANDOM$RANDOM"
+viewer_token="demo-dashboard-$RANDOM$RANDOM$RANDOM"
+cat >"$work/tokens.yaml" <<EOF
+tokens:
+  - {name: sales-ops, token: $admin_token, scopes: [stream, act, admin]}
+  - {name: dashboard, token: $viewer_token, scopes: [stream]}
+EOF
+printf '%s\n' "$admin_token" >"$work/admin.token"
+example_config_console "$bootstrap" "$redis_port" leadrouter-demo "$work/tokens.yaml" >"$work/leadrouter.yaml"
 
 echo "== starting leadrouter"
 "$bin/leadrouter/leadrouter" --config "$work/leadrouter.yaml" >"$work/leadrouter.out" 2>"$work/leadrouter.log" &
@@ -36,10 +45,12 @@ pids+=($!)
 ready="$(wait_for_line 'leadrouter ready' 30 "$work/leadrouter.out")"
 grpc="$(sed -E 's/.*grpc=([^ ]+).*/\1/' <<<"$ready")"
 metrics_url="$(sed -E 's/.*metrics=([^ ]+).*/\1/' <<<"$ready")"
+console_url="$(sed -E 's/.*console=([^ ]+).*/\1/' <<<"$ready")"
 echo "   $ready"
+echo "   console: $console_url  (sign in with the demo token $admin_token)"
 
 echo "== subscribing over gRPC (leadctl subscribe), then publishing deploy/demo/leads.jsonl with kcat"
-"$bin/leadctl/leadctl" --server "$grpc" subscribe >"$work/assignments.txt" 2>&1 &
+"$bin/leadctl/leadctl" --server "$grpc" --token-file "$work/admin.token" subscribe >"$work/assignments.txt" 2>&1 &
 pids+=($!)
 sleep 1
 kcat -P -b "$bootstrap" -t leads.inbound -H content-type=application/json <deploy/demo/leads.jsonl
@@ -84,9 +95,11 @@ echo "The re-published demo-0001 was answered from Redis (outcome=\"replayed\"):
 
 if [ "$keep_running" = 1 ]; then
   echo
-  echo "Running. Metrics: $metrics_url   gRPC: $grpc   Kafka: $bootstrap   Redis: 127.0.0.1:$redis_port"
+  echo "Running. Console: $console_url   Metrics: $metrics_url   gRPC: $grpc   Kafka: $bootstrap   Redis: 127.0.0.1:$redis_port"
+  echo "  console tokens: $admin_token (sales-ops: every view and action)"
+  echo "                  $viewer_token (dashboard: watch only)"
   echo "  publish:   kcat -P -b $bootstrap -t leads.inbound -H content-type=application/json <file.jsonl>"
-  echo "  subscribe: $bin/leadctl/leadctl --server $grpc subscribe"
+  echo "  subscribe: $bin/leadctl/leadctl --server $grpc --token-file $work/admin.token subscribe"
   echo "Ctrl-C to stop."
   wait
 fi

@@ -88,3 +88,21 @@ example_config() {
   done
   printf '%s\n' "$out"
 }
+
+# example_config_console BOOTSTRAP REDIS_PORT GROUP TOKENS_FILE: example_config with grpc.auth
+# reading TOKENS_FILE and the sales-ops console on a free loopback port (printed on the ready line
+# as console=URL).
+example_config_console() {
+  local tokens="$4"
+  local out
+  out="$(example_config "$1" "$2" "$3" \
+    -e "s|^  subscriber_queue_limit: \(.*\)|  subscriber_queue_limit: \1\n  auth: {tokens_file: $tokens}|" \
+    -e 's|^  listen: ""  *# e.g. 127.0.0.1:8080|  listen: "127.0.0.1:0"  # e.g. 127.0.0.1:8080|')" || return 1
+  for expected in "auth: {tokens_file: $tokens}" '  listen: "127.0.0.1:0"  # e.g. 127.0.0.1:8080'; do
+    grep -qF -- "$expected" <<<"$out" || {
+      echo "example_config_console: '$expected' not applied; did the example config change?" >&2
+      return 1
+    }
+  done
+  printf '%s\n' "$out"
+}

@@ -1165,6 +1165,42 @@ TEST_F(GrpcSecurityConfigTest, OtherInterfacesNeedTlsAndAuthOrAnExplicitOptOut) 
             "config: grpc.allow_insecure: must be true or false");
 }
 
+TEST_F(GrpcSecurityConfigTest, TheConsoleIsOffByDefaultAndExposedOnlyWithTlsAndTokens) {
+  auto off = ParseConfig(WithGrpc("  listen: 127.0.0.1:0\n"));
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->console.enabled());
+  EXPECT_THAT(Summarize(*off), ::testing::HasSubstr("console:        off"));
+
+  auto local = ParseConfig(WithGrpc("  listen: 127.0.0.1:0\n") +
+                           "console: {listen: \"127.0.0.1:0\", max_live_streams: 2}\n");
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ(local->console.listen, "127.0.0.1:0");
+  EXPECT_EQ(local->console.max_live_streams, 2);
+  EXPECT_THAT(Summarize(*local),
+              ::testing::HasSubstr("console:        127.0.0.1:0 (http, up to 2 live feeds)"));
+
+  const std::string exposed = "console: {listen: 0.0.0.0:8443}\n";
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: 127.0.0.1:0\n") + exposed),
+              ::testing::HasSubstr("config: console.listen: \"0.0.0.0:8443\" is reachable from "
+                                   "other hosts but the console would serve it without TLS "
+                                   "without tokens"));
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: 127.0.0.1:0\n" + Tls()) + exposed),
+              ::testing::HasSubstr("without tokens (it uses grpc.tls and grpc.auth)"));
+  auto secured = ParseConfig(WithGrpc("  listen: 127.0.0.1:0\n" + Tls() + Auth()) + exposed);
+  ASSERT_TRUE(secured.ok()) << secured.status();
+  EXPECT_THAT(Summarize(*secured), ::testing::HasSubstr("console:        0.0.0.0:8443 (https"));
+  EXPECT_TRUE(
+      ParseConfig(WithGrpc("  listen: 127.0.0.1:0\n  allow_insecure: true\n") + exposed).ok());
+
+  EXPECT_EQ(ErrorOf(WithGrpc("  listen: 127.0.0.1:0\n") + "console: {listen: nowhere}\n"),
+            "config: console.listen: must be host:port, got \"nowhere\"");
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: 127.0.0.1:0\n") +
+                      "console: {listen: \"127.0.0.1:0\", max_live_streams: 0}\n"),
+              ::testing::HasSubstr("config: console.max_live_streams:"));
+  EXPECT_THAT(ErrorOf(WithGrpc("  listen: 127.0.0.1:0\n") + "console: {port: 1}\n"),
+              ::testing::HasSubstr("config: console.port:"));
+}
+
 TEST_F(GrpcSecurityConfigTest, TlsErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(WithGrpc("  tls: {cert_file: " + Path("cert.pem") +
                              ", key_file: /nonexistent/key.pem}\n")),

@@ -1446,6 +1446,28 @@ Config ParseRoot(const YAML::Node& root, const LoadOptions& options, Errors& err
     }
   });
 
+  top.Field("console", [&](const YAML::Node& n, const std::string& p) {
+    MapReader r(n, p, errors);
+    r.String("listen", cfg.console.listen);
+    r.Int("max_live_streams", cfg.console.max_live_streams, 1, 64);
+    r.RejectUnknown();
+    if (cfg.console.listen.empty()) return;
+    CheckHostPort(errors, Join(p, "listen"), cfg.console.listen);
+    const auto colon = cfg.console.listen.rfind(':');
+    if (cfg.grpc.allow_insecure || IsLoopbackListen(cfg.console.listen) ||
+        colon == std::string::npos || colon == 0 ||
+        (cfg.grpc.tls.enabled() && cfg.grpc.auth.enabled())) {
+      return;
+    }
+    errors.Add(Join(p, "listen"),
+               absl::StrCat("\"", cfg.console.listen,
+                            "\" is reachable from other hosts but the console would serve it ",
+                            cfg.grpc.tls.enabled() ? "" : "without TLS ",
+                            cfg.grpc.auth.enabled() ? "" : "without tokens ",
+                            "(it uses grpc.tls and grpc.auth): configure both, listen on "
+                            "127.0.0.1, or set grpc.allow_insecure: true"));
+  });
+
   top.Field("metrics", [&](const YAML::Node& n, const std::string& p) {
     MapReader r(n, p, errors);
     r.String("listen", cfg.metrics.listen);
@@ -1798,6 +1820,12 @@ std::string Summarize(const Config& c) {
                     h.request_timeout.count(), " ms\n");
   }
   absl::StrAppend(&text, "grpc, metrics:  ", c.grpc.listen, ", ", c.metrics.listen, "\n");
+  absl::StrAppend(&text, "console:        ",
+                  c.console.enabled()
+                      ? absl::StrCat(c.console.listen, c.grpc.tls.enabled() ? " (https" : " (http",
+                                     ", up to ", c.console.max_live_streams, " live feeds)")
+                      : std::string("off"),
+                  "\n");
   absl::StrAppend(&text, "grpc security:  ", SummarizeGrpcSecurity(c.grpc), "\n");
   absl::StrAppend(&text, "outbox:         lease ", c.outbox.lease.count(), " ms, up to ",
                   c.outbox.batch_max_messages, " messages a round\n");

@@ -28,6 +28,10 @@ std::vector<std::string> RestartOnlyChanges(const Config& live, const Config& ne
   }
   if (live.grpc.listen != next.grpc.listen) changed.push_back("grpc.listen");
   if (live.metrics.listen != next.metrics.listen) changed.push_back("metrics.listen");
+  if (live.console.listen != next.console.listen ||
+      live.console.max_live_streams != next.console.max_live_streams) {
+    changed.push_back("console");
+  }
   return changed;
 }
 
@@ -89,6 +93,7 @@ ConfigReloader::Report ConfigReloader::Reload() {
   next->redis = live->redis;
   next->grpc.listen = live->grpc.listen;
   next->metrics.listen = live->metrics.listen;
+  next->console = live->console;
   {
     std::lock_guard lock(mu_);
     current_ = next;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "leadrouter/core/clock.h"
 #include "leadrouter/hubspot/contact_fetcher.h"
 
@@ -45,6 +46,11 @@ Daemon::Options Daemon::Options::FromConfig(const config::Config& config) {
   options.grpc_tokens = config.grpc.auth.tokens;
   options.subscriber_queue_limit = static_cast<size_t>(config.grpc.subscriber_queue_limit);
   options.metrics_listen = config.metrics.listen;
+  options.console_listen = config.console.listen;
+  options.console_max_live_streams = static_cast<size_t>(config.console.max_live_streams);
+  options.console_tls_cert_file = config.grpc.tls.cert_file;
+  options.console_tls_key_file = config.grpc.tls.key_file;
+  options.tenant = config.redis.tenant;
   options.stream_grace = config.shutdown.stream_grace;
   options.shutdown_timeout = config.shutdown.timeout;
   return options;
@@ -110,8 +116,8 @@ absl::Status Daemon::StartParts() {
   leads_ = std::make_unique<pipeline::LeadService>(configs_, redis_, *producer_, metrics_,
                                                    core::SystemClock::Get());
   calls_ = std::make_unique<api::ServiceCalls>(*leads_, authorizer_);
-  router_service_ = std::make_unique<api::RouterServiceImpl>(hub_, options_.subscriber_queue_limit,
-                                                             *calls_);
+  router_service_ =
+      std::make_unique<api::RouterServiceImpl>(hub_, options_.subscriber_queue_limit, *calls_);
   admin_service_ = std::make_unique<api::AdminServiceImpl>(*calls_);
   auto started_grpc =
       api::GrpcServer::Start(options_.grpc_listen, {router_service_.get(), admin_service_.get()},
@@ -121,6 +127,24 @@ absl::Status Daemon::StartParts() {
     std::lock_guard<std::mutex> lock(grpc_server_mutex_);
     grpc_server_ = *std::move(started_grpc);
     grpc_server_->SetServing(readiness_.ready());
+  }
+  if (!options_.console_listen.empty()) {
+    console_ = std::make_unique<console::Console>(
+        *calls_, console::ConsoleOptions{.max_live_streams = options_.console_max_live_streams,
+                                         .tenant = options_.tenant});
+    http::ServerOptions http_options;
+    http_options.listen = options_.console_listen;
+    // The live feeds hold a thread each; the views' JSON calls need some besides.
+    http_options.worker_threads = static_cast<int>(options_.console_max_live_streams) + 4;
+    http_options.max_body_bytes = 256 * 1024;
+    http_options.tls_cert_file = options_.console_tls_cert_file;
+    http_options.tls_key_file = options_.console_tls_key_file;
+    auto started_console = http::Server::Start(http_options, console_->Routes());
+    if (!started_console.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("console.listen: ", started_console.status().message()));
+    }
+    console_server_ = *std::move(started_console);
   }
   // Built before the ready line: its constructor creates the lead series the config bounds at
   // 0, so whoever reads /metrics after the ready line finds them.
@@ -176,10 +200,16 @@ void Daemon::StartThreads(std::atomic<bool>& stop, std::atomic<bool>& reload_req
   probe_thread_ = std::thread([this, &stop] { probe_->Run(stop, options_.probe_interval); });
 
   // One machine-readable line on stdout: scripts and tests wait for it.
-  std::printf("leadrouter ready grpc=%s:%d metrics=http://%s:%d/metrics config=%s\n",
+  const std::string console_field =
+      console_server_ == nullptr
+          ? std::string()
+          : absl::StrCat(" console=", options_.console_tls_cert_file.empty() ? "http" : "https",
+                         "://", HostOf(options_.console_listen), ":", console_server_->port(),
+                         "/console/");
+  std::printf("leadrouter ready grpc=%s:%d metrics=http://%s:%d/metrics config=%s%s\n",
               HostOf(options_.grpc_listen).c_str(), grpc_server_->port(),
               HostOf(options_.metrics_listen).c_str(), metrics_server_->port(),
-              config_version_.c_str());
+              config_version_.c_str(), console_field.c_str());
   std::fflush(stdout);
 
   watcher_ = std::thread([this, &stop, &reload_requested] { WatchConfig(stop, reload_requested); });
@@ -230,6 +260,10 @@ void Daemon::ShutDown() {
   shutdown_step.store("leaving the consumer group");
   consumer_->Close(std::min(options_.shutdown_timeout / 3, kafka::kDefaultCloseTimeout));
   // Streams get stream_grace to end; one whose client stopped reading is then cancelled.
+  // The console's live feeds end at their next poll; its server waits for its handlers.
+  shutdown_step.store("stopping the console");
+  if (console_ != nullptr) console_->Stop();
+  console_server_.reset();
   shutdown_step.store("closing the gRPC streams");
   hub_.CloseAll();
   grpc_server_->Shutdown(options_.stream_grace);

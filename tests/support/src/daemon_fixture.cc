@@ -98,6 +98,7 @@ std::string DaemonFixture::StartDaemon() {
   if (!ready.ok()) return "";
   metrics_port_ = PortOfUrl(LineField(*ready, "metrics"));
   grpc_target_ = LineField(*ready, "grpc");
+  console_url_ = LineField(*ready, "console");
   return grpc_target_;
 }
 

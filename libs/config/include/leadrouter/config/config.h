@@ -206,6 +206,17 @@ struct LifecycleConfig {
   }
 };
 
+// The sales-ops console (`console`): the browser front end and its JSON API, on its own HTTP
+// listener. Off unless `listen` is set. It uses grpc.tls (the same certificate and key; client
+// certificates are not requested: browsers sign in with a token) and grpc.auth's tokens and
+// scopes, and a non-loopback listen needs both, like grpc.listen (or grpc.allow_insecure).
+struct ConsoleConfig {
+  std::string listen;  // host:port; "" = no console
+  // Live feeds served at once (each holds a thread of the console's server).
+  int max_live_streams = 4;
+  bool enabled() const { return !listen.empty(); }
+};
+
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";
   // Campaigns that get their own label value on lead metrics; every other is "other" (label
@@ -308,6 +319,7 @@ struct Config {
   IngestConfig ingest;
   DedupeConfig dedupe;
   GrpcConfig grpc;
+  ConsoleConfig console;
   MetricsConfig metrics;
   LifecycleConfig lifecycle;
   ClaimsConfig claims;

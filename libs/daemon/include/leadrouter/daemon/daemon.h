@@ -16,6 +16,7 @@
 #include "leadrouter/api/router_service.h"
 #include "leadrouter/config/config.h"
 #include "leadrouter/config/reloader.h"
+#include "leadrouter/console/console.h"
 #include "leadrouter/core/watchdog.h"
 #include "leadrouter/kafka/consumer.h"
 #include "leadrouter/kafka/producer.h"
@@ -81,6 +82,11 @@ class Daemon {
     std::vector<config::GrpcToken> grpc_tokens{};
     size_t subscriber_queue_limit = 0;
     std::string metrics_listen{};
+    // The console ("" listen: none), served with grpc's certificate and key files.
+    std::string console_listen{};
+    size_t console_max_live_streams = 4;
+    std::string console_tls_cert_file{}, console_tls_key_file{};
+    std::string tenant{};  // redis.tenant (the console derives lead ids from event ids)
     std::chrono::milliseconds stream_grace{0};
     std::chrono::milliseconds shutdown_timeout{0};
     // How often the config file is checked for changes (a SIGHUP checks at once), the
@@ -141,6 +147,8 @@ class Daemon {
   std::unique_ptr<api::ServiceCalls> calls_;
   std::unique_ptr<api::RouterServiceImpl> router_service_;
   std::unique_ptr<api::AdminServiceImpl> admin_service_;
+  std::unique_ptr<console::Console> console_;
+  std::unique_ptr<http::Server> console_server_;  // serves console_'s routes; stopped first
   core::Watchdog watchdog_;
   std::thread stop_watcher_;
   std::unique_ptr<pipeline::DependencyProbe> probe_;

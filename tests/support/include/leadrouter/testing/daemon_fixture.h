@@ -111,6 +111,8 @@ class DaemonFixture : public ::testing::Test {
   std::vector<std::unique_ptr<Subprocess>> daemons_;
   std::string grpc_target_;  // of the daemon started last
   int metrics_port_ = 0;     // of the daemon started last
+  // "http://127.0.0.1:<port>/console/" of the daemon started last, "" without a console.
+  std::string console_url_;
 };
 
 }  // namespace leadrouter::testing
