@@ -147,6 +147,21 @@ absl::Status TakeId(std::string_view field, const std::string& from_path, std::s
   return absl::OkStatus();
 }
 
+// A call whose request is the body, with the id the path names (`field`) filled in.
+template <typename Request, typename Response>
+http::Response Call(const http::Request& http_request, const api::Principal& caller,
+                    std::string_view field, const std::string& id_from_path,
+                    std::string* (Request::*id_of)(), Request request,
+                    absl::StatusOr<Response> (api::ServiceCalls::*call)(const api::Principal&,
+                                                                        const Request&),
+                    api::ServiceCalls& calls) {
+  if (absl::Status parsed = ParseBody(http_request, request); !parsed.ok()) return Error(parsed);
+  if (absl::Status id = TakeId(field, id_from_path, *(request.*id_of)()); !id.ok()) {
+    return Error(id);
+  }
+  return Answer((calls.*call)(caller, request));
+}
+
 http::Response MethodNotAllowed(std::string_view allowed) {
   http::Response response =
       Json(405, ErrorBody("METHOD_NOT_ALLOWED", absl::StrCat("method: this endpoint answers ",
@@ -375,12 +390,9 @@ http::Response Console::ServeApi(const http::Request& request, std::string_view 
     }
     if (n == 3) {
       if (!post) return MethodNotAllowed("POST");
-      auto act = [&](auto message, auto call) -> http::Response {
-        if (absl::Status parsed = ParseBody(request, message); !parsed.ok()) return Error(parsed);
-        if (absl::Status id = TakeId("lead_id", lead_id, *message.mutable_lead_id()); !id.ok()) {
-          return Error(id);
-        }
-        return Answer((calls_.*call)(*caller, message));
+      auto act = [&](auto message, auto call) {
+        return Call(request, *caller, "lead_id", lead_id, &decltype(message)::mutable_lead_id,
+                    std::move(message), call, calls_);
       };
       if (parts[2] == "accept") return act(v1::AcceptLeadRequest(), &api::ServiceCalls::Accept);
       if (parts[2] == "return") return act(v1::ReturnLeadRequest(), &api::ServiceCalls::Return);
@@ -398,12 +410,9 @@ http::Response Console::ServeApi(const http::Request& request, std::string_view 
     if (n == 3) {
       if (!post) return MethodNotAllowed("POST");
       const std::string& rep_id = parts[1];
-      auto admin = [&](auto message, auto call) -> http::Response {
-        if (absl::Status parsed = ParseBody(request, message); !parsed.ok()) return Error(parsed);
-        if (absl::Status id = TakeId("rep_id", rep_id, *message.mutable_rep_id()); !id.ok()) {
-          return Error(id);
-        }
-        return Answer((calls_.*call)(*caller, message));
+      auto admin = [&](auto message, auto call) {
+        return Call(request, *caller, "rep_id", rep_id, &decltype(message)::mutable_rep_id,
+                    std::move(message), call, calls_);
       };
       if (parts[2] == "availability") {
         return admin(v1::SetAvailabilityRequest(), &api::ServiceCalls::SetAvailability);
